@@ -1,0 +1,33 @@
+-- 1,000,000 customers straight into PostgreSQL: organization 1 has 500,000,
+-- organizations 2..100 about 5,050 each. Ids are the service's own format,
+-- so the API reads them like any other. Run after the migrations.
+-- The trigram index is built once after the load, not row by row.
+DROP INDEX IF EXISTS customers_search;
+
+INSERT INTO organizations (id, name, created_at)
+SELECT 'org_' || lpad(to_hex(o), 32, '0'), 'Bench ' || o, timestamp '2025-01-01'
+FROM generate_series(1, 100) AS o;
+
+INSERT INTO customers (organization_id, id, first_name, last_name, email, phone_number, language,
+                       city, country, name_search, email_search, phone_search, revision, created_at, updated_at)
+SELECT org, id, first, last, email, phone, 'en', 'Springfield', 'US',
+       lower(first || ' ' || last), email, substr(phone, 2), 1, at, at
+FROM (
+    SELECT 'org_' || lpad(to_hex(CASE WHEN i <= 500000 THEN 1 ELSE 2 + i % 99 END), 32, '0') AS org,
+           'cus_' || lpad(to_hex(i), 32, '0') AS id,
+           (ARRAY['James','Mary','Robert','Patricia','John','Jennifer','Michael','Linda','David','Elizabeth',
+                  'William','Barbara','Richard','Susan','Joseph','Jessica','Thomas','Sarah','Charles','Karen'])[1 + i % 20] AS first,
+           -- Surnames are letters only, like real ones (hex digits would share
+           -- trigrams with every email and phone number).
+           CASE WHEN i % 10 = 0 THEN 'Smith'
+                ELSE initcap(translate(substr(md5(i::text), 1, 10), '0123456789', 'ghijklmnop')) END AS last,
+           'user' || i || '@example' || (i % 7) || '.com' AS email,
+           '+1555' || lpad(i::text, 7, '0') AS phone,
+           timestamp '2025-01-01' + i * interval '10 seconds' AS at
+    FROM generate_series(1, 1000000) AS i
+) AS rows;
+
+CREATE INDEX customers_search ON customers
+    USING gin (name_search gin_trgm_ops, email_search gin_trgm_ops, phone_search gin_trgm_ops)
+    WHERE deleted_at IS NULL;
+VACUUM ANALYZE;

@@ -1,0 +1,29 @@
+-- 100,000 customers straight into SQLite: organization 1 has 50,000,
+-- organizations 2..100 about 505 each. Run after the migrations.
+WITH RECURSIVE o(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM o WHERE n < 100)
+INSERT INTO organizations (id, name, created_at)
+SELECT printf('org_%032x', n), 'Bench ' || n, '2025-01-01 00:00:00' FROM o;
+
+WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < 100000),
+rows AS (
+    SELECT printf('org_%032x', CASE WHEN i <= 50000 THEN 1 ELSE 2 + i % 99 END) AS org,
+           printf('cus_%032x', i) AS id,
+           json_extract('["James","Mary","Robert","Patricia","John","Jennifer","Michael","Linda","David","Elizabeth",
+                          "William","Barbara","Richard","Susan","Joseph","Jessica","Thomas","Sarah","Charles","Karen"]',
+                        '$[' || (i % 20) || ']') AS first,
+           CASE WHEN i % 10 = 0 THEN 'Smith'
+                ELSE (SELECT upper(substr(t, 1, 1)) || substr(t, 2)
+                      FROM (SELECT lower(replace(replace(replace(replace(replace(replace(replace(replace(replace(replace(
+                                hex(randomblob(5)), '0', 'g'), '1', 'h'), '2', 'i'), '3', 'j'), '4', 'k'), '5', 'l'),
+                                '6', 'm'), '7', 'n'), '8', 'o'), '9', 'p')) AS t)) END AS last,
+           'user' || i || '@example' || (i % 7) || '.com' AS email,
+           printf('+1555%07d', i) AS phone,
+           strftime('%Y-%m-%d %H:%M:%S', '2025-01-01', '+' || (i * 10) || ' seconds') AS at
+    FROM c
+)
+INSERT INTO customers (organization_id, id, first_name, last_name, email, phone_number, language,
+                       city, country, name_search, email_search, phone_search, revision, created_at, updated_at)
+SELECT org, id, first, last, email, phone, 'en', 'Springfield', 'US',
+       lower(first || ' ' || last), email, substr(phone, 2), 1, at, at
+FROM rows;
+ANALYZE;

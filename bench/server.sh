@@ -1,0 +1,21 @@
+# The release server as bench/run and bench/sweep drive it; sourced by both.
+# Expects binary, work, pool and workers to be set.
+
+# Starts the server on database URL $1; sets server_pid and port.
+start_server() {
+    env -i PATH="$PATH" CLIENTELE_DATABASE_URL="$1" CLIENTELE_BIND=127.0.0.1:0 CLIENTELE_BOOTSTRAP=false \
+        CLIENTELE_DATABASE_POOL_SIZE="$pool" CLIENTELE_WORKERS="$workers" RUST_LOG=warn,clientele=info \
+        "$binary" >"$work/stdout" 2>"$work/stderr" &
+    server_pid=$!
+    for _ in $(seq 100); do grep -q "listening on" "$work/stderr" 2>/dev/null && break; sleep 0.1; done
+    port="$(sed -n 's/.*(port \([0-9]*\)).*/\1/p' "$work/stderr" | head -n 1)"
+    [ -n "$port" ] || { cat "$work/stderr"; exit 1; }
+}
+
+stop_server() { kill -TERM "$server_pid"; wait "$server_pid" || true; server_pid=""; }
+
+# Prints a new API key for organization $2 in the database at URL $1.
+create_key() {
+    env -i PATH="$PATH" CLIENTELE_DATABASE_URL="$1" "$binary" key create --organization "$2" \
+        | sed 's/.*"apiKey":"\([^"]*\)".*/\1/'
+}

@@ -1,0 +1,41 @@
+-- wrk driver for clientele: wrk ... -s bench/wrk/api.lua -- MODE ORG KEY ARG
+--   get N      GET a random customer cus_1..N
+--   update N   PUT a random customer cus_1..N
+--   create     POST a new customer
+--   delete S:W DELETE cus_S+1, S+2, ... (thread k starts at S + k*W; each id once)
+--   path P     GET path P (query string included)
+local threads = {}
+
+function setup(thread)
+  thread:set("index", #threads)
+  table.insert(threads, thread)
+end
+
+function init(args)
+  mode, org, key, arg = args[1], args[2], args[3], args[4]
+  math.randomseed(os.time() + index * 7919)
+  headers = { ["Authorization"] = "ApiKey " .. key, ["Content-Type"] = "application/json" }
+  base = "/v1/public-api/organizations/" .. org .. "/customers"
+  counter = 0
+end
+
+local create_body = '{"firstName":"Bench","lastName":"Created","email":"bench@example.com",'
+  .. '"phoneNumber":"+1 555 0100","language":"en","address":{"city":"Springfield","country":"US"}}'
+local update_body = '{"lastName":"Updated","metadata":{"tier":"gold"}}'
+
+function request()
+  if mode == "get" then
+    return wrk.format("GET", string.format("%s/cus_%032x", base, math.random(1, tonumber(arg))), headers)
+  elseif mode == "update" then
+    return wrk.format("PUT", string.format("%s/cus_%032x", base, math.random(1, tonumber(arg))), headers, update_body)
+  elseif mode == "create" then
+    return wrk.format("POST", base, headers, create_body)
+  elseif mode == "delete" then
+    counter = counter + 1
+    local start, stride = arg:match("(%d+):(%d+)")
+    local id = tonumber(start) + index * tonumber(stride) + counter
+    return wrk.format("DELETE", string.format("%s/cus_%032x", base, id), headers)
+  else
+    return wrk.format("GET", arg, headers)
+  end
+end

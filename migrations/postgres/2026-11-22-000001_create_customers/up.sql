@@ -1,0 +1,51 @@
+-- Trigram indexes make substring search (`q`) an index lookup.
+CREATE EXTENSION IF NOT EXISTS pg_trgm;
+
+-- Ids are the prefixed strings clients see (`org_…`, `cus_…`); the C collation
+-- makes them compare bytewise, which for UUIDv7 is creation order.
+CREATE TABLE organizations (
+    id          TEXT COLLATE "C" PRIMARY KEY,
+    name        TEXT NOT NULL,
+    created_at  TIMESTAMP NOT NULL
+);
+
+-- Keyed by organization first, so that the table can be distributed by
+-- organization_id (Citus) with every query routed to one shard.
+CREATE TABLE customers (
+    organization_id TEXT COLLATE "C" NOT NULL REFERENCES organizations (id),
+    id              TEXT COLLATE "C" NOT NULL,
+    first_name      TEXT,
+    last_name       TEXT,
+    email           TEXT,
+    phone_number    TEXT,
+    language        TEXT,
+    address1        TEXT,
+    address2        TEXT,
+    city            TEXT,
+    region          TEXT,
+    zip             TEXT,
+    country         TEXT,
+    metadata        TEXT,
+    -- Lowercased (in Rust, for every script alike) copies used by search
+    -- and by the exact-email filter.
+    name_search     TEXT,
+    email_search    TEXT,
+    phone_search    TEXT,
+    revision        INTEGER NOT NULL,
+    created_at      TIMESTAMP NOT NULL,
+    updated_at      TIMESTAMP NOT NULL,
+    deleted_at      TIMESTAMP,
+    PRIMARY KEY (organization_id, id)
+);
+
+-- One index per list order, over live rows only; a backward scan serves the
+-- descending order, and id is the tie-break.
+CREATE INDEX customers_by_created ON customers (organization_id, created_at, id)
+    WHERE deleted_at IS NULL;
+CREATE INDEX customers_by_updated ON customers (organization_id, updated_at, id)
+    WHERE deleted_at IS NULL;
+CREATE INDEX customers_by_email ON customers (organization_id, email_search)
+    WHERE deleted_at IS NULL;
+CREATE INDEX customers_search ON customers
+    USING gin (name_search gin_trgm_ops, email_search gin_trgm_ops, phone_search gin_trgm_ops)
+    WHERE deleted_at IS NULL;

@@ -1,0 +1,240 @@
+//! The middleware in front of every organization route: authenticate, then
+//! authorize by organization, method and resource (the contract defines
+//! scopes by method), then bound the time the rest may take.
+
+use actix_web::body::{EitherBody, MessageBody};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::{Method, header};
+use actix_web::middleware::Next;
+use actix_web::{HttpMessage, web};
+
+use super::{Authenticator, Credential, Principal};
+use crate::domain::scopes::Scope;
+use crate::error::ApiError;
+use crate::telemetry::{RequestTimeout, RouteTemplate};
+
+/// What a guarded route serves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Resource {
+    /// `/customers`
+    Customers,
+    /// `/customers/{customerId}`
+    Customer,
+    /// `/tokens`
+    Tokens,
+}
+
+impl Resource {
+    fn template(self) -> &'static str {
+        match self {
+            Self::Customers => "/v1/public-api/organizations/{organizationId}/customers",
+            Self::Customer => {
+                "/v1/public-api/organizations/{organizationId}/customers/{customerId}"
+            }
+            Self::Tokens => "/v1/public-api/organizations/{organizationId}/tokens",
+        }
+    }
+}
+
+pub async fn guard_customers(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    guard(req, next, Resource::Customers).await
+}
+
+pub async fn guard_customer(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    guard(req, next, Resource::Customer).await
+}
+
+pub async fn guard_tokens(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    guard(req, next, Resource::Tokens).await
+}
+
+async fn guard<B: MessageBody + 'static>(
+    req: ServiceRequest,
+    next: Next<B>,
+    resource: Resource,
+) -> Result<ServiceResponse<EitherBody<B>>, actix_web::Error> {
+    // Routing is done here, so the request may be shared: refusals become
+    // responses, never errors, and the middleware around sees them whole.
+    req.extensions_mut()
+        .insert(RouteTemplate(resource.template()));
+    let http_request = req.request().clone();
+    let refuse = |error: ApiError| {
+        Ok(ServiceResponse::from_err(error, http_request.clone()).map_into_right_body())
+    };
+    let authenticator = req.app_data::<web::Data<Authenticator>>().cloned();
+    let timeout = req.app_data::<web::Data<RequestTimeout>>().map(|t| t.0);
+    let (Some(authenticator), Some(timeout)) = (authenticator, timeout) else {
+        return refuse(ApiError::Internal);
+    };
+    let authorization = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .map(|value| value.to_str().map(str::to_owned).unwrap_or_default());
+    let principal = match authenticator.authenticate(authorization).await {
+        Ok(principal) => principal,
+        Err(error) => return refuse(error),
+    };
+    let authorized = authorize(
+        &principal,
+        req.match_info().get("organizationId"),
+        resource,
+        req.method(),
+        req.match_info().get("customerId"),
+    );
+    if let Err(error) = authorized {
+        return refuse(error);
+    }
+    req.extensions_mut().insert(principal);
+    match actix_web::rt::time::timeout(timeout, next.call(req)).await {
+        Ok(Ok(response)) => Ok(response.map_into_left_body()),
+        Ok(Err(error)) => Ok(ServiceResponse::from_err(error, http_request).map_into_right_body()),
+        Err(_) => refuse(ApiError::RequestTimeout),
+    }
+}
+
+/// Decides whether `principal` may use `method` on `resource` under the
+/// organization named in the path.
+pub fn authorize(
+    principal: &Principal,
+    path_organization: Option<&str>,
+    resource: Resource,
+    method: &Method,
+    path_customer: Option<&str>,
+) -> Result<(), ApiError> {
+    let own = principal.organization_id.to_string();
+    if path_organization != Some(own.as_str()) {
+        return Err(ApiError::Forbidden(
+            "The credential belongs to another organization.",
+        ));
+    }
+    if let Credential::Token {
+        customer_id: Some(bound),
+    } = principal.credential
+    {
+        let same_customer = path_customer == Some(bound.to_string().as_str());
+        let allowed = resource == Resource::Customer
+            && (method == Method::GET || method == Method::PUT)
+            && same_customer;
+        if !allowed {
+            return Err(ApiError::Forbidden(
+                "This token may only read and update the customer it was issued for.",
+            ));
+        }
+    }
+    if resource == Resource::Tokens && principal.credential != Credential::ApiKey {
+        return Err(ApiError::Forbidden("Tokens are minted with an API key."));
+    }
+    let needed = match (resource, method.clone()) {
+        (Resource::Tokens, Method::POST) => Some(Scope::TokensCreate),
+        (Resource::Tokens, _) => None,
+        (_, Method::GET) => Some(Scope::CustomersRead),
+        (_, Method::POST | Method::PUT | Method::DELETE) => Some(Scope::CustomersWrite),
+        // Other methods are answered 405 by the route.
+        _ => None,
+    };
+    match needed {
+        Some(scope) if !principal.scopes.contains(scope) => Err(ApiError::Forbidden(match scope {
+            Scope::CustomersRead => "The credential lacks the customers:read scope.",
+            Scope::CustomersWrite => "The credential lacks the customers:write scope.",
+            Scope::TokensCreate => "The credential lacks the tokens:create scope.",
+        })),
+        _ => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::ids::{CustomerId, KeyId, OrganizationId};
+    use crate::domain::scopes::Scopes;
+
+    fn principal(scopes: &[Scope], credential: Credential) -> Principal {
+        Principal {
+            organization_id: OrganizationId::generate(),
+            key_id: KeyId::generate(),
+            scopes: scopes.iter().copied().collect(),
+            credential,
+        }
+    }
+
+    fn check(p: &Principal, resource: Resource, method: Method, customer: Option<&str>) -> bool {
+        let org = p.organization_id.to_string();
+        authorize(p, Some(&org), resource, &method, customer).is_ok()
+    }
+
+    #[test]
+    fn scopes_follow_methods() {
+        let read = principal(&[Scope::CustomersRead], Credential::ApiKey);
+        assert!(check(&read, Resource::Customers, Method::GET, None));
+        assert!(check(&read, Resource::Customer, Method::GET, Some("cus_x")));
+        assert!(!check(&read, Resource::Customers, Method::POST, None));
+        assert!(!check(
+            &read,
+            Resource::Customer,
+            Method::PUT,
+            Some("cus_x")
+        ));
+        assert!(!check(
+            &read,
+            Resource::Customer,
+            Method::DELETE,
+            Some("cus_x")
+        ));
+        assert!(!check(&read, Resource::Tokens, Method::POST, None));
+        let all = principal(&Scope::ALL, Credential::ApiKey);
+        assert!(check(&all, Resource::Tokens, Method::POST, None));
+        assert_eq!(Scopes::all().names().len(), 3);
+    }
+
+    #[test]
+    fn other_organizations_are_forbidden() {
+        let all = principal(&Scope::ALL, Credential::ApiKey);
+        let other = OrganizationId::generate().to_string();
+        assert!(authorize(&all, Some(&other), Resource::Customers, &Method::GET, None).is_err());
+        assert!(authorize(&all, None, Resource::Customers, &Method::GET, None).is_err());
+    }
+
+    #[test]
+    fn bound_tokens_reach_one_customer_for_get_and_put() {
+        let bound = CustomerId::generate();
+        let token = principal(
+            &[Scope::CustomersRead, Scope::CustomersWrite],
+            Credential::Token {
+                customer_id: Some(bound),
+            },
+        );
+        let own = bound.to_string();
+        let other = CustomerId::generate().to_string();
+        assert!(check(&token, Resource::Customer, Method::GET, Some(&own)));
+        assert!(check(&token, Resource::Customer, Method::PUT, Some(&own)));
+        assert!(!check(
+            &token,
+            Resource::Customer,
+            Method::DELETE,
+            Some(&own)
+        ));
+        assert!(!check(
+            &token,
+            Resource::Customer,
+            Method::GET,
+            Some(&other)
+        ));
+        assert!(!check(&token, Resource::Customers, Method::GET, None));
+        assert!(!check(&token, Resource::Customers, Method::POST, None));
+        let unbound = principal(
+            &[Scope::CustomersRead],
+            Credential::Token { customer_id: None },
+        );
+        assert!(check(&unbound, Resource::Customers, Method::GET, None));
+        assert!(!check(&unbound, Resource::Tokens, Method::POST, None));
+    }
+}

@@ -1,0 +1,160 @@
+//! API key material: `ck_<key id>_<secret>`, with 256 bits of secret from
+//! the OS random source. Only an argon2id hash of the secret is stored.
+
+use argon2::Argon2;
+use argon2::password_hash::rand_core::{OsRng, RngCore};
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use secrecy::{ExposeSecret, SecretString};
+use sha2::{Digest, Sha256};
+
+use crate::domain::ids::{KeyId, OrganizationId};
+use crate::domain::scopes::Scopes;
+use crate::store::{DbConnection, StoreError, api_keys, organizations};
+
+const PREFIX: &str = "ck_";
+const SECRET_BYTES: usize = 32;
+
+/// A key just made: the full key is shown once, then only its hash remains.
+pub struct GeneratedKey {
+    pub id: KeyId,
+    pub api_key: SecretString,
+    pub secret_hash: String,
+}
+
+pub fn generate() -> GeneratedKey {
+    let id = KeyId::generate();
+    let secret = random_hex(SECRET_BYTES);
+    let salt = SaltString::generate(&mut OsRng);
+    let secret_hash = Argon2::default()
+        .hash_password(secret.as_bytes(), &salt)
+        .expect("argon2 with default parameters hashes any input")
+        .to_string();
+    GeneratedKey {
+        id,
+        api_key: format!("{PREFIX}{id}_{secret}").into(),
+        secret_hash,
+    }
+}
+
+/// `bytes` bytes from the OS random source, as lowercase hex.
+pub fn random_hex(bytes: usize) -> String {
+    let mut buffer = vec![0u8; bytes];
+    OsRng.fill_bytes(&mut buffer);
+    buffer.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// A key that was just stored: the only time its secret is known.
+pub struct IssuedKey {
+    pub key_id: KeyId,
+    pub api_key: SecretString,
+}
+
+/// Makes and stores a key for `org`.
+pub fn issue(
+    conn: &mut DbConnection,
+    org: &OrganizationId,
+    name: Option<&str>,
+    scopes: Scopes,
+) -> Result<IssuedKey, StoreError> {
+    let key = generate();
+    let new = api_keys::NewApiKey {
+        id: key.id,
+        name,
+        scopes: scopes.to_string(),
+        secret_hash: key.secret_hash,
+    };
+    api_keys::insert(conn, org, new)?;
+    Ok(IssuedKey {
+        key_id: key.id,
+        api_key: key.api_key,
+    })
+}
+
+/// Creates an organization with one key holding every scope.
+pub fn create_organization(
+    conn: &mut DbConnection,
+    name: &str,
+) -> Result<(OrganizationId, IssuedKey), StoreError> {
+    use diesel::Connection;
+    conn.transaction(|conn| {
+        let org = organizations::create(conn, name)?;
+        let key = issue(conn, &org, Some("initial key"), Scopes::all())?;
+        Ok((org, key))
+    })
+}
+
+/// The first run: on a database without organizations, create one.
+pub fn bootstrap(
+    conn: &mut DbConnection,
+) -> Result<Option<(OrganizationId, IssuedKey)>, StoreError> {
+    match organizations::count(conn)? {
+        0 => create_organization(conn, "Default organization").map(Some),
+        _ => Ok(None),
+    }
+}
+
+/// Splits a presented key into its id and secret; `None` unless it has the
+/// exact shape this service hands out.
+pub fn parse(presented: &str) -> Option<(KeyId, &str)> {
+    let rest = presented.strip_prefix(PREFIX)?;
+    let (id, secret) = rest.split_at_checked(KeyId::PREFIX.len() + 33)?;
+    let secret = secret.strip_prefix('_')?;
+    let well_formed = secret.len() == SECRET_BYTES * 2
+        && secret
+            .bytes()
+            .all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
+    well_formed.then_some(())?;
+    Some((KeyId::parse(id)?, secret))
+}
+
+/// Whether `secret` matches the stored hash. Deliberately slow (argon2id):
+/// call it off the async executor, and rarely.
+pub fn verify(secret: &SecretString, secret_hash: &str) -> bool {
+    PasswordHash::new(secret_hash)
+        .map(|hash| {
+            Argon2::default()
+                .verify_password(secret.expose_secret().as_bytes(), &hash)
+                .is_ok()
+        })
+        .unwrap_or(false)
+}
+
+/// A fast digest of a presented credential, to remember it by without
+/// keeping the credential itself.
+pub fn fingerprint(presented: &str) -> [u8; 32] {
+    Sha256::digest(presented.as_bytes()).into()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn generated_keys_parse_and_verify() {
+        let key = generate();
+        let text = key.api_key.expose_secret();
+        assert!(text.starts_with("ck_key_"));
+        let (id, secret) = parse(text).unwrap();
+        assert_eq!(id, key.id);
+        assert!(key.secret_hash.starts_with("$argon2id$"));
+        assert!(!key.secret_hash.contains(secret));
+        assert!(verify(&secret.to_owned().into(), &key.secret_hash));
+        let mut wrong = secret.to_owned();
+        wrong.replace_range(0..1, if wrong.starts_with('0') { "1" } else { "0" });
+        assert!(!verify(&wrong.into(), &key.secret_hash));
+    }
+
+    #[test]
+    fn rejects_other_shapes() {
+        let key = generate();
+        let text = key.api_key.expose_secret();
+        assert!(parse(&text[1..]).is_none());
+        assert!(parse(&format!("{text}0")).is_none());
+        assert!(parse(&text[..text.len() - 1]).is_none());
+        assert!(parse(&text.to_uppercase()).is_none());
+        assert!(parse(&text.replacen("_key_", "_org_", 1)).is_none());
+        assert!(parse("ck_").is_none());
+        assert!(parse("").is_none());
+        assert!(parse("ck_key_é").is_none());
+    }
+}

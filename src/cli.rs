@@ -1,0 +1,191 @@
+//! The command line. `serve` is the default; every other command prints one
+//! JSON object on stdout, or a message on stderr and a non-zero exit code.
+
+use clap::{Parser, Subcommand};
+use secrecy::ExposeSecret;
+use serde_json::{Value, json};
+
+use crate::api::time::ApiTime;
+use crate::auth::keys::{self, IssuedKey};
+use crate::config::Settings;
+use crate::domain::ids::{KeyId, OrganizationId};
+use crate::domain::scopes::Scopes;
+use crate::startup::{Application, StartupError};
+use crate::store::{self, Database, api_keys, organizations};
+
+#[derive(Debug, Parser)]
+#[command(name = "clientele", version, about = "A multi-tenant Customers API")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve the API (the default).
+    Serve,
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Manage organizations.
+    Org {
+        #[command(subcommand)]
+        command: OrgCommand,
+    },
+    /// Manage API keys.
+    Key {
+        #[command(subcommand)]
+        command: KeyCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum OrgCommand {
+    /// Create an organization with a key holding every scope.
+    Create {
+        #[arg(long, value_parser = non_empty)]
+        name: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeyCommand {
+    /// Create an API key; its secret is shown only now.
+    Create {
+        #[arg(long, value_parser = organization_id)]
+        organization: OrganizationId,
+        #[arg(long, value_parser = non_empty)]
+        name: Option<String>,
+        /// Comma-separated: customers:read, customers:write, tokens:create.
+        #[arg(long, value_parser = scopes, default_value = "customers:read,customers:write,tokens:create")]
+        scopes: Scopes,
+    },
+    /// Revoke a key: it and the tokens it minted stop working (within 60 s
+    /// on every running instance).
+    Revoke {
+        #[arg(value_parser = key_id)]
+        key_id: KeyId,
+    },
+    /// List an organization's keys (never their secrets).
+    List {
+        #[arg(long, value_parser = organization_id)]
+        organization: OrganizationId,
+    },
+}
+
+fn non_empty(text: &str) -> Result<String, String> {
+    match text.trim() {
+        "" => Err("must not be empty".into()),
+        trimmed => Ok(trimmed.to_owned()),
+    }
+}
+
+fn organization_id(text: &str) -> Result<OrganizationId, String> {
+    OrganizationId::parse(text).ok_or_else(|| "not an organization id (org_…)".into())
+}
+
+fn key_id(text: &str) -> Result<KeyId, String> {
+    KeyId::parse(text).ok_or_else(|| "not a key id (key_…)".into())
+}
+
+fn scopes(text: &str) -> Result<Scopes, String> {
+    let scopes = Scopes::parse_list(text, ',')?;
+    match scopes.is_empty() {
+        true => Err("name at least one scope".into()),
+        false => Ok(scopes),
+    }
+}
+
+pub fn run(cli: Cli, settings: Settings) -> Result<(), StartupError> {
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => serve(settings),
+        Command::Migrate => {
+            let applied = Database::migrate(&settings.database_url)?;
+            print(json!({ "applied": applied }));
+            Ok(())
+        }
+        Command::Org { command } => {
+            let mut conn = migrated_connection(&settings)?;
+            let OrgCommand::Create { name } = command;
+            let (org, key) = keys::create_organization(&mut conn, &name)?;
+            print(organization_json(&org, &key));
+            Ok(())
+        }
+        Command::Key { command } => key_command(command, &mut migrated_connection(&settings)?),
+    }
+}
+
+fn serve(settings: Settings) -> Result<(), StartupError> {
+    actix_web::rt::System::new().block_on(async {
+        let mut app = Application::build(&settings)?;
+        if let Some((org, key)) = app.take_bootstrapped() {
+            // The one time this key is shown: on stdout, not in the log.
+            print(organization_json(&org, &key));
+            log::info!(
+                "first run: created organization {org} and key {}",
+                key.key_id
+            );
+        }
+        log::info!("listening on {} (port {})", settings.bind, app.port());
+        app.run_until_stopped().await?;
+        Ok(())
+    })
+}
+
+fn key_command(command: KeyCommand, conn: &mut store::DbConnection) -> Result<(), StartupError> {
+    match command {
+        KeyCommand::Create {
+            organization,
+            name,
+            scopes,
+        } => {
+            if !organizations::exists(conn, &organization)? {
+                return Err(format!("no organization {organization}").into());
+            }
+            let key = keys::issue(conn, &organization, name.as_deref(), scopes)?;
+            print(json!({"keyId": key.key_id.to_string(), "apiKey": key.api_key.expose_secret()}));
+        }
+        KeyCommand::Revoke { key_id } => {
+            if !api_keys::revoke(conn, &key_id)? {
+                return Err(format!("no key {key_id}").into());
+            }
+            print(json!({"keyId": key_id.to_string(), "revoked": true}));
+        }
+        KeyCommand::List { organization } => {
+            if !organizations::exists(conn, &organization)? {
+                return Err(format!("no organization {organization}").into());
+            }
+            let keys: Vec<Value> = api_keys::list(conn, &organization)?
+                .into_iter()
+                .map(|key| {
+                    json!({
+                        "keyId": key.id,
+                        "name": key.name,
+                        "scopes": key.scopes.split(' ').collect::<Vec<_>>(),
+                        "createdTime": ApiTime(key.created_at),
+                        "revokedTime": key.revoked_at.map(ApiTime),
+                    })
+                })
+                .collect();
+            print(json!({ "keys": keys }));
+        }
+    }
+    Ok(())
+}
+
+fn migrated_connection(settings: &Settings) -> Result<store::DbConnection, StartupError> {
+    let mut conn = store::connect(&settings.database_url)?;
+    store::run_migrations(&mut conn)?;
+    Ok(conn)
+}
+
+fn organization_json(org: &OrganizationId, key: &IssuedKey) -> Value {
+    json!({
+        "organizationId": org.to_string(),
+        "keyId": key.key_id.to_string(),
+        "apiKey": key.api_key.expose_secret(),
+    })
+}
+
+fn print(value: Value) {
+    println!("{value}");
+}

@@ -1,0 +1,17 @@
+//! Validated values. Every type here is built by a `parse` constructor that
+//! either returns a value that obeys the contract or says why not; code that
+//! holds one of these never checks it again.
+
+pub mod address;
+pub mod contact;
+pub mod customer;
+pub mod ids;
+pub mod invalid;
+pub mod listing;
+pub mod locale;
+pub mod metadata;
+pub mod name;
+pub mod scopes;
+pub mod token_request;
+
+pub use invalid::{InvalidField, InvalidFields};

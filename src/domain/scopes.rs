@@ -1,0 +1,123 @@
+//! What a credential may do.
+
+use std::fmt;
+
+/// One permission. The contract defines them by method: `customers:read`
+/// for GET, `customers:write` for POST, PUT and DELETE, `tokens:create` for
+/// minting tokens.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    CustomersRead,
+    CustomersWrite,
+    TokensCreate,
+}
+
+impl Scope {
+    pub const ALL: [Scope; 3] = [
+        Scope::CustomersRead,
+        Scope::CustomersWrite,
+        Scope::TokensCreate,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::CustomersRead => "customers:read",
+            Self::CustomersWrite => "customers:write",
+            Self::TokensCreate => "tokens:create",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|scope| scope.as_str() == name)
+    }
+
+    fn bit(self) -> u8 {
+        1 << self as u8
+    }
+}
+
+/// A set of scopes.
+#[derive(Clone, Copy, PartialEq, Eq, Default)]
+pub struct Scopes(u8);
+
+impl Scopes {
+    pub fn all() -> Self {
+        Scope::ALL.into_iter().collect()
+    }
+
+    pub fn contains(self, scope: Scope) -> bool {
+        self.0 & scope.bit() != 0
+    }
+
+    pub fn is_subset_of(self, other: Scopes) -> bool {
+        self.0 & !other.0 == 0
+    }
+
+    pub fn is_empty(self) -> bool {
+        self.0 == 0
+    }
+
+    pub fn names(self) -> Vec<&'static str> {
+        Scope::ALL
+            .into_iter()
+            .filter(|s| self.contains(*s))
+            .map(Scope::as_str)
+            .collect()
+    }
+
+    /// Parses names separated by `separator`; the error names the first
+    /// unknown scope.
+    pub fn parse_list(text: &str, separator: char) -> Result<Self, String> {
+        text.split(separator)
+            .map(str::trim)
+            .filter(|name| !name.is_empty())
+            .map(|name| Scope::parse(name).ok_or_else(|| format!("unknown scope {name:?}")))
+            .collect()
+    }
+}
+
+impl FromIterator<Scope> for Scopes {
+    fn from_iter<I: IntoIterator<Item = Scope>>(scopes: I) -> Self {
+        Self(scopes.into_iter().fold(0, |bits, scope| bits | scope.bit()))
+    }
+}
+
+/// Space-separated, as stored and as carried in tokens.
+impl fmt::Display for Scopes {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.names().join(" "))
+    }
+}
+
+impl fmt::Debug for Scopes {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list().entries(self.names()).finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_and_prints() {
+        let scopes = Scopes::parse_list("customers:read, tokens:create", ',').unwrap();
+        assert!(scopes.contains(Scope::CustomersRead) && scopes.contains(Scope::TokensCreate));
+        assert!(!scopes.contains(Scope::CustomersWrite));
+        assert_eq!(scopes.to_string(), "customers:read tokens:create");
+        assert_eq!(
+            Scopes::parse_list(&scopes.to_string(), ' ').unwrap(),
+            scopes
+        );
+        assert!(Scopes::parse_list("customers:read,customers:admin", ',').is_err());
+        assert!(Scopes::parse_list("", ',').unwrap().is_empty());
+    }
+
+    #[test]
+    fn subsets() {
+        let read = Scopes::from_iter([Scope::CustomersRead]);
+        assert!(read.is_subset_of(Scopes::all()));
+        assert!(!Scopes::all().is_subset_of(read));
+        assert!(Scopes::default().is_subset_of(read));
+    }
+}

@@ -1,0 +1,162 @@
+//! The body of `POST .../tokens`.
+
+use serde_json::{Map, Value};
+
+use super::ids::CustomerId;
+use super::invalid::{InvalidField, InvalidFields};
+use super::scopes::{Scope, Scopes};
+
+pub const DEFAULT_EXPIRES_IN: i64 = 900;
+pub const MIN_EXPIRES_IN: i64 = 60;
+pub const MAX_EXPIRES_IN: i64 = 3600;
+
+/// What a token is asked for: its scopes, optionally one customer it is
+/// bound to, and its lifetime in seconds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenRequest {
+    pub scopes: Scopes,
+    pub customer_id: Option<CustomerId>,
+    pub expires_in: i64,
+}
+
+impl TokenRequest {
+    pub fn from_json(body: &Map<String, Value>) -> Result<Self, Vec<InvalidField>> {
+        let mut errors = InvalidFields::default();
+        let mut request = Self {
+            scopes: Scopes::default(),
+            customer_id: None,
+            expires_in: DEFAULT_EXPIRES_IN,
+        };
+        if !body.contains_key("scopes") {
+            errors.push("scopes", "is required");
+        }
+        for (name, value) in body {
+            match name.as_str() {
+                "scopes" => match parse_scopes(value) {
+                    Ok(scopes) => request.scopes = scopes,
+                    Err(message) => errors.push("scopes", message),
+                },
+                "customerId" => match value {
+                    Value::Null => {}
+                    Value::String(id) => match CustomerId::parse(id) {
+                        Some(id) => request.customer_id = Some(id),
+                        None => errors.push("customerId", "must be a customer id (cus_…)"),
+                    },
+                    _ => errors.push("customerId", "must be a customer id or null"),
+                },
+                "expiresIn" => match whole_number(value) {
+                    Some(seconds) if (MIN_EXPIRES_IN..=MAX_EXPIRES_IN).contains(&seconds) => {
+                        request.expires_in = seconds
+                    }
+                    _ => errors.push("expiresIn", "must be an integer from 60 to 3600"),
+                },
+                _ => errors.push(name.as_str(), "unknown field"),
+            }
+        }
+        errors.into_result(request)
+    }
+}
+
+/// An integer, also when written with a zero fraction (`900.0`): JSON
+/// Schema counts that as an integer too.
+fn whole_number(value: &Value) -> Option<i64> {
+    value.as_i64().or_else(|| {
+        let float = value.as_f64()?;
+        (float.fract() == 0.0 && float.abs() < 1e15).then_some(float as i64)
+    })
+}
+
+fn parse_scopes(value: &Value) -> Result<Scopes, String> {
+    let Value::Array(names) = value else {
+        return Err("must be an array of scope names".into());
+    };
+    let mut scopes = Vec::with_capacity(names.len());
+    for name in names {
+        let scope = name
+            .as_str()
+            .and_then(Scope::parse)
+            .ok_or_else(|| format!("unknown scope {name}"))?;
+        if scope == Scope::TokensCreate {
+            return Err("tokens cannot mint tokens: tokens:create is for API keys".into());
+        }
+        scopes.push(scope);
+    }
+    if scopes.is_empty() {
+        return Err("must name at least one scope".into());
+    }
+    Ok(scopes.into_iter().collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn parse(body: Value) -> Result<TokenRequest, Vec<String>> {
+        TokenRequest::from_json(body.as_object().unwrap())
+            .map_err(|e| e.into_iter().map(|f| f.field).collect())
+    }
+
+    #[test]
+    fn defaults_and_bounds() {
+        let request = parse(json!({"scopes": ["customers:read"]})).unwrap();
+        assert_eq!(request.expires_in, 900);
+        assert_eq!(request.customer_id, None);
+        assert_eq!(
+            parse(json!({"scopes": ["customers:read"], "expiresIn": 60}))
+                .unwrap()
+                .expires_in,
+            60
+        );
+        assert_eq!(
+            parse(json!({"scopes": ["customers:read"], "expiresIn": 3600}))
+                .unwrap()
+                .expires_in,
+            3600
+        );
+        assert_eq!(
+            parse(json!({"scopes": ["customers:read"], "expiresIn": 135.0}))
+                .unwrap()
+                .expires_in,
+            135
+        );
+        for bad in [
+            json!(59),
+            json!(3601),
+            json!("900"),
+            json!(900.5),
+            json!(59.0),
+        ] {
+            assert_eq!(
+                parse(json!({"scopes": ["customers:read"], "expiresIn": bad})).unwrap_err(),
+                ["expiresIn"]
+            );
+        }
+    }
+
+    #[test]
+    fn rejects_bad_scopes_and_fields() {
+        assert_eq!(parse(json!({})).unwrap_err(), ["scopes"]);
+        assert_eq!(parse(json!({"scopes": []})).unwrap_err(), ["scopes"]);
+        assert_eq!(
+            parse(json!({"scopes": ["customers:admin"]})).unwrap_err(),
+            ["scopes"]
+        );
+        assert_eq!(
+            parse(json!({"scopes": ["tokens:create"]})).unwrap_err(),
+            ["scopes"]
+        );
+        assert_eq!(
+            parse(json!({"scopes": "customers:read"})).unwrap_err(),
+            ["scopes"]
+        );
+        assert_eq!(
+            parse(json!({"scopes": ["customers:read"], "customerId": "x"})).unwrap_err(),
+            ["customerId"]
+        );
+        assert_eq!(
+            parse(json!({"scopes": ["customers:read"], "organizationId": "org_x"})).unwrap_err(),
+            ["organizationId"]
+        );
+    }
+}

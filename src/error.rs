@@ -1,0 +1,257 @@
+//! The one error type of the HTTP layer, and the only place where statuses
+//! are chosen. Every error is answered as `application/problem+json`
+//! (RFC 9457); causes are logged, never sent.
+
+use std::fmt;
+
+use actix_web::http::{StatusCode, header};
+use actix_web::{HttpRequest, HttpResponse, ResponseError};
+use serde::Serialize;
+
+use crate::domain::InvalidField;
+use crate::store::StoreError;
+
+#[derive(Debug)]
+pub enum ApiError {
+    /// 400: a body that is not JSON, or not the JSON shape asked for.
+    Malformed(String),
+    /// 401: a missing, malformed, unknown, revoked or expired credential.
+    Unauthorized,
+    /// 403: a valid credential that may not do this here.
+    Forbidden(&'static str),
+    /// 404: no such route, or no such record in this organization.
+    NotFound,
+    /// 405, with the methods the route allows.
+    MethodNotAllowed(&'static str),
+    /// 408: the request took longer than the request timeout.
+    RequestTimeout,
+    /// 409: a record kept changing under an update.
+    Conflict,
+    /// 413: a body over the limit.
+    PayloadTooLarge,
+    /// 415: a body that is not `application/json`.
+    UnsupportedMediaType,
+    /// 422: fields or parameters that break the contract's rules.
+    Invalid(Vec<InvalidField>),
+    /// 503: the database does not answer.
+    Unavailable,
+    /// 500: a bug. Never caused by what a client sends.
+    Internal,
+}
+
+impl ApiError {
+    fn kind(&self) -> (StatusCode, &'static str, &'static str) {
+        match self {
+            Self::Malformed(_) => (
+                StatusCode::BAD_REQUEST,
+                "malformed-request",
+                "The request is malformed.",
+            ),
+            Self::Unauthorized => (
+                StatusCode::UNAUTHORIZED,
+                "unauthorized",
+                "Authentication is required.",
+            ),
+            Self::Forbidden(_) => (
+                StatusCode::FORBIDDEN,
+                "forbidden",
+                "The credential does not allow this.",
+            ),
+            Self::NotFound => (
+                StatusCode::NOT_FOUND,
+                "not-found",
+                "The resource was not found.",
+            ),
+            Self::MethodNotAllowed(_) => (
+                StatusCode::METHOD_NOT_ALLOWED,
+                "method-not-allowed",
+                "The method is not allowed on this resource.",
+            ),
+            Self::RequestTimeout => (
+                StatusCode::REQUEST_TIMEOUT,
+                "request-timeout",
+                "The request took too long.",
+            ),
+            Self::Conflict => (
+                StatusCode::CONFLICT,
+                "conflict",
+                "The resource changed during the request.",
+            ),
+            Self::PayloadTooLarge => (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "payload-too-large",
+                "The request body is too large.",
+            ),
+            Self::UnsupportedMediaType => (
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported-media-type",
+                "The request body must be JSON.",
+            ),
+            Self::Invalid(_) => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "validation",
+                "Invalid data was sent.",
+            ),
+            Self::Unavailable => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "service-unavailable",
+                "The service is temporarily unavailable.",
+            ),
+            Self::Internal => (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                "An internal error occurred.",
+            ),
+        }
+    }
+
+    /// Errors answered before the request body was read.
+    fn may_leave_body_unread(&self) -> bool {
+        matches!(
+            self,
+            Self::Unauthorized
+                | Self::Forbidden(_)
+                | Self::RequestTimeout
+                | Self::MethodNotAllowed(_)
+                | Self::PayloadTooLarge
+                | Self::UnsupportedMediaType
+        )
+    }
+
+    fn detail(&self) -> String {
+        match self {
+            Self::Malformed(detail) => detail.clone(),
+            Self::Unauthorized => {
+                "Send a valid credential: Authorization: ApiKey <key> or Bearer <token>.".into()
+            }
+            Self::Forbidden(detail) => (*detail).into(),
+            Self::NotFound => "Nothing exists at this address in this organization.".into(),
+            Self::MethodNotAllowed(allow) => format!("Allowed methods: {allow}."),
+            Self::RequestTimeout => {
+                "The request was not completed within the request timeout.".into()
+            }
+            Self::Conflict => "The customer kept changing; retry the request.".into(),
+            Self::PayloadTooLarge => "The request body must be at most 64 KiB.".into(),
+            Self::UnsupportedMediaType => {
+                "Send the body with Content-Type: application/json.".into()
+            }
+            Self::Invalid(fields) if fields.len() == 1 => "1 field is invalid.".into(),
+            Self::Invalid(fields) => format!("{} fields are invalid.", fields.len()),
+            Self::Unavailable => "The database is not answering; retry later.".into(),
+            Self::Internal => "The error was logged.".into(),
+        }
+    }
+}
+
+/// An RFC 9457 problem, as every error is answered.
+#[derive(Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[schema(example = json!({"type": "/problems/validation", "title": "Invalid data was sent.", "status": 422,
+    "detail": "1 field is invalid.", "invalidFields": [{"field": "address.country", "message": "must be an ISO 3166-1 alpha-2 code"}]}))]
+pub struct Problem<'a> {
+    /// A relative URI naming the kind of problem, e.g. `/problems/validation`.
+    #[schema(example = "/problems/not-found")]
+    r#type: String,
+    title: &'static str,
+    #[schema(minimum = 400, maximum = 599)]
+    status: u16,
+    detail: String,
+    /// On 422 only: every invalid field or parameter, nested ones with dots.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    invalid_fields: Option<&'a [InvalidField]>,
+}
+
+impl fmt::Display for ApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.detail())
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        self.kind().0
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let (status, kind, title) = self.kind();
+        let problem = Problem {
+            r#type: format!("/problems/{kind}"),
+            title,
+            status: status.as_u16(),
+            detail: self.detail(),
+            invalid_fields: match self {
+                Self::Invalid(fields) => Some(fields),
+                _ => None,
+            },
+        };
+        let mut response = HttpResponse::build(status);
+        response.content_type("application/problem+json");
+        match self {
+            Self::MethodNotAllowed(allow) => {
+                response.insert_header((header::ALLOW, *allow));
+            }
+            Self::Unauthorized => {
+                response.insert_header((header::WWW_AUTHENTICATE, "ApiKey, Bearer"));
+            }
+            _ => {}
+        }
+        if self.may_leave_body_unread() {
+            // Otherwise the unread bytes would be taken for the next request
+            // on a kept-alive connection; say so instead of just hanging up.
+            response.force_close();
+        }
+        response.body(serde_json::to_string(&problem).unwrap_or_default())
+    }
+}
+
+impl From<Vec<InvalidField>> for ApiError {
+    fn from(fields: Vec<InvalidField>) -> Self {
+        Self::Invalid(fields)
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(error: StoreError) -> Self {
+        match error {
+            StoreError::Unavailable(_) => {
+                log::warn!("{error}");
+                Self::Unavailable
+            }
+            StoreError::Contended => Self::Conflict,
+            StoreError::Failed(_) => {
+                log::error!("{error}");
+                Self::Internal
+            }
+        }
+    }
+}
+
+/// Maps the JSON extractor's failures onto problems.
+pub fn json_error(error: actix_web::error::JsonPayloadError, _: &HttpRequest) -> actix_web::Error {
+    use actix_web::error::JsonPayloadError as E;
+    let problem = match &error {
+        E::Overflow { .. } | E::OverflowKnownLength { .. } => ApiError::PayloadTooLarge,
+        E::ContentType => ApiError::UnsupportedMediaType,
+        E::Deserialize(e) if e.is_data() => {
+            ApiError::Malformed("The request body must be a JSON object.".into())
+        }
+        E::Deserialize(e) => ApiError::Malformed(format!(
+            "The request body is not valid JSON (line {}, column {}).",
+            e.line(),
+            e.column()
+        )),
+        _ => ApiError::Malformed("The request body could not be read.".into()),
+    };
+    problem.into()
+}
+
+/// A query string that cannot be decoded at all.
+pub fn query_error(_: actix_web::error::QueryPayloadError, _: &HttpRequest) -> actix_web::Error {
+    ApiError::Malformed("The query string could not be decoded.".into()).into()
+}
+
+/// Path segments that do not decode name nothing that exists.
+pub fn path_error(_: actix_web::error::PathError, _: &HttpRequest) -> actix_web::Error {
+    ApiError::NotFound.into()
+}

@@ -1,0 +1,54 @@
+// The tables as Diesel sees them; both backends' migrations create exactly
+// these columns.
+
+diesel::table! {
+    organizations (id) {
+        id -> Text,
+        name -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    customers (organization_id, id) {
+        organization_id -> Text,
+        id -> Text,
+        first_name -> Nullable<Text>,
+        last_name -> Nullable<Text>,
+        email -> Nullable<Text>,
+        phone_number -> Nullable<Text>,
+        language -> Nullable<Text>,
+        address1 -> Nullable<Text>,
+        address2 -> Nullable<Text>,
+        city -> Nullable<Text>,
+        region -> Nullable<Text>,
+        zip -> Nullable<Text>,
+        country -> Nullable<Text>,
+        metadata -> Nullable<Text>,
+        name_search -> Nullable<Text>,
+        email_search -> Nullable<Text>,
+        phone_search -> Nullable<Text>,
+        revision -> Integer,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        deleted_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::joinable!(customers -> organizations (organization_id));
+
+diesel::table! {
+    api_keys (organization_id, id) {
+        organization_id -> Text,
+        id -> Text,
+        name -> Nullable<Text>,
+        scopes -> Text,
+        secret_hash -> Text,
+        created_at -> Timestamp,
+        last_used_at -> Nullable<Timestamp>,
+        revoked_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::joinable!(api_keys -> organizations (organization_id));
+diesel::allow_tables_to_appear_in_same_query!(organizations, customers, api_keys);

@@ -1,0 +1,194 @@
+//! Request ids and Prometheus metrics, as middleware around every request.
+
+use std::borrow::Cow;
+use std::time::Instant;
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::header::{HeaderName, HeaderValue};
+use actix_web::middleware::Next;
+use actix_web::{HttpMessage, web};
+use prometheus::{
+    Encoder, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, Opts, Registry,
+    TextEncoder,
+};
+
+pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+const MAX_REQUEST_ID_LEN: usize = 128;
+
+/// The id of one request: the client's `X-Request-Id` when it is short
+/// printable ASCII, else a new UUIDv7.
+fn request_id_of(req: &ServiceRequest) -> HeaderValue {
+    req.headers()
+        .get(&REQUEST_ID)
+        .filter(|v| {
+            let bytes = v.as_bytes();
+            !bytes.is_empty()
+                && bytes.len() <= MAX_REQUEST_ID_LEN
+                && bytes.iter().all(|b| (0x21..=0x7e).contains(b))
+        })
+        .cloned()
+        .unwrap_or_else(|| {
+            HeaderValue::from_str(&uuid::Uuid::now_v7().simple().to_string())
+                .expect("hex digits are a valid header value")
+        })
+}
+
+/// Takes or makes the request id, and echoes it on the response, where the
+/// access log reads it.
+pub async fn request_id(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let id = request_id_of(&req);
+    let mut response = next.call(req).await?;
+    response.headers_mut().insert(REQUEST_ID, id);
+    Ok(response)
+}
+
+/// The service's Prometheus metrics.
+pub struct Metrics {
+    registry: Registry,
+    requests: IntCounterVec,
+    latency: HistogramVec,
+    pool_connections: IntGauge,
+    pool_idle: IntGauge,
+    key_verifications: IntCounter,
+}
+
+impl Metrics {
+    pub fn new() -> Self {
+        let requests = IntCounterVec::new(
+            Opts::new(
+                "clientele_http_requests_total",
+                "HTTP requests by route template, method and status.",
+            ),
+            &["route", "method", "status"],
+        )
+        .expect("valid metric");
+        let latency = HistogramVec::new(
+            HistogramOpts::new(
+                "clientele_http_request_duration_seconds",
+                "HTTP request latency by route template and method.",
+            )
+            .buckets(vec![
+                0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
+            ]),
+            &["route", "method"],
+        )
+        .expect("valid metric");
+        let pool_connections = IntGauge::new(
+            "clientele_db_pool_connections",
+            "Open database connections (in use and idle).",
+        )
+        .expect("valid metric");
+        let pool_idle = IntGauge::new(
+            "clientele_db_pool_idle_connections",
+            "Idle database connections.",
+        )
+        .expect("valid metric");
+        let key_verifications = IntCounter::new(
+            "clientele_api_key_verifications_total",
+            "argon2 verifications of API key secrets (at most one per key and cache lifetime).",
+        )
+        .expect("valid metric");
+        let registry = Registry::new();
+        for collector in [
+            Box::new(requests.clone()) as Box<dyn prometheus::core::Collector>,
+            Box::new(latency.clone()),
+            Box::new(pool_connections.clone()),
+            Box::new(pool_idle.clone()),
+            Box::new(key_verifications.clone()),
+        ] {
+            registry
+                .register(collector)
+                .expect("metric names are unique");
+        }
+        Self {
+            registry,
+            requests,
+            latency,
+            pool_connections,
+            pool_idle,
+            key_verifications,
+        }
+    }
+
+    fn observe(&self, route: &str, method: &str, status: u16, seconds: f64) {
+        self.requests
+            .with_label_values(&[route, method, status.to_string().as_str()])
+            .inc();
+        self.latency
+            .with_label_values(&[route, method])
+            .observe(seconds);
+    }
+
+    /// The text exposition format, with the pool gauges and the verification
+    /// count read now.
+    pub fn render(&self, pool_connections: u32, pool_idle: u32, key_verifications: u64) -> String {
+        self.pool_connections.set(pool_connections.into());
+        self.pool_idle.set(pool_idle.into());
+        self.key_verifications
+            .inc_by(key_verifications.saturating_sub(self.key_verifications.get()));
+        let mut text = Vec::new();
+        TextEncoder::new()
+            .encode(&self.registry.gather(), &mut text)
+            .expect("text encoding into memory cannot fail");
+        String::from_utf8(text).expect("the text format is UTF-8")
+    }
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// The route template of a request, set by the route itself: asking actix
+/// (`match_pattern`) would match the path against every route again, with
+/// the router's regex engine.
+#[derive(Debug, Clone, Copy)]
+pub struct RouteTemplate(pub &'static str);
+
+/// Counts and times every request by its route template (`/v1/…/{customerId}`,
+/// never the ids themselves, which would explode the label space).
+pub async fn track(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let started = Instant::now();
+    let metrics = req.app_data::<web::Data<Metrics>>().cloned();
+    let method = req.method().clone();
+    let result = next.call(req).await;
+    if let Some(metrics) = metrics {
+        let (route, status) = match &result {
+            Ok(response) => {
+                let request = response.request();
+                let known = request.extensions().get::<RouteTemplate>().copied();
+                let route = match known {
+                    Some(RouteTemplate(template)) => Cow::Borrowed(template),
+                    None => request
+                        .match_pattern()
+                        .map_or(Cow::Borrowed("unmatched"), Cow::Owned),
+                };
+                (route, response.status().as_u16())
+            }
+            Err(error) => (
+                Cow::Borrowed("unmatched"),
+                error.as_response_error().status_code().as_u16(),
+            ),
+        };
+        metrics.observe(
+            &route,
+            method.as_str(),
+            status,
+            started.elapsed().as_secs_f64(),
+        );
+    }
+    result
+}
+
+/// How long a guarded request may take, reading its body included, so that
+/// a slow client cannot hold its connection's work open indefinitely.
+#[derive(Debug, Clone, Copy)]
+pub struct RequestTimeout(pub std::time::Duration);

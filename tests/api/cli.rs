@@ -1,0 +1,434 @@
+//! The `clientele` binary itself: the admin commands, the first-run
+//! bootstrap, the production checks, and what its log never holds.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+use crate::helpers::{Backend, JWT_SECRET, TestApp, on_both_backends};
+
+const BINARY: &str = env!("CARGO_BIN_EXE_clientele");
+
+/// Runs the binary with only the given environment, in `dir`.
+fn clientele(args: &[&str], env: &[(&str, &str)], dir: &Path) -> Output {
+    Command::new(BINARY)
+        .args(args)
+        .env_clear()
+        .envs(env.iter().copied())
+        .current_dir(dir)
+        .output()
+        .unwrap()
+}
+
+/// Runs an admin command against `app`'s database and parses its output,
+/// asserting success.
+fn admin(app: &TestApp, args: &[&str]) -> Value {
+    let output = clientele(
+        args,
+        &[("CLIENTELE_DATABASE_URL", &app.database_url)],
+        &std::env::temp_dir(),
+    );
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    assert!(
+        output.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_eq!(stdout.lines().count(), 1, "one JSON object: {stdout}");
+    serde_json::from_str(&stdout).unwrap()
+}
+
+/// Runs an admin command that must fail, and returns its stderr.
+fn admin_fails(app: &TestApp, args: &[&str]) -> String {
+    let output = clientele(
+        args,
+        &[("CLIENTELE_DATABASE_URL", &app.database_url)],
+        &std::env::temp_dir(),
+    );
+    assert!(!output.status.success(), "{args:?} succeeded");
+    assert!(
+        output.stdout.is_empty(),
+        "{args:?} printed {:?}",
+        String::from_utf8_lossy(&output.stdout)
+    );
+    String::from_utf8(output.stderr).unwrap()
+}
+
+on_both_backends! {
+    fn the_admin_commands_manage_organizations_and_keys(app: &TestApp) {
+        let created = admin(app, &["org", "create", "--name", "Acme"]);
+        let org = created["organizationId"].as_str().unwrap();
+        assert!(org.starts_with("org_"));
+        assert!(created["keyId"].as_str().unwrap().starts_with("key_"));
+        assert!(created["apiKey"].as_str().unwrap().starts_with("ck_"));
+        assert_eq!(created.as_object().unwrap().len(), 3);
+
+        let reader = admin(app, &["key", "create", "--organization", org, "--name", "reporting", "--scopes", "customers:read"]);
+        assert_eq!(reader.as_object().unwrap().keys().collect::<Vec<_>>(), ["apiKey", "keyId"]);
+        let reader_key = reader["apiKey"].as_str().unwrap();
+        let path = format!("/v1/public-api/organizations/{org}/customers");
+        let as_reader = format!("ApiKey {reader_key}");
+        assert_eq!(app.send_as(Some(&as_reader), "GET", &path, None).status, 200);
+        let body = json!({}).to_string();
+        assert_eq!(app.send_as(Some(&as_reader), "POST", &path, Some(("application/json", body.as_bytes()))).status, 403);
+        let as_admin = format!("ApiKey {}", created["apiKey"].as_str().unwrap());
+        assert_eq!(app.send_as(Some(&as_admin), "POST", &path, Some(("application/json", body.as_bytes()))).status, 201);
+
+        let unused = admin(app, &["key", "create", "--organization", org]);
+        let listed = admin(app, &["key", "list", "--organization", org]);
+        let keys = listed["keys"].as_array().unwrap();
+        assert_eq!(keys.len(), 3);
+        for key in keys {
+            let mut fields: Vec<&String> = key.as_object().unwrap().keys().collect();
+            fields.sort();
+            assert_eq!(fields, ["createdTime", "keyId", "name", "revokedTime", "scopes"]);
+            crate::customers_create::assert_api_time(&key["createdTime"]);
+            assert_eq!(key["revokedTime"], Value::Null);
+        }
+        assert_eq!(keys[1]["name"], "reporting");
+        assert_eq!(keys[1]["scopes"], json!(["customers:read"]));
+        assert_eq!(keys[2]["scopes"], json!(["customers:read", "customers:write", "tokens:create"]));
+        let text = listed.to_string();
+        assert!(!text.contains("ck_") && !text.contains("argon2") && !text.contains(reader_key));
+
+        let unused_id = unused["keyId"].as_str().unwrap();
+        assert_eq!(admin(app, &["key", "revoke", unused_id]), json!({"keyId": unused_id, "revoked": true}));
+        assert_eq!(admin(app, &["key", "revoke", unused_id]), json!({"keyId": unused_id, "revoked": true}));
+        let as_revoked = format!("ApiKey {}", unused["apiKey"].as_str().unwrap());
+        app.send_as(Some(&as_revoked), "GET", &path, None).problem(401);
+        let listed = admin(app, &["key", "list", "--organization", org]);
+        crate::customers_create::assert_api_time(&listed["keys"][2]["revokedTime"]);
+    }
+
+    fn the_admin_commands_refuse_bad_input(app: &TestApp) {
+        let unknown_org = "org_0193a3c2d1007c2e8a1b2c3d4e5f6a7b";
+        assert!(admin_fails(app, &["key", "create", "--organization", unknown_org]).contains("no organization"));
+        assert!(admin_fails(app, &["key", "list", "--organization", unknown_org]).contains("no organization"));
+        assert!(admin_fails(app, &["key", "create", "--organization", "acme"]).contains("organization id"));
+        let org = app.organization_id.as_str();
+        assert!(admin_fails(app, &["key", "create", "--organization", org, "--scopes", "customers:admin"]).contains("customers:admin"));
+        assert!(admin_fails(app, &["key", "create", "--organization", org, "--scopes", ""]).contains("scope"));
+        assert!(admin_fails(app, &["key", "revoke", "key_nope"]).contains("key id"));
+        assert!(admin_fails(app, &["key", "revoke", "key_0193a3c2d1007c2e8a1b2c3d4e5f6a7b"]).contains("no key"));
+        assert!(admin_fails(app, &["org", "create", "--name", "  "]).contains("empty"));
+        assert!(admin_fails(app, &["org", "create"]).contains("--name"));
+        assert!(admin_fails(app, &["frobnicate"]).contains("frobnicate"));
+    }
+}
+
+/// A server process, its combined output captured.
+struct Server {
+    child: Child,
+    port: u16,
+    stdout: Arc<Mutex<String>>,
+    stderr: Arc<Mutex<String>>,
+}
+
+impl Server {
+    /// Starts `clientele` and waits until it listens; `Err` with its output
+    /// if it exits first.
+    fn start(env: &[(&str, &str)], dir: &Path) -> Result<Server, String> {
+        let mut child = Command::new(BINARY)
+            .env_clear()
+            .envs(env.iter().copied())
+            .env("CLIENTELE_BIND", "127.0.0.1:0")
+            .current_dir(dir)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let (stdout, stderr) = (
+            Arc::new(Mutex::new(String::new())),
+            Arc::new(Mutex::new(String::new())),
+        );
+        let (port_tx, port_rx) = mpsc::channel();
+        let collect = |pipe: Box<dyn std::io::Read + Send>,
+                       into: Arc<Mutex<String>>,
+                       port_tx: mpsc::Sender<Option<u16>>| {
+            std::thread::spawn(move || {
+                for line in BufReader::new(pipe).lines().map_while(Result::ok) {
+                    if let Some(port) = line.split("(port ").nth(1) {
+                        let _ = port_tx.send(port.trim_end_matches(')').parse().ok());
+                    }
+                    into.lock().unwrap().push_str(&(line + "\n"));
+                }
+                let _ = port_tx.send(None);
+            })
+        };
+        collect(
+            Box::new(child.stdout.take().unwrap()),
+            stdout.clone(),
+            port_tx.clone(),
+        );
+        collect(
+            Box::new(child.stderr.take().unwrap()),
+            stderr.clone(),
+            port_tx,
+        );
+        match port_rx.recv_timeout(Duration::from_secs(30)) {
+            Ok(Some(port)) => Ok(Server {
+                child,
+                port,
+                stdout,
+                stderr,
+            }),
+            _ => {
+                let _ = child.wait();
+                std::thread::sleep(Duration::from_millis(100));
+                Err(format!(
+                    "{}{}",
+                    stdout.lock().unwrap(),
+                    stderr.lock().unwrap()
+                ))
+            }
+        }
+    }
+
+    /// The first line the server printed on stdout (the bootstrap line),
+    /// waiting for it: stdout and stderr are read by different threads.
+    fn first_stdout_line(&self) -> Value {
+        for _ in 0..100 {
+            if let Some(line) = self.stdout.lock().unwrap().lines().next() {
+                return serde_json::from_str(line).unwrap();
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        panic!("nothing on stdout");
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("http://127.0.0.1:{}{path}", self.port)
+    }
+
+    fn stop(mut self) -> (String, String) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        std::thread::sleep(Duration::from_millis(100));
+        let stdout = self.stdout.lock().unwrap().clone();
+        let stderr = self.stderr.lock().unwrap().clone();
+        (stdout, stderr)
+    }
+}
+
+fn scratch_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("clientele_{name}_{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn http() -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .new_agent()
+}
+
+#[test]
+fn the_first_run_creates_an_organization_once() {
+    let dir = scratch_dir("bootstrap");
+    let env = [("CLIENTELE_DATABASE_URL", "sqlite://first.db")];
+    let server = Server::start(&env, &dir).unwrap();
+    let created = server.first_stdout_line();
+    let (org, key) = (
+        created["organizationId"].as_str().unwrap(),
+        created["apiKey"].as_str().unwrap(),
+    );
+    assert!(created["keyId"].as_str().unwrap().starts_with("key_"));
+    let mut response = http()
+        .post(server.url(&format!("/v1/public-api/organizations/{org}/tokens")))
+        .header("authorization", format!("ApiKey {key}"))
+        .send_json(json!({"scopes": ["customers:read", "customers:write"]}))
+        .unwrap();
+    assert_eq!(
+        response.status(),
+        201,
+        "{}",
+        response.body_mut().read_to_string().unwrap()
+    );
+    let (_, stderr) = server.stop();
+    assert!(!stderr.contains(key), "the key reached the log");
+    assert!(
+        stderr.contains("random secret"),
+        "no warning about the generated JWT secret"
+    );
+
+    let again = Server::start(&env, &dir).unwrap();
+    let (stdout, _) = again.stop();
+    assert_eq!(stdout, "", "the second run printed something");
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn production_refuses_to_start_without_a_strong_jwt_secret() {
+    let dir = scratch_dir("production");
+    let base = [
+        ("CLIENTELE_ENV", "production"),
+        ("CLIENTELE_DATABASE_URL", "sqlite://prod.db"),
+    ];
+    let missing = Server::start(&base, &dir)
+        .err()
+        .expect("started without a secret");
+    assert!(missing.contains("CLIENTELE_JWT_SECRET"), "{missing}");
+    let short = [base[0], base[1], ("CLIENTELE_JWT_SECRET", "short")];
+    let output = Server::start(&short, &dir)
+        .err()
+        .expect("started with a short secret");
+    assert!(
+        output.contains("at least 32 bytes") && !output.contains("short\n"),
+        "{output}"
+    );
+    let strong = [base[0], base[1], ("CLIENTELE_JWT_SECRET", JWT_SECRET)];
+    let server = Server::start(&strong, &dir).unwrap();
+    assert_eq!(
+        http().get(server.url("/health")).call().unwrap().status(),
+        200
+    );
+    let (stdout, stderr) = server.stop();
+    assert_eq!(stdout, "", "production bootstrapped an organization");
+    assert!(!stderr.contains(JWT_SECRET));
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn no_secret_ever_reaches_the_log() {
+    let dir = scratch_dir("log");
+    let env = [
+        ("CLIENTELE_DATABASE_URL", "sqlite://log.db"),
+        ("CLIENTELE_JWT_SECRET", JWT_SECRET),
+        ("CLIENTELE_BOOTSTRAP", "false"),
+        ("RUST_LOG", "trace"),
+    ];
+    let created: Value =
+        serde_json::from_slice(&clientele(&["org", "create", "--name", "Log"], &env, &dir).stdout)
+            .unwrap();
+    let (org, key) = (
+        created["organizationId"].as_str().unwrap(),
+        created["apiKey"].as_str().unwrap(),
+    );
+    let server = Server::start(&env, &dir).unwrap();
+    let agent = http();
+    let customers = server.url(&format!("/v1/public-api/organizations/{org}/customers"));
+    let tokens = server.url(&format!("/v1/public-api/organizations/{org}/tokens"));
+    let as_key = format!("ApiKey {key}");
+    let wrong = format!("ApiKey {}{}", &key[..key.len() - 64], "0".repeat(64));
+    let token = agent
+        .post(&tokens)
+        .header("authorization", &as_key)
+        .send_json(json!({"scopes": ["customers:read"]}))
+        .unwrap()
+        .body_mut()
+        .read_json::<Value>()
+        .unwrap()["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    for auth in [
+        as_key.clone(),
+        wrong.clone(),
+        format!("Bearer {token}"),
+        format!("Bearer {token}x"),
+        "ApiKey".into(),
+    ] {
+        let _ = agent
+            .get(&customers)
+            .header("authorization", &auth)
+            .call()
+            .unwrap();
+        let _ = agent
+            .post(&customers)
+            .header("authorization", &auth)
+            .send("{oops")
+            .unwrap();
+    }
+    let (stdout, stderr) = server.stop();
+    let log = format!("{stdout}{stderr}");
+    assert!(
+        log.contains("/customers"),
+        "the log is not being captured: {log}"
+    );
+    let secret_part = &key[key.len() - 64..];
+    let token_signature = token.rsplit('.').next().unwrap();
+    for secret in [
+        key,
+        secret_part,
+        &wrong[7..],
+        &token,
+        token_signature,
+        JWT_SECRET,
+        "$argon2",
+    ] {
+        assert!(!log.contains(secret), "the log holds a secret: {secret}");
+    }
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn sigterm_lets_a_request_in_flight_finish_then_exits_0() {
+    use std::io::{Read, Write};
+    let dir = scratch_dir("shutdown");
+    let env = [
+        ("CLIENTELE_DATABASE_URL", "sqlite://stop.db"),
+        ("CLIENTELE_JWT_SECRET", JWT_SECRET),
+    ];
+    let mut server = Server::start(&env, &dir).unwrap();
+    let bootstrap = server.first_stdout_line();
+    let (org, key) = (
+        bootstrap["organizationId"].as_str().unwrap(),
+        bootstrap["apiKey"].as_str().unwrap(),
+    );
+
+    // One connection, already served once (so the server has accepted it and
+    // the key is verified) before the stop arrives.
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", server.port)).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .unwrap();
+    let path = format!("/v1/public-api/organizations/{org}/customers");
+    let warm =
+        format!("GET {path}?limit=1 HTTP/1.1\r\nhost: x\r\nauthorization: ApiKey {key}\r\n\r\n");
+    stream.write_all(warm.as_bytes()).unwrap();
+    let mut seen = Vec::new();
+    let mut buffer = [0u8; 4096];
+    while !String::from_utf8_lossy(&seen).contains("hasMore") {
+        let n = stream.read(&mut buffer).unwrap();
+        assert!(
+            n > 0,
+            "the connection closed: {}",
+            String::from_utf8_lossy(&seen)
+        );
+        seen.extend_from_slice(&buffer[..n]);
+    }
+    assert!(String::from_utf8_lossy(&seen).starts_with("HTTP/1.1 200"));
+
+    let body = br#"{"firstName": "In flight"}"#;
+    let head = format!(
+        "POST {path} HTTP/1.1\r\nhost: x\r\nauthorization: ApiKey {key}\r\n\
+         content-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+        body.len()
+    );
+    stream.write_all(head.as_bytes()).unwrap();
+    stream.write_all(&body[..5]).unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    let killed = Command::new("kill")
+        .args(["-TERM", &server.child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    std::thread::sleep(Duration::from_millis(500));
+    stream.write_all(&body[5..]).unwrap();
+    let mut answer = String::new();
+    let _ = stream.read_to_string(&mut answer);
+    assert!(answer.starts_with("HTTP/1.1 201"), "{answer}");
+    assert!(answer.contains("In flight"));
+    let status = server.child.wait().unwrap();
+    assert!(status.success(), "exit status {status}");
+    let (_, stderr) = server.stop();
+    assert!(stderr.contains("request_id="), "{stderr}");
+    std::fs::remove_dir_all(dir).unwrap();
+}

@@ -1,0 +1,17 @@
+//! Black-box tests over HTTP: each test spawns the real server on a random
+//! port over a fresh database, and runs once on SQLite and once on
+//! PostgreSQL.
+
+mod helpers;
+
+mod auth;
+mod cli;
+mod customers_create;
+mod customers_delete;
+mod customers_list;
+mod customers_update;
+mod errors;
+mod health;
+mod openapi;
+mod operations;
+mod proxy;
