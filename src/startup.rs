@@ -88,8 +88,8 @@ impl Application {
                 .configure(api::routes)
                 .default_service(web::to(api::not_found))
         });
-        // Request heads must arrive promptly; a stop (SIGTERM, SIGINT) lets
-        // requests in flight finish for up to 30 s, then exits 0.
+        // Request heads must arrive promptly; SIGTERM lets requests in
+        // flight finish for up to 30 s, then exits 0 (SIGINT stops at once).
         let server = server
             .client_request_timeout(Duration::from_secs(5))
             .client_disconnect_timeout(Duration::from_secs(1))

@@ -1,7 +1,7 @@
 //! The `clientele` binary itself: the admin commands, the first-run
 //! bootstrap, the production checks, and what its log never holds.
 
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::sync::mpsc;
@@ -368,67 +368,119 @@ fn no_secret_ever_reaches_the_log() {
     std::fs::remove_dir_all(dir).unwrap();
 }
 
+/// A server on SQLite with a request in flight on `stream`: its head and the
+/// first 5 bytes of `IN_FLIGHT_BODY` are sent, the rest is not.
+struct InFlight {
+    server: Server,
+    stream: std::net::TcpStream,
+    dir: PathBuf,
+}
+
+const IN_FLIGHT_BODY: &[u8] = br#"{"firstName": "In flight"}"#;
+
+impl InFlight {
+    fn start(name: &str) -> InFlight {
+        let dir = scratch_dir(name);
+        let env = [
+            ("CLIENTELE_DATABASE_URL", "sqlite://stop.db"),
+            ("CLIENTELE_JWT_SECRET", JWT_SECRET),
+        ];
+        let server = Server::start(&env, &dir).unwrap();
+        let bootstrap = server.first_stdout_line();
+        let (org, key) = (
+            bootstrap["organizationId"].as_str().unwrap(),
+            bootstrap["apiKey"].as_str().unwrap(),
+        );
+
+        // One connection, already served once (so the server has accepted it
+        // and the key is verified) before the stop arrives.
+        let mut stream = std::net::TcpStream::connect(("127.0.0.1", server.port)).unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_secs(30)))
+            .unwrap();
+        let path = format!("/v1/public-api/organizations/{org}/customers");
+        let warm = format!(
+            "GET {path}?limit=1 HTTP/1.1\r\nhost: x\r\nauthorization: ApiKey {key}\r\n\r\n"
+        );
+        stream.write_all(warm.as_bytes()).unwrap();
+        let mut seen = Vec::new();
+        let mut buffer = [0u8; 4096];
+        while !String::from_utf8_lossy(&seen).contains("hasMore") {
+            let n = stream.read(&mut buffer).unwrap();
+            assert!(
+                n > 0,
+                "the connection closed: {}",
+                String::from_utf8_lossy(&seen)
+            );
+            seen.extend_from_slice(&buffer[..n]);
+        }
+        assert!(String::from_utf8_lossy(&seen).starts_with("HTTP/1.1 200"));
+
+        let head = format!(
+            "POST {path} HTTP/1.1\r\nhost: x\r\nauthorization: ApiKey {key}\r\n\
+             content-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+            IN_FLIGHT_BODY.len()
+        );
+        stream.write_all(head.as_bytes()).unwrap();
+        stream.write_all(&IN_FLIGHT_BODY[..5]).unwrap();
+        std::thread::sleep(Duration::from_millis(300));
+        InFlight {
+            server,
+            stream,
+            dir,
+        }
+    }
+
+    fn signal(&self, signal: &str) {
+        let pid = self.server.child.id().to_string();
+        let sent = Command::new("kill").args([signal, &pid]).status().unwrap();
+        assert!(sent.success());
+    }
+
+    /// Sends the rest of the body; the answer, empty if the connection was
+    /// closed (the write itself may fail then).
+    fn finish(&mut self) -> String {
+        let _ = self.stream.write_all(&IN_FLIGHT_BODY[5..]);
+        let mut answer = String::new();
+        let _ = self.stream.read_to_string(&mut answer);
+        answer
+    }
+
+    fn exit_status(&mut self) -> std::process::ExitStatus {
+        self.server.child.wait().unwrap()
+    }
+
+    fn log(self) -> String {
+        let (_, log) = self.server.stop();
+        std::fs::remove_dir_all(self.dir).unwrap();
+        log
+    }
+}
+
 #[test]
 fn sigterm_lets_a_request_in_flight_finish_then_exits_0() {
-    use std::io::{Read, Write};
-    let dir = scratch_dir("shutdown");
-    let env = [
-        ("CLIENTELE_DATABASE_URL", "sqlite://stop.db"),
-        ("CLIENTELE_JWT_SECRET", JWT_SECRET),
-    ];
-    let mut server = Server::start(&env, &dir).unwrap();
-    let bootstrap = server.first_stdout_line();
-    let (org, key) = (
-        bootstrap["organizationId"].as_str().unwrap(),
-        bootstrap["apiKey"].as_str().unwrap(),
-    );
-
-    // One connection, already served once (so the server has accepted it and
-    // the key is verified) before the stop arrives.
-    let mut stream = std::net::TcpStream::connect(("127.0.0.1", server.port)).unwrap();
-    stream
-        .set_read_timeout(Some(Duration::from_secs(30)))
-        .unwrap();
-    let path = format!("/v1/public-api/organizations/{org}/customers");
-    let warm =
-        format!("GET {path}?limit=1 HTTP/1.1\r\nhost: x\r\nauthorization: ApiKey {key}\r\n\r\n");
-    stream.write_all(warm.as_bytes()).unwrap();
-    let mut seen = Vec::new();
-    let mut buffer = [0u8; 4096];
-    while !String::from_utf8_lossy(&seen).contains("hasMore") {
-        let n = stream.read(&mut buffer).unwrap();
-        assert!(
-            n > 0,
-            "the connection closed: {}",
-            String::from_utf8_lossy(&seen)
-        );
-        seen.extend_from_slice(&buffer[..n]);
-    }
-    assert!(String::from_utf8_lossy(&seen).starts_with("HTTP/1.1 200"));
-
-    let body = br#"{"firstName": "In flight"}"#;
-    let head = format!(
-        "POST {path} HTTP/1.1\r\nhost: x\r\nauthorization: ApiKey {key}\r\n\
-         content-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
-        body.len()
-    );
-    stream.write_all(head.as_bytes()).unwrap();
-    stream.write_all(&body[..5]).unwrap();
-    std::thread::sleep(Duration::from_millis(300));
-    let killed = Command::new("kill")
-        .args(["-TERM", &server.child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(killed.success());
+    let mut in_flight = InFlight::start("sigterm");
+    in_flight.signal("-TERM");
     std::thread::sleep(Duration::from_millis(500));
-    stream.write_all(&body[5..]).unwrap();
-    let mut answer = String::new();
-    let _ = stream.read_to_string(&mut answer);
-    assert!(answer.starts_with("HTTP/1.1 201"), "{answer}");
-    assert!(answer.contains("In flight"));
-    let status = server.child.wait().unwrap();
+    let answer = in_flight.finish();
+    let status = in_flight.exit_status();
+    let log = in_flight.log();
+    assert!(
+        answer.starts_with("HTTP/1.1 201") && answer.contains("In flight"),
+        "answer {answer:?}, {status}, server log:\n{log}"
+    );
     assert!(status.success(), "exit status {status}");
-    let (_, stderr) = server.stop();
-    assert!(stderr.contains("request_id="), "{stderr}");
-    std::fs::remove_dir_all(dir).unwrap();
+    assert!(log.contains("graceful shutdown"), "{log}");
+}
+
+#[test]
+fn sigint_stops_at_once_without_finishing_requests() {
+    let mut in_flight = InFlight::start("sigint");
+    in_flight.signal("-INT");
+    let status = in_flight.exit_status();
+    let answer = in_flight.finish();
+    let log = in_flight.log();
+    assert_eq!(answer, "", "server log:\n{log}");
+    assert!(status.success(), "exit status {status}");
+    assert!(log.contains("forced shutdown"), "{log}");
 }
