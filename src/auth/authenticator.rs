@@ -4,9 +4,11 @@
 //! per presented key per cache lifetime and instance, off the async executor.
 //! What is remembered, each for at most the cache lifetime (60 s by default):
 //! key records by id (so revocation reaches every instance within it),
-//! digests of keys that passed argon2, digests of keys that failed it, and
-//! a count of failures per key id that stops a client from burning CPU by
-//! guessing secrets for a real key id.
+//! digests of keys that passed argon2, digests of keys that failed it, a
+//! count of failures per key id that stops a client from burning CPU by
+//! guessing secrets for a real key id, and the grants of tokens that passed
+//! verification, by digest (decoding and checking a JWT costs more than the
+//! rest of authentication put together).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
@@ -16,7 +18,7 @@ use actix_web::web;
 use moka::sync::Cache;
 use secrecy::{ExposeSecret, SecretString};
 
-use super::tokens::TokenSigner;
+use super::tokens::{TokenGrant, TokenSigner};
 use super::{Credential, Principal, keys};
 use crate::domain::ids::{KeyId, OrganizationId};
 use crate::domain::scopes::Scopes;
@@ -86,6 +88,7 @@ struct Inner {
     verified: Cache<[u8; 32], KeyId>,
     rejected: Cache<[u8; 32], ()>,
     failures: Cache<KeyId, Arc<AtomicU32>>,
+    tokens: Cache<[u8; 32], TokenGrant>,
     recorded_use: Cache<KeyId, ()>,
     verifications: AtomicU64,
 }
@@ -102,6 +105,7 @@ impl Authenticator {
                 verified: cache(cache_lifetime),
                 rejected: cache(MINUTE),
                 failures: cache(MINUTE),
+                tokens: cache(cache_lifetime),
                 recorded_use: cache(MINUTE),
                 verifications: AtomicU64::new(0),
             }),
@@ -180,11 +184,7 @@ impl Authenticator {
     }
 
     async fn token(&self, token: SecretString) -> Result<Principal, ApiError> {
-        let grant = self
-            .inner
-            .signer
-            .verify(token.expose_secret())
-            .ok_or(ApiError::Unauthorized)?;
+        let grant = self.token_grant(&token)?;
         let state = match self.inner.keys.get(&grant.key_id) {
             Some(state) => state,
             None => {
@@ -213,6 +213,26 @@ impl Authenticator {
             scopes: grant.scopes,
             ..key
         })
+    }
+
+    /// What a valid token grants: verified (signature, algorithm, claims)
+    /// the first time it is seen, then remembered by its digest. Its expiry
+    /// is checked on every use; the minting key, by the caller.
+    fn token_grant(&self, token: &SecretString) -> Result<TokenGrant, ApiError> {
+        let fingerprint = keys::fingerprint(token.expose_secret());
+        if let Some(grant) = self.inner.tokens.get(&fingerprint) {
+            return match grant.expired() {
+                true => Err(ApiError::Unauthorized),
+                false => Ok(grant),
+            };
+        }
+        let grant = self
+            .inner
+            .signer
+            .verify(token.expose_secret())
+            .ok_or(ApiError::Unauthorized)?;
+        self.inner.tokens.insert(fingerprint, grant);
+        Ok(grant)
     }
 
     /// The key's record, from the cache or (blocking) the database.

@@ -41,6 +41,15 @@ pub struct TokenGrant {
     pub key_id: KeyId,
     pub scopes: Scopes,
     pub customer_id: Option<CustomerId>,
+    /// `exp`, in seconds since the epoch.
+    pub expires_at: i64,
+}
+
+impl TokenGrant {
+    /// Whether the token is past its expiry, with the leeway `verify` allows.
+    pub fn expired(&self) -> bool {
+        self.expires_at < Utc::now().timestamp() - LEEWAY as i64
+    }
 }
 
 pub struct TokenSigner {
@@ -110,6 +119,7 @@ impl TokenSigner {
                 Some(id) => Some(CustomerId::parse(&id)?),
                 None => None,
             },
+            expires_at: claims.exp,
         })
     }
 }
@@ -148,8 +158,25 @@ mod tests {
         assert_eq!(grant.key_id, key);
         assert_eq!(grant.scopes, request.scopes);
         assert_eq!(grant.customer_id, request.customer_id);
+        assert_eq!(grant.expires_at, expires.and_utc().timestamp());
+        assert!(!grant.expired());
         let lifetime = expires.and_utc().timestamp() - Utc::now().timestamp();
         assert!((895..=900).contains(&lifetime));
+    }
+
+    #[test]
+    fn expiry_allows_the_same_leeway_as_verification() {
+        let now = Utc::now().timestamp();
+        let grant = |expires_at| TokenGrant {
+            organization_id: OrganizationId::generate(),
+            key_id: KeyId::generate(),
+            scopes: Scopes::all(),
+            customer_id: None,
+            expires_at,
+        };
+        assert!(!grant(now + 60).expired());
+        assert!(!grant(now - LEEWAY as i64 + 1).expired());
+        assert!(grant(now - LEEWAY as i64 - 1).expired());
     }
 
     #[test]

@@ -251,6 +251,16 @@ on_both_backends! {
         refused.problem(403);
     }
 
+    fn a_token_already_seen_stops_working_when_it_expires(app: &TestApp) {
+        // Verified tokens are remembered; the memory must not outlive `exp`
+        // (plus the 5 s of clock leeway every instance allows).
+        let expires_in = 1;
+        let bearer = format!("Bearer {}", forge(JWT_SECRET, claims(app, expires_in)));
+        assert_eq!(app.send_as(Some(&bearer), "GET", &app.customers_path(), None).status, 200);
+        std::thread::sleep(Duration::from_secs(expires_in as u64 + 5 + 2));
+        app.send_as(Some(&bearer), "GET", &app.customers_path(), None).problem(401);
+    }
+
     fn argon2_runs_once_per_key(app: &TestApp) {
         let key = format!("ApiKey {}", app.create_key(&[Scope::CustomersRead]));
         let before = app.authenticator.verifications();
