@@ -5,7 +5,6 @@ use clap::{Parser, Subcommand};
 use secrecy::ExposeSecret;
 use serde_json::{Value, json};
 
-use crate::api::time::ApiTime;
 use crate::auth::keys::{self, IssuedKey};
 use crate::config::Settings;
 use crate::domain::ids::{KeyId, OrganizationId};
@@ -99,7 +98,7 @@ pub fn run(cli: Cli, settings: Settings) -> Result<(), StartupError> {
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve(settings),
         Command::Migrate => {
-            let applied = Database::migrate(&settings.database_url)?;
+            let applied = Database::migrate(settings.database_url.expose_secret())?;
             print(json!({ "applied": applied }));
             Ok(())
         }
@@ -138,31 +137,31 @@ fn key_command(command: KeyCommand, conn: &mut store::DbConnection) -> Result<()
             name,
             scopes,
         } => {
-            if !organizations::exists(conn, &organization)? {
+            if !organizations::exists(conn, organization)? {
                 return Err(format!("no organization {organization}").into());
             }
-            let key = keys::issue(conn, &organization, name.as_deref(), scopes)?;
+            let key = keys::issue(conn, organization, name.as_deref(), scopes)?;
             print(json!({"keyId": key.key_id.to_string(), "apiKey": key.api_key.expose_secret()}));
         }
         KeyCommand::Revoke { key_id } => {
-            if !api_keys::revoke(conn, &key_id)? {
+            if !api_keys::revoke(conn, key_id)? {
                 return Err(format!("no key {key_id}").into());
             }
             print(json!({"keyId": key_id.to_string(), "revoked": true}));
         }
         KeyCommand::List { organization } => {
-            if !organizations::exists(conn, &organization)? {
+            if !organizations::exists(conn, organization)? {
                 return Err(format!("no organization {organization}").into());
             }
-            let keys: Vec<Value> = api_keys::list(conn, &organization)?
+            let keys: Vec<Value> = api_keys::list(conn, organization)?
                 .into_iter()
                 .map(|key| {
                     json!({
                         "keyId": key.id,
                         "name": key.name,
-                        "scopes": key.scopes.split(' ').collect::<Vec<_>>(),
-                        "createdTime": ApiTime(key.created_at),
-                        "revokedTime": key.revoked_at.map(ApiTime),
+                        "scopes": key.scopes.names(),
+                        "createdTime": key.created_time,
+                        "revokedTime": key.revoked_time,
                     })
                 })
                 .collect();
@@ -173,7 +172,7 @@ fn key_command(command: KeyCommand, conn: &mut store::DbConnection) -> Result<()
 }
 
 fn migrated_connection(settings: &Settings) -> Result<store::DbConnection, StartupError> {
-    let mut conn = store::connect(&settings.database_url)?;
+    let mut conn = store::connect(settings.database_url.expose_secret())?;
     store::run_migrations(&mut conn)?;
     Ok(conn)
 }

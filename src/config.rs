@@ -1,8 +1,9 @@
 //! Layered configuration: `config/default.toml` (built in, and read from
 //! disk when present), then `config/{CLIENTELE_ENV}.toml`, then `CLIENTELE_*`
-//! environment variables.
+//! environment variables. Every setting is written once, in [`Settings`];
+//! its default is in `config/default.toml`.
 
-use std::fmt;
+use std::str::FromStr;
 
 use config::{Config, Environment, File, FileFormat};
 use secrecy::{ExposeSecret, SecretString};
@@ -10,15 +11,52 @@ use serde::Deserialize;
 
 const BUILT_IN_DEFAULTS: &str = include_str!("../config/default.toml");
 
-#[derive(Clone, Deserialize)]
+/// Which rules apply: production turns the first-run bootstrap off and
+/// requires a JWT secret, whatever the files say.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Profile {
+    #[default]
+    Development,
+    Production,
+    Test,
+}
+
+impl Profile {
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Development => "development",
+            Self::Production => "production",
+            Self::Test => "test",
+        }
+    }
+}
+
+impl FromStr for Profile {
+    type Err = String;
+
+    /// Case-insensitive: `Production` is production, never a development
+    /// profile by accident; an unknown name is refused.
+    fn from_str(name: &str) -> Result<Self, String> {
+        [Self::Development, Self::Production, Self::Test]
+            .into_iter()
+            .find(|profile| profile.name().eq_ignore_ascii_case(name.trim()))
+            .ok_or_else(|| {
+                format!("CLIENTELE_ENV={name:?} is not a profile: development, production or test")
+            })
+    }
+}
+
+/// `Debug` prints secrets as `[REDACTED]` (`SecretString`).
+#[derive(Debug, Clone, Deserialize)]
 pub struct Settings {
-    /// `development` unless `CLIENTELE_ENV` says otherwise.
+    /// Set from `CLIENTELE_ENV`, not from the files.
     #[serde(skip)]
-    pub environment: String,
+    pub profile: Profile,
     /// Address to listen on, e.g. `127.0.0.1:8080`.
     pub bind: String,
     /// `postgres://…` selects PostgreSQL; `sqlite://path` or a path, SQLite.
-    pub database_url: String,
+    /// A secret: it may hold a password.
+    pub database_url: SecretString,
     pub database_pool_size: u32,
     /// HTTP worker threads; 0 means one per core.
     pub workers: usize,
@@ -39,28 +77,41 @@ pub struct Settings {
 pub const MIN_JWT_SECRET_BYTES: usize = 32;
 
 impl Settings {
-    pub fn load() -> Result<Self, config::ConfigError> {
-        let environment = std::env::var("CLIENTELE_ENV").unwrap_or_else(|_| "development".into());
-        let mut settings: Settings = Config::builder()
+    pub fn load() -> Result<Self, String> {
+        let profile: Profile =
+            std::env::var("CLIENTELE_ENV").map_or(Ok(Profile::default()), |name| name.parse())?;
+        let settings = Config::builder()
             .add_source(File::from_str(BUILT_IN_DEFAULTS, FileFormat::Toml))
             .add_source(File::with_name("config/default").required(false))
-            .add_source(File::with_name(&format!("config/{environment}")).required(false))
-            .add_source(
-                Environment::with_prefix("CLIENTELE")
-                    .prefix_separator("_")
-                    .try_parsing(true),
-            )
-            .build()?
-            .try_deserialize()?;
-        settings.environment = environment;
-        if settings
+            .add_source(File::with_name(&format!("config/{}", profile.name())).required(false))
+            // Values stay text until a setting's type asks for more, so a
+            // secret of digits is never read as a number.
+            .add_source(Environment::with_prefix("CLIENTELE").prefix_separator("_"))
+            .build()
+            .and_then(Config::try_deserialize::<Settings>)
+            .map_err(|e| e.to_string())?;
+        Ok(settings.with_profile(profile))
+    }
+
+    /// The built-in defaults alone, for tests and tools that set the rest.
+    pub fn defaults() -> Self {
+        Config::builder()
+            .add_source(File::from_str(BUILT_IN_DEFAULTS, FileFormat::Toml))
+            .build()
+            .and_then(Config::try_deserialize::<Settings>)
+            .expect("the built-in defaults deserialize")
+    }
+
+    fn with_profile(mut self, profile: Profile) -> Self {
+        self.profile = profile;
+        if self
             .jwt_secret
             .as_ref()
             .is_some_and(|s| s.expose_secret().is_empty())
         {
-            settings.jwt_secret = None;
+            self.jwt_secret = None;
         }
-        Ok(settings)
+        self
     }
 
     /// Whether the settings can run; says what is wrong otherwise.
@@ -91,26 +142,30 @@ impl Settings {
     }
 
     pub fn is_production(&self) -> bool {
-        self.environment == "production"
+        self.profile == Profile::Production
     }
 }
 
-/// Never prints the database URL, which may hold a password.
-impl fmt::Debug for Settings {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Settings")
-            .field("environment", &self.environment)
-            .field("bind", &self.bind)
-            .field("database_url", &"[redacted]")
-            .field("database_pool_size", &self.database_pool_size)
-            .field("workers", &self.workers)
-            .field(
-                "jwt_secret",
-                &self.jwt_secret.as_ref().map(|_| "[redacted]"),
-            )
-            .field("bootstrap", &self.bootstrap)
-            .field("auth_cache_seconds", &self.auth_cache_seconds)
-            .field("request_timeout_seconds", &self.request_timeout_seconds)
-            .finish()
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn profiles_are_case_insensitive_and_unknown_ones_refused() {
+        assert_eq!("Production".parse(), Ok(Profile::Production));
+        assert_eq!(" development ".parse(), Ok(Profile::Development));
+        assert!("prod".parse::<Profile>().is_err());
+    }
+
+    #[test]
+    fn debug_never_prints_secrets() {
+        let mut settings = Settings::defaults();
+        settings.database_url = "postgres://user:hunter2@db/x".to_owned().into();
+        settings.jwt_secret = Some("a-jwt-secret-of-at-least-32-bytes!!".to_owned().into());
+        let printed = format!("{settings:?}");
+        assert!(
+            !printed.contains("hunter2") && !printed.contains("a-jwt-secret"),
+            "{printed}"
+        );
     }
 }

@@ -1,6 +1,7 @@
 //! The one error type of the HTTP layer, and the only place where statuses
 //! are chosen. Every error is answered as `application/problem+json`
-//! (RFC 9457); causes are logged, never sent.
+//! (RFC 9457). A cause is never sent: it travels with the response to the
+//! request's log line ([`crate::telemetry`]), next to the request id.
 
 use std::fmt;
 
@@ -25,19 +26,29 @@ pub enum ApiError {
     MethodNotAllowed(&'static str),
     /// 408: the request took longer than the request timeout.
     RequestTimeout,
-    /// 409: a record kept changing under an update.
-    Conflict,
     /// 413: a body over the limit.
     PayloadTooLarge,
     /// 415: a body that is not `application/json`.
     UnsupportedMediaType,
     /// 422: fields or parameters that break the contract's rules.
     Invalid(Vec<InvalidField>),
-    /// 503: the database does not answer.
-    Unavailable,
-    /// 500: a bug. Never caused by what a client sends.
-    Internal,
+    /// 503: the database does not answer; the cause is logged.
+    Unavailable(String),
+    /// 507: the storage is full; the cause is logged.
+    StorageFull(String),
+    /// 500: a bug, never caused by what a client sends; the cause is logged.
+    Internal(String),
 }
+
+/// Why a request failed on the server's side, for its log line.
+#[derive(Debug, Clone)]
+pub struct Cause {
+    pub text: String,
+    pub level: log::Level,
+}
+
+/// The seconds a client is asked to wait before retrying a 503.
+const RETRY_AFTER_SECONDS: &str = "1";
 
 impl ApiError {
     fn kind(&self) -> (StatusCode, &'static str, &'static str) {
@@ -72,11 +83,6 @@ impl ApiError {
                 "request-timeout",
                 "The request took too long.",
             ),
-            Self::Conflict => (
-                StatusCode::CONFLICT,
-                "conflict",
-                "The resource changed during the request.",
-            ),
             Self::PayloadTooLarge => (
                 StatusCode::PAYLOAD_TOO_LARGE,
                 "payload-too-large",
@@ -92,12 +98,17 @@ impl ApiError {
                 "validation",
                 "Invalid data was sent.",
             ),
-            Self::Unavailable => (
+            Self::Unavailable(_) => (
                 StatusCode::SERVICE_UNAVAILABLE,
                 "service-unavailable",
                 "The service is temporarily unavailable.",
             ),
-            Self::Internal => (
+            Self::StorageFull(_) => (
+                StatusCode::INSUFFICIENT_STORAGE,
+                "storage-full",
+                "The storage is full.",
+            ),
+            Self::Internal(_) => (
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "internal",
                 "An internal error occurred.",
@@ -130,16 +141,30 @@ impl ApiError {
             Self::RequestTimeout => {
                 "The request was not completed within the request timeout.".into()
             }
-            Self::Conflict => "The customer kept changing; retry the request.".into(),
             Self::PayloadTooLarge => "The request body must be at most 64 KiB.".into(),
             Self::UnsupportedMediaType => {
                 "Send the body with Content-Type: application/json.".into()
             }
             Self::Invalid(fields) if fields.len() == 1 => "1 field is invalid.".into(),
             Self::Invalid(fields) => format!("{} fields are invalid.", fields.len()),
-            Self::Unavailable => "The database is not answering; retry later.".into(),
-            Self::Internal => "The error was logged.".into(),
+            Self::Unavailable(_) => "The database is not answering; retry later.".into(),
+            Self::StorageFull(_) => {
+                "Nothing was stored: the storage is full. Retry once space is freed.".into()
+            }
+            Self::Internal(_) => "The error was logged.".into(),
         }
+    }
+
+    fn cause(&self) -> Option<Cause> {
+        let (text, level) = match self {
+            Self::Unavailable(text) => (text, log::Level::Warn),
+            Self::StorageFull(text) | Self::Internal(text) => (text, log::Level::Error),
+            _ => return None,
+        };
+        Some(Cause {
+            text: text.clone(),
+            level,
+        })
     }
 }
 
@@ -194,6 +219,9 @@ impl ResponseError for ApiError {
             Self::Unauthorized => {
                 response.insert_header((header::WWW_AUTHENTICATE, "ApiKey, Bearer"));
             }
+            Self::Unavailable(_) => {
+                response.insert_header((header::RETRY_AFTER, RETRY_AFTER_SECONDS));
+            }
             _ => {}
         }
         if self.may_leave_body_unread() {
@@ -201,7 +229,11 @@ impl ResponseError for ApiError {
             // on a kept-alive connection; say so instead of just hanging up.
             response.force_close();
         }
-        response.body(serde_json::to_string(&problem).unwrap_or_default())
+        let mut response = response.body(serde_json::to_string(&problem).unwrap_or_default());
+        if let Some(cause) = self.cause() {
+            response.extensions_mut().insert(cause);
+        }
+        response
     }
 }
 
@@ -214,14 +246,12 @@ impl From<Vec<InvalidField>> for ApiError {
 impl From<StoreError> for ApiError {
     fn from(error: StoreError) -> Self {
         match error {
-            StoreError::Unavailable(_) => {
-                log::warn!("{error}");
-                Self::Unavailable
-            }
-            StoreError::Contended => Self::Conflict,
-            StoreError::Failed(_) => {
-                log::error!("{error}");
-                Self::Internal
+            StoreError::Unavailable(_)
+            | StoreError::Abandoned
+            | StoreError::SerializationFailure => Self::Unavailable(error.to_string()),
+            StoreError::StorageFull(_) => Self::StorageFull(error.to_string()),
+            StoreError::UniqueViolation { .. } | StoreError::Failed(_) => {
+                Self::Internal(error.to_string())
             }
         }
     }
@@ -249,9 +279,4 @@ pub fn json_error(error: actix_web::error::JsonPayloadError, _: &HttpRequest) ->
 /// A query string that cannot be decoded at all.
 pub fn query_error(_: actix_web::error::QueryPayloadError, _: &HttpRequest) -> actix_web::Error {
     ApiError::Malformed("The query string could not be decoded.".into()).into()
-}
-
-/// Path segments that do not decode name nothing that exists.
-pub fn path_error(_: actix_web::error::PathError, _: &HttpRequest) -> actix_web::Error {
-    ApiError::NotFound.into()
 }

@@ -1,7 +1,8 @@
 //! clientele: a multi-tenant, organization-scoped Customers API.
 //!
-//! One flow for every request: extractor (organization) -> handler (parse
-//! into `domain` types) -> `store` (one scoped query) -> response.
+//! One flow for every request: middleware (credential, organization, scope)
+//! -> handler (parse into `domain` types) -> `store` (scoped queries, one
+//! transaction per write) -> response.
 
 pub mod api;
 pub mod auth;
@@ -9,6 +10,8 @@ pub mod cli;
 pub mod config;
 pub mod domain;
 pub mod error;
+pub mod limits;
 pub mod startup;
 pub mod store;
+pub mod tasks;
 pub mod telemetry;

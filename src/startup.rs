@@ -1,24 +1,31 @@
-//! Builds the HTTP server: checks settings, migrates, bootstraps, routes.
+//! Builds the service: checks settings, binds, migrates, bootstraps, routes;
+//! then runs the HTTP server and the background tasks until a signal (or a
+//! [`Stopper`]) stops them together.
 
+use std::future::Future;
 use std::net::TcpListener;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use actix_web::dev::Server;
+use actix_web::dev::{Server, ServerHandle};
 use actix_web::middleware::{Logger, from_fn};
 use actix_web::{App, HttpServer, web};
-use secrecy::SecretString;
+use secrecy::{ExposeSecret, SecretString};
 
 use crate::api;
 use crate::auth::Authenticator;
 use crate::auth::keys::{self, IssuedKey};
 use crate::config::Settings;
 use crate::domain::ids::OrganizationId;
-use crate::error::{json_error, path_error, query_error};
+use crate::error::{json_error, query_error};
+use crate::limits::RequestTimeout;
 use crate::store::Database;
-use crate::telemetry::{self, Metrics, RequestTimeout};
+use crate::tasks::{StopSignal, Supervisor, Task};
+use crate::telemetry::{self, Metrics};
 
 /// The largest request body accepted.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
+/// How long SIGTERM lets requests in flight and background tasks finish.
+pub const SHUTDOWN_WINDOW: Duration = Duration::from_secs(30);
 
 pub type StartupError = Box<dyn std::error::Error + Send + Sync>;
 
@@ -27,20 +34,51 @@ pub struct Application {
     server: Server,
     authenticator: Authenticator,
     bootstrapped: Option<(OrganizationId, IssuedKey)>,
+    tasks: Vec<Task>,
+    stopper: Stopper,
+}
+
+/// Stops the HTTP server and the background tasks together.
+#[derive(Clone)]
+pub struct Stopper {
+    server: ServerHandle,
+    tasks: StopSignal,
+}
+
+impl Stopper {
+    /// Stops taking connections and tells the tasks to stop; `graceful`
+    /// lets requests in flight finish (within [`SHUTDOWN_WINDOW`]). The
+    /// future resolves once the server has stopped; dropping it does not
+    /// cancel the stop.
+    pub fn stop(&self, graceful: bool) -> impl Future<Output = ()> + use<> {
+        self.tasks.send();
+        self.server.stop(graceful)
+    }
 }
 
 impl Application {
-    /// Migrates the database, runs the first-run bootstrap when enabled, and
-    /// binds the listener; the server runs once
+    /// See [`Application::build_with_tasks`].
+    pub fn build(settings: &Settings) -> Result<Self, StartupError> {
+        Self::build_with_tasks(settings, Vec::new())
+    }
+
+    /// Binds the listener first (a busy port fails before anything is
+    /// written), migrates the database, runs the first-run bootstrap when
+    /// enabled, and sets up the server and the background tasks (the
+    /// service's own and `extra`); they run once
     /// [`Application::run_until_stopped`] is awaited. Must be called inside
     /// an actix (tokio) runtime.
-    pub fn build(settings: &Settings) -> Result<Self, StartupError> {
+    pub fn build_with_tasks(settings: &Settings, extra: Vec<Task>) -> Result<Self, StartupError> {
         settings.check()?;
-        let applied = Database::migrate(&settings.database_url)?;
+        let listener = TcpListener::bind(&settings.bind)
+            .map_err(|e| format!("cannot listen on {}: {e}", settings.bind))?;
+        let port = listener.local_addr()?.port();
+        let database_url = settings.database_url.expose_secret();
+        let applied = Database::migrate(database_url)?;
         if !applied.is_empty() {
             log::info!("applied migrations: {}", applied.join(", "));
         }
-        let db = Database::open(&settings.database_url, settings.database_pool_size);
+        let db = Database::open(database_url, settings.database_pool_size);
         let bootstrapped = match settings.bootstrap_enabled() {
             true => db.run_blocking(keys::bootstrap)?,
             false => None,
@@ -55,9 +93,6 @@ impl Application {
             Duration::from_secs(settings.auth_cache_seconds),
         );
 
-        let listener = TcpListener::bind(&settings.bind)
-            .map_err(|e| format!("cannot listen on {}: {e}", settings.bind))?;
-        let port = listener.local_addr()?.port();
         let db = web::Data::new(db);
         let auth = web::Data::new(authenticator.clone());
         let metrics = web::Data::new(Metrics::new());
@@ -76,7 +111,6 @@ impl Application {
                         .error_handler(json_error),
                 )
                 .app_data(web::QueryConfig::default().error_handler(query_error))
-                .app_data(web::PathConfig::default().error_handler(path_error))
                 .wrap(from_fn(telemetry::track))
                 .wrap(from_fn(telemetry::request_id))
                 // The path only: query strings may hold search terms and
@@ -88,26 +122,34 @@ impl Application {
                 .configure(api::routes)
                 .default_service(web::to(api::not_found))
         });
-        // Request heads must arrive promptly; SIGTERM lets requests in
-        // flight finish for up to 30 s, then exits 0 (SIGINT stops at once).
         let server = server
+            // Signals are handled in `run_until_stopped`, which stops the
+            // background tasks too.
+            .disable_signals()
+            // Request heads must arrive promptly.
             .client_request_timeout(Duration::from_secs(5))
             .client_disconnect_timeout(Duration::from_secs(1))
-            .shutdown_timeout(30)
-            // Database work waits in this queue rather than as extra threads
-            // blocked on the pool: a thread per connection in the pool, and a
-            // few more for argon2 and key lookups.
+            .shutdown_timeout(SHUTDOWN_WINDOW.as_secs())
+            // Database work waits for a free connection on the async
+            // executor (store::Database), so the blocking pool needs a
+            // thread per connection, and a few more for argon2.
             .worker_max_blocking_threads(settings.database_pool_size as usize + 4);
         let server = match settings.workers {
             0 => server,
             n => server.workers(n),
         };
         let server = server.listen(listener)?.run();
+        let stopper = Stopper {
+            server: server.handle(),
+            tasks: StopSignal::new(),
+        };
         Ok(Self {
             port,
             server,
             authenticator,
             bootstrapped,
+            tasks: extra,
+            stopper,
         })
     }
 
@@ -115,9 +157,9 @@ impl Application {
         self.port
     }
 
-    /// A handle to stop the server from elsewhere.
-    pub fn handle(&self) -> actix_web::dev::ServerHandle {
-        self.server.handle()
+    /// A handle to stop the server and its tasks from elsewhere.
+    pub fn stopper(&self) -> Stopper {
+        self.stopper.clone()
     }
 
     pub fn authenticator(&self) -> &Authenticator {
@@ -130,7 +172,37 @@ impl Application {
         self.bootstrapped.take()
     }
 
+    /// Serves until stopped: SIGTERM stops gracefully (requests in flight
+    /// finish within [`SHUTDOWN_WINDOW`], then exit 0); SIGINT and SIGQUIT
+    /// stop at once.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        let supervisor = Supervisor::start(self.tasks, &self.stopper.tasks);
+        let signals = actix_web::rt::spawn(stop_on_signal(self.stopper.clone()));
+        let served = self.server.await;
+        signals.abort();
+        self.stopper.tasks.send();
+        supervisor.join(Instant::now() + SHUTDOWN_WINDOW).await;
+        served
     }
+}
+
+async fn stop_on_signal(stopper: Stopper) -> std::io::Result<()> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut terminate = signal(SignalKind::terminate())?;
+    let mut interrupt = signal(SignalKind::interrupt())?;
+    let mut quit = signal(SignalKind::quit())?;
+    let graceful = tokio::select! {
+        _ = terminate.recv() => true,
+        _ = interrupt.recv() => false,
+        _ = quit.recv() => false,
+    };
+    match graceful {
+        true => log::info!(
+            "SIGTERM: graceful shutdown, requests in flight may take up to {} s",
+            SHUTDOWN_WINDOW.as_secs()
+        ),
+        false => log::info!("SIGINT or SIGQUIT: forced shutdown"),
+    }
+    stopper.stop(graceful).await;
+    Ok(())
 }

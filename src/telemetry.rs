@@ -1,13 +1,15 @@
-//! Request ids and Prometheus metrics, as middleware around every request.
+//! Request ids, the log line of a failed request's cause, and Prometheus
+//! metrics, as middleware around every request.
 
 use std::borrow::Cow;
 use std::time::Instant;
 
+use crate::error::Cause;
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::middleware::Next;
-use actix_web::{HttpMessage, web};
+use actix_web::web;
 use prometheus::{
     Encoder, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, Opts, Registry,
     TextEncoder,
@@ -34,14 +36,19 @@ fn request_id_of(req: &ServiceRequest) -> HeaderValue {
         })
 }
 
-/// Takes or makes the request id, and echoes it on the response, where the
-/// access log reads it.
+/// Takes or makes the request id and echoes it on the response, where the
+/// access log reads it; logs the cause of a server-side failure with it, so
+/// that a logged 500 or 503 can be matched to its request.
 pub async fn request_id(
     req: ServiceRequest,
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
     let id = request_id_of(&req);
     let mut response = next.call(req).await?;
+    if let Some(cause) = response.response().extensions().get::<Cause>() {
+        let id = String::from_utf8_lossy(id.as_bytes());
+        log::log!(cause.level, "request_id={id} {}", cause.text);
+    }
     response.headers_mut().insert(REQUEST_ID, id);
     Ok(response)
 }
@@ -144,9 +151,9 @@ impl Default for Metrics {
     }
 }
 
-/// The route template of a request, set by the route itself: asking actix
-/// (`match_pattern`) would match the path against every route again, with
-/// the router's regex engine.
+/// The route template of a request, given to each resource as its data:
+/// asking actix (`match_pattern`) would match the path against every route
+/// again, with the router's regex engine.
 #[derive(Debug, Clone, Copy)]
 pub struct RouteTemplate(pub &'static str);
 
@@ -164,7 +171,7 @@ pub async fn track(
         let (route, status) = match &result {
             Ok(response) => {
                 let request = response.request();
-                let known = request.extensions().get::<RouteTemplate>().copied();
+                let known = request.app_data::<RouteTemplate>().copied();
                 let route = match known {
                     Some(RouteTemplate(template)) => Cow::Borrowed(template),
                     None => request
@@ -187,8 +194,3 @@ pub async fn track(
     }
     result
 }
-
-/// How long a guarded request may take, reading its body included, so that
-/// a slow client cannot hold its connection's work open indefinitely.
-#[derive(Debug, Clone, Copy)]
-pub struct RequestTimeout(pub std::time::Duration);

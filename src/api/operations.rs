@@ -3,6 +3,7 @@
 use actix_web::{HttpResponse, web};
 use serde_json::json;
 
+use super::paths;
 use crate::auth::Authenticator;
 use crate::error::ApiError;
 use crate::store::Database;
@@ -15,28 +16,25 @@ pub struct Status {
 }
 
 /// 200 while the process runs.
-#[utoipa::path(get, path = "/health", tag = "operations", operation_id = "getHealth",
+#[utoipa::path(get, path = paths::HEALTH, tag = "operations", operation_id = "getHealth",
     responses((status = 200, description = "The process runs.", body = Status)))]
 pub async fn health() -> HttpResponse {
     HttpResponse::Ok().json(json!({"status": "ok"}))
 }
 
 /// 200 when the database answers, else 503.
-#[utoipa::path(get, path = "/ready", tag = "operations", operation_id = "getReadiness",
+#[utoipa::path(get, path = paths::READY, tag = "operations", operation_id = "getReadiness",
     responses(
         (status = 200, description = "The database answers.", body = Status),
         (status = 503, description = "The database does not answer.", body = crate::error::Problem, content_type = "application/problem+json"),
     ))]
 pub async fn ready(db: web::Data<Database>) -> Result<HttpResponse, ApiError> {
-    db.ping().await.map_err(|e| {
-        log::warn!("not ready: {e}");
-        ApiError::Unavailable
-    })?;
+    db.ping().await?;
     Ok(HttpResponse::Ok().json(json!({"status": "ready"})))
 }
 
 /// Prometheus metrics in the text exposition format.
-#[utoipa::path(get, path = "/metrics", tag = "operations", operation_id = "getMetrics",
+#[utoipa::path(get, path = paths::METRICS, tag = "operations", operation_id = "getMetrics",
     responses((status = 200, description = "Request counts by route template and status, latency histograms, pool gauges.",
         body = String, content_type = "text/plain")))]
 pub async fn metrics(

@@ -5,12 +5,11 @@ use secrecy::ExposeSecret;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::customers::OrganizationPath;
-use super::openapi::TokenInput;
-use serde_json::{Map, Value};
-
-use super::time::ApiTime;
-use crate::auth::{Authenticator, Principal};
+use super::extract::JsonObject;
+use super::paths;
+use super::schemas::{BodyProblems, GuardedProblems, NotFoundProblem, TokenInput};
+use crate::auth::{Authenticator, Principal, Tenant};
+use crate::domain::time::Time;
 use crate::domain::token_request::TokenRequest;
 use crate::error::ApiError;
 use crate::store::{Database, customers};
@@ -22,25 +21,29 @@ use crate::store::{Database, customers};
 pub struct TokenBody {
     /// An HS256 JWT, for `Authorization: Bearer <token>`.
     token: String,
-    #[schema(value_type = String, format = DateTime, example = "2026-11-22T10:15:00.000Z")]
-    expires_time: ApiTime,
+    #[schema(inline)]
+    expires_time: Time,
 }
 
 /// Mint a short-lived token (API keys with `tokens:create` only).
 #[utoipa::path(
     post,
-    path = "/v1/public-api/organizations/{organizationId}/tokens",
+    path = paths::TOKENS,
     tag = "tokens",
     operation_id = "createToken",
-    params(OrganizationPath),
+    security(("ApiKey" = [])),
+    params(Tenant),
     request_body(content = TokenInput, content_type = "application/json"),
-    responses((status = 201, description = "The token.", body = TokenBody))
+    responses(
+        (status = 201, description = "The token.", body = TokenBody),
+        GuardedProblems, BodyProblems, NotFoundProblem,
+    )
 )]
 pub async fn create(
     principal: Principal,
     authenticator: web::Data<Authenticator>,
     db: web::Data<Database>,
-    body: web::Json<Map<String, Value>>,
+    body: JsonObject,
 ) -> Result<HttpResponse, ApiError> {
     let request = TokenRequest::from_json(&body)?;
     if !request.scopes.is_subset_of(principal.scopes) {
@@ -51,7 +54,7 @@ pub async fn create(
     if let Some(customer) = request.customer_id {
         let org = principal.organization_id;
         let found = db
-            .run(move |conn| customers::find(conn, &org, &customer))
+            .run(move |conn| customers::find(conn, org, customer))
             .await?;
         // Like a path id: a customer that does not exist here is not found.
         if found.is_none() {
@@ -64,6 +67,6 @@ pub async fn create(
             .mint(principal.organization_id, principal.key_id, &request);
     Ok(HttpResponse::Created().json(TokenBody {
         token: token.expose_secret().to_owned(),
-        expires_time: ApiTime(expires),
+        expires_time: expires,
     }))
 }

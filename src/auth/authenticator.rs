@@ -39,14 +39,14 @@ struct KeyState {
     revoked: bool,
 }
 
-impl KeyState {
-    fn from_record(record: api_keys::ApiKey) -> Option<Self> {
-        Some(Self {
-            organization_id: OrganizationId::parse(&record.organization_id)?,
-            scopes: Scopes::parse_list(&record.scopes, ' ').ok()?,
+impl From<api_keys::ApiKey> for KeyState {
+    fn from(record: api_keys::ApiKey) -> Self {
+        Self {
+            organization_id: record.organization_id,
+            scopes: record.scopes,
             secret_hash: record.secret_hash,
-            revoked: record.revoked_at.is_some(),
-        })
+            revoked: record.revoked_time.is_some(),
+        }
     }
 }
 
@@ -144,7 +144,7 @@ impl Authenticator {
         let this = self.clone();
         web::block(move || this.verify_api_key(key_id, fingerprint, &key))
             .await
-            .map_err(|_| ApiError::Unavailable)?
+            .map_err(|e| ApiError::Internal(format!("key verification failed: {e}")))?
     }
 
     /// The slow path: load the key, then argon2, once for all concurrent
@@ -191,7 +191,7 @@ impl Authenticator {
                 let this = self.clone();
                 web::block(move || this.key_state(grant.key_id))
                     .await
-                    .map_err(|_| ApiError::Unavailable)??
+                    .map_err(|e| ApiError::Internal(format!("key lookup failed: {e}")))??
             }
         }
         .ok_or(ApiError::Unauthorized)?;
@@ -243,8 +243,8 @@ impl Authenticator {
                 let record = self
                     .inner
                     .db
-                    .run_blocking(|conn| api_keys::find_for_authentication(conn, &key_id))?;
-                Ok::<_, StoreError>(record.and_then(KeyState::from_record).map(Arc::new))
+                    .run_blocking(|conn| api_keys::find_for_authentication(conn, key_id))?;
+                Ok::<_, StoreError>(record.map(|r| Arc::new(KeyState::from(r))))
             })
             .map_err(|e| ApiError::from((*e).clone()))
     }
@@ -266,10 +266,7 @@ impl Authenticator {
         if first_this_minute {
             let db = self.inner.db.clone();
             actix_web::rt::spawn(async move {
-                if let Err(e) = db
-                    .run(move |conn| api_keys::record_use(conn, &key_id))
-                    .await
-                {
+                if let Err(e) = db.run(move |conn| api_keys::record_use(conn, key_id)).await {
                     log::warn!("could not record the use of key {key_id}: {e}");
                 }
             });

@@ -9,7 +9,7 @@ use sha2::{Digest, Sha256};
 
 use crate::domain::ids::{KeyId, OrganizationId};
 use crate::domain::scopes::Scopes;
-use crate::store::{DbConnection, StoreError, api_keys, organizations};
+use crate::store::{self, DbConnection, StoreError, api_keys, organizations};
 
 const PREFIX: &str = "ck_";
 const SECRET_BYTES: usize = 32;
@@ -52,7 +52,7 @@ pub struct IssuedKey {
 /// Makes and stores a key for `org`.
 pub fn issue(
     conn: &mut DbConnection,
-    org: &OrganizationId,
+    org: OrganizationId,
     name: Option<&str>,
     scopes: Scopes,
 ) -> Result<IssuedKey, StoreError> {
@@ -60,7 +60,7 @@ pub fn issue(
     let new = api_keys::NewApiKey {
         id: key.id,
         name,
-        scopes: scopes.to_string(),
+        scopes,
         secret_hash: key.secret_hash,
     };
     api_keys::insert(conn, org, new)?;
@@ -75,10 +75,9 @@ pub fn create_organization(
     conn: &mut DbConnection,
     name: &str,
 ) -> Result<(OrganizationId, IssuedKey), StoreError> {
-    use diesel::Connection;
-    conn.transaction(|conn| {
+    store::in_transaction(conn, |conn| {
         let org = organizations::create(conn, name)?;
-        let key = issue(conn, &org, Some("initial key"), Scopes::all())?;
+        let key = issue(conn, org, Some("initial key"), Scopes::all())?;
         Ok((org, key))
     })
 }

@@ -1,12 +1,12 @@
-//! Who a request acts for. A request under an organization's path passes a
-//! guard (middleware) that authenticates its credential and authorizes the
-//! method on the resource before any handler or body extractor runs; the
-//! handler then learns its organization from [`Tenant`], never from the
-//! request body.
+//! Who a request acts for. A request under an organization's path passes two
+//! middlewares ([`middleware`]) that authenticate its credential and
+//! authorize the method on the resource before any handler or body
+//! extractor runs; the handler then learns its organization from
+//! [`Tenant`], never from the request body.
 
 mod authenticator;
-mod guard;
 pub mod keys;
+pub mod middleware;
 pub mod tokens;
 
 use std::future::{Ready, ready};
@@ -14,7 +14,6 @@ use std::future::{Ready, ready};
 use actix_web::{FromRequest, HttpMessage, HttpRequest, dev::Payload};
 
 pub use authenticator::{Authenticator, MAX_FAILURES_PER_MINUTE};
-pub use guard::{guard_customer, guard_customers, guard_tokens};
 
 use crate::domain::ids::{CustomerId, KeyId, OrganizationId};
 use crate::domain::scopes::Scopes;
@@ -51,12 +50,13 @@ impl FromRequest for Principal {
     type Future = Ready<Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        // Only routes behind a guard have one; anything else is a wiring bug.
+        // Only routes behind `authenticate` have one; anything else is a
+        // wiring bug.
         ready(
             req.extensions()
                 .get::<Principal>()
                 .copied()
-                .ok_or(ApiError::Internal),
+                .ok_or_else(|| ApiError::Internal("a route without authentication".into())),
         )
     }
 }

@@ -4,13 +4,14 @@
 
 use std::fmt;
 
-use chrono::{DateTime, NaiveDateTime, Utc};
+use chrono::{DateTime, Utc};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 
 use crate::domain::ids::{CustomerId, KeyId, OrganizationId};
 use crate::domain::scopes::Scopes;
+use crate::domain::time::Time;
 use crate::domain::token_request::{MAX_EXPIRES_IN, TokenRequest};
 
 pub const ISSUER: &str = "clientele";
@@ -80,7 +81,7 @@ impl TokenSigner {
         organization_id: OrganizationId,
         key_id: KeyId,
         request: &TokenRequest,
-    ) -> (SecretString, NaiveDateTime) {
+    ) -> (SecretString, Time) {
         let issued = Utc::now().timestamp();
         let claims = Claims {
             iss: ISSUER.into(),
@@ -94,9 +95,7 @@ impl TokenSigner {
         };
         let token = jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
             .expect("HS256 signing of plain claims cannot fail");
-        let expires = DateTime::from_timestamp(claims.exp, 0)
-            .unwrap_or_default()
-            .naive_utc();
+        let expires = Time::from_utc(DateTime::from_timestamp(claims.exp, 0).unwrap_or_default());
         (token.into(), expires)
     }
 
@@ -158,9 +157,10 @@ mod tests {
         assert_eq!(grant.key_id, key);
         assert_eq!(grant.scopes, request.scopes);
         assert_eq!(grant.customer_id, request.customer_id);
-        assert_eq!(grant.expires_at, expires.and_utc().timestamp());
+        let expires = expires.naive().and_utc().timestamp();
+        assert_eq!(grant.expires_at, expires);
         assert!(!grant.expired());
-        let lifetime = expires.and_utc().timestamp() - Utc::now().timestamp();
+        let lifetime = expires - Utc::now().timestamp();
         assert!((895..=900).contains(&lifetime));
     }
 

@@ -1,77 +1,115 @@
 //! Postal addresses. An address is replaced whole, never merged.
 
-use serde_json::Value;
+use serde::Serialize;
+use serde_json::{Map, Value, json};
 
-use super::invalid::{InvalidFields, bounded_text};
+use super::invalid::InvalidFields;
 use super::locale::CountryCode;
+use super::text::{bounded_text, trimmed_bounded_pattern};
 
-/// A postal address; every part is optional. Text parts are trimmed, and a
-/// part that is empty after trimming is stored as absent.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+// Built from a request only by `Address::parse`: text parts trimmed (a part
+// empty after trimming is absent), the country an uppercase ISO code.
+/// A postal address; every part may be null.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Address {
+    #[schema(required, example = "123 Main St")]
     pub address1: Option<String>,
+    #[schema(required)]
     pub address2: Option<String>,
+    #[schema(required, example = "Springfield")]
     pub city: Option<String>,
+    #[schema(required, example = "IL")]
     pub region: Option<String>,
+    #[schema(required, example = "62701")]
     pub zip: Option<String>,
-    pub country: Option<CountryCode>,
+    /// ISO 3166-1 alpha-2, uppercase.
+    #[schema(required, example = "US")]
+    pub country: Option<String>,
 }
 
+/// The free-text parts and the most characters each may have after trimming.
+pub const TEXT_PARTS: [(&str, usize); 5] = [
+    ("address1", 60),
+    ("address2", 60),
+    ("city", 45),
+    ("region", 45),
+    ("zip", 10),
+];
+
 impl Address {
-    /// Parses the value of the `address` field (an object); complaints are
-    /// named `address.<part>`.
-    pub fn parse(value: &Value, errors: &mut InvalidFields) -> Option<Self> {
+    /// Parses the value of an `address` field (an object); complaints are
+    /// named `<field>.<part>`.
+    pub fn parse(field: &str, value: &Value, errors: &mut InvalidFields) -> Option<Self> {
         let Value::Object(parts) = value else {
-            errors.push("address", "must be an object or null");
+            errors.push(field, "must be an object or null");
             return None;
         };
         let mut address = Address::default();
         let mut valid = true;
         for (name, value) in parts {
-            let field = format!("address.{name}");
-            let limit = match name.as_str() {
-                "address1" | "address2" => 60,
-                "city" | "region" => 45,
-                "zip" => 10,
-                "country" => {
-                    match errors.nullable_text(&field, value, CountryCode::parse) {
-                        Some(country) => address.country = country,
-                        None => valid = false,
+            let part = format!("{field}.{name}");
+            let parsed = match name.as_str() {
+                "country" => errors.nullable_text(&part, value, |raw| {
+                    CountryCode::parse(raw).map(CountryCode::into_inner)
+                }),
+                _ => match TEXT_PARTS.iter().find(|(known, _)| known == name) {
+                    Some((_, max)) => errors
+                        .nullable_text(&part, value, |raw| bounded_text(raw.trim(), *max))
+                        .map(|text| text.filter(|t| !t.is_empty())),
+                    None => {
+                        errors.push(part, "unknown field");
+                        None
                     }
-                    continue;
-                }
-                _ => {
-                    errors.push(field, "unknown field");
-                    valid = false;
-                    continue;
-                }
+                },
             };
-            let parsed = errors.nullable_text(&field, value, |raw| bounded_text(raw.trim(), limit));
-            let Some(text) = parsed else {
-                valid = false;
-                continue;
-            };
-            let text = text.filter(|t| !t.is_empty());
-            match name.as_str() {
-                "address1" => address.address1 = text,
-                "address2" => address.address2 = text,
-                "city" => address.city = text,
-                "region" => address.region = text,
-                _ => address.zip = text,
+            match parsed {
+                Some(text) => *address.part_mut(name) = text,
+                None => valid = false,
             }
         }
         valid.then_some(address)
+    }
+
+    fn part_mut(&mut self, name: &str) -> &mut Option<String> {
+        match name {
+            "address1" => &mut self.address1,
+            "address2" => &mut self.address2,
+            "city" => &mut self.city,
+            "region" => &mut self.region,
+            "zip" => &mut self.zip,
+            _ => &mut self.country,
+        }
+    }
+
+    /// Whether no part is set: such an address is shown as null.
+    pub fn is_empty(&self) -> bool {
+        *self == Self::default()
+    }
+
+    /// The input schema: each part nullable, unknown parts refused.
+    pub fn schema() -> Value {
+        let mut properties: Map<String, Value> = TEXT_PARTS
+            .iter()
+            .map(|(name, max)| {
+                let part = json!({"type": ["string", "null"], "pattern": trimmed_bounded_pattern(*max),
+                                  "description": format!("Trimmed; at most {max} characters.")});
+                (name.to_string(), part)
+            })
+            .collect();
+        let mut country = CountryCode::schema();
+        country["type"] = json!(["string", "null"]);
+        properties.insert("country".into(), country);
+        json!({"type": "object", "additionalProperties": false, "properties": properties})
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
 
     fn parse(value: Value) -> Result<Address, Vec<String>> {
         let mut errors = InvalidFields::default();
-        let address = Address::parse(&value, &mut errors);
+        let address = Address::parse("address", &value, &mut errors);
         errors
             .into_result(())
             .map(|_| address.unwrap())
@@ -84,7 +122,8 @@ mod tests {
             parse(json!({"address1": " 1 Main St ", "address2": "  ", "country": "us"})).unwrap();
         assert_eq!(a.address1.as_deref(), Some("1 Main St"));
         assert_eq!(a.address2, None);
-        assert_eq!(a.country.unwrap().into_inner(), "US");
+        assert_eq!(a.country.as_deref(), Some("US"));
+        assert!(parse(json!({"city": " "})).unwrap().is_empty());
     }
 
     #[test]
@@ -108,10 +147,17 @@ mod tests {
     }
 
     #[test]
-    fn accepts_edges() {
-        let a = parse(
-            json!({"address1": "a".repeat(60), "region": "r".repeat(45), "zip": "z".repeat(10)}),
-        );
-        assert!(a.is_ok());
+    fn accepts_every_part_at_its_limit() {
+        let at_limit: Map<String, Value> = TEXT_PARTS
+            .iter()
+            .map(|(name, max)| (name.to_string(), json!("x".repeat(*max))))
+            .collect();
+        assert!(parse(Value::Object(at_limit)).is_ok());
+        for (name, max) in TEXT_PARTS {
+            assert_eq!(
+                parse(json!({name: "x".repeat(max + 1)})).unwrap_err(),
+                [format!("address.{name}")]
+            );
+        }
     }
 }

@@ -1,13 +1,54 @@
-//! The writable part of a customer, parsed from a request body.
+//! The customer: what every answer and event shows ([`Customer`]) and what a
+//! request may change ([`CustomerChanges`]).
 
-use serde_json::{Map, Value};
+use serde::Serialize;
+use serde_json::value::RawValue;
+use serde_json::{Map, Value, json};
 
 use super::address::Address;
 use super::contact::{Email, PhoneNumber};
+use super::ids::{CustomerId, OrganizationId};
 use super::invalid::{InvalidField, InvalidFields};
 use super::locale::LanguageCode;
 use super::metadata::Metadata;
 use super::name::PersonName;
+use super::schema::nullable;
+use super::time::Time;
+
+/// A customer as clients see it, in answers and in events.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Customer {
+    #[schema(inline)]
+    pub id: CustomerId,
+    #[schema(inline)]
+    pub organization_id: OrganizationId,
+    #[schema(required, example = "Jane")]
+    pub first_name: Option<String>,
+    #[schema(required, example = "Doe")]
+    pub last_name: Option<String>,
+    #[schema(required, example = "jane.doe@example.com")]
+    pub email: Option<String>,
+    /// E.164, canonical.
+    #[schema(required, example = "+15550100")]
+    pub phone_number: Option<String>,
+    /// ISO 639-1, lowercase.
+    #[schema(required, example = "en")]
+    pub language: Option<String>,
+    /// Null when no part of the address is set.
+    #[schema(required)]
+    pub address: Option<Address>,
+    /// The object as sent; passed through as stored JSON text.
+    #[schema(required, value_type = Option<std::collections::HashMap<String, String>>, example = json!({"crmId": "A-17"}))]
+    pub metadata: Option<Box<RawValue>>,
+    /// 1 at creation, +1 on every update.
+    #[schema(minimum = 1, example = 1)]
+    pub revision: i32,
+    #[schema(inline)]
+    pub created_time: Time,
+    #[schema(inline)]
+    pub updated_time: Time,
+}
 
 /// What a request says about one field: leave it as it is, or set it (to a
 /// value, or to nothing).
@@ -31,6 +72,56 @@ pub struct CustomerChanges {
     pub metadata: Change<Metadata>,
 }
 
+/// One writable field: its name in JSON, how its value is parsed into the
+/// changes, and the JSON Schema of a value (null is always allowed too).
+/// The parser and the OpenAPI document both read [`WRITABLE`], so they
+/// cannot disagree about which fields exist or what they accept.
+struct Writable {
+    name: &'static str,
+    parse: fn(&mut CustomerChanges, &str, &Value, &mut InvalidFields),
+    schema: fn() -> Value,
+}
+
+const WRITABLE: [Writable; 7] = [
+    Writable {
+        name: "firstName",
+        parse: |c, name, value, errors| c.first_name = text(errors, name, value, PersonName::parse),
+        schema: PersonName::schema,
+    },
+    Writable {
+        name: "lastName",
+        parse: |c, name, value, errors| c.last_name = text(errors, name, value, PersonName::parse),
+        schema: PersonName::schema,
+    },
+    Writable {
+        name: "email",
+        parse: |c, name, value, errors| c.email = text(errors, name, value, Email::parse),
+        schema: Email::schema,
+    },
+    Writable {
+        name: "phoneNumber",
+        parse: |c, name, value, errors| {
+            c.phone_number = text(errors, name, value, PhoneNumber::parse)
+        },
+        schema: PhoneNumber::schema,
+    },
+    Writable {
+        name: "language",
+        parse: |c, name, value, errors| c.language = text(errors, name, value, LanguageCode::parse),
+        schema: LanguageCode::schema,
+    },
+    Writable {
+        name: "address",
+        parse: |c, name, value, errors| c.address = object(errors, name, value, Address::parse),
+        schema: Address::schema,
+    },
+    Writable {
+        name: "metadata",
+        parse: |c, name, value, errors| c.metadata = object(errors, name, value, Metadata::parse),
+        schema: Metadata::schema,
+    },
+];
+
 /// Fields a client may read but never write.
 const READ_ONLY: [&str; 5] = [
     "id",
@@ -47,28 +138,36 @@ impl CustomerChanges {
         let mut errors = InvalidFields::default();
         let mut changes = Self::default();
         for (name, value) in body {
-            let field = name.as_str();
-            match field {
-                "firstName" => {
-                    changes.first_name = text(&mut errors, field, value, PersonName::parse)
+            match WRITABLE.iter().find(|field| field.name == name) {
+                Some(field) => (field.parse)(&mut changes, name, value, &mut errors),
+                None if READ_ONLY.contains(&name.as_str()) => {
+                    errors.push(name.as_str(), "is read-only")
                 }
-                "lastName" => {
-                    changes.last_name = text(&mut errors, field, value, PersonName::parse)
-                }
-                "email" => changes.email = text(&mut errors, field, value, Email::parse),
-                "phoneNumber" => {
-                    changes.phone_number = text(&mut errors, field, value, PhoneNumber::parse)
-                }
-                "language" => {
-                    changes.language = text(&mut errors, field, value, LanguageCode::parse)
-                }
-                "address" => changes.address = object(&mut errors, value, Address::parse),
-                "metadata" => changes.metadata = object(&mut errors, value, Metadata::parse),
-                _ if READ_ONLY.contains(&field) => errors.push(field, "is read-only"),
-                _ => errors.push(field, "unknown field"),
+                None => errors.push(name.as_str(), "unknown field"),
             }
         }
         errors.into_result(changes)
+    }
+
+    /// The JSON Schema of a request body of `POST` and `PUT` on customers.
+    pub fn schema() -> Value {
+        let properties: Map<String, Value> = WRITABLE
+            .iter()
+            .map(|field| (field.name.to_owned(), nullable((field.schema)())))
+            .collect();
+        json!({
+            "type": "object",
+            "description": "Every field is optional and may be null. On PUT only the fields present change; \
+                null clears a field; address and metadata are replaced whole. Read-only and unknown fields are 422.",
+            "additionalProperties": false,
+            "properties": properties,
+            "examples": [{
+                "firstName": "Jane", "lastName": "Doe", "email": "jane.doe@example.com",
+                "phoneNumber": "+1-555-0100", "language": "en",
+                "address": {"address1": "123 Main St", "city": "Springfield", "region": "IL", "zip": "62701", "country": "US"},
+                "metadata": {"crmId": "A-17"}
+            }]
+        })
     }
 }
 
@@ -76,7 +175,7 @@ fn text<T>(
     errors: &mut InvalidFields,
     field: &str,
     value: &Value,
-    parse: impl FnOnce(&str) -> Result<T, &'static str>,
+    parse: impl FnOnce(&str) -> Result<T, String>,
 ) -> Change<T> {
     errors
         .nullable_text(field, value, parse)
@@ -85,19 +184,19 @@ fn text<T>(
 
 fn object<T>(
     errors: &mut InvalidFields,
+    field: &str,
     value: &Value,
-    parse: impl FnOnce(&Value, &mut InvalidFields) -> Option<T>,
+    parse: impl FnOnce(&str, &Value, &mut InvalidFields) -> Option<T>,
 ) -> Change<T> {
     match value {
         Value::Null => Change::Set(None),
-        _ => parse(value, errors).map_or(Change::Keep, |v| Change::Set(Some(v))),
+        _ => parse(field, value, errors).map_or(Change::Keep, |v| Change::Set(Some(v))),
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
 
     fn parse(body: Value) -> Result<CustomerChanges, Vec<String>> {
         let Value::Object(map) = body else {
@@ -140,5 +239,47 @@ mod tests {
                 "phone: unknown field",
             ]
         );
+    }
+
+    #[test]
+    fn the_schema_names_exactly_the_fields_the_parser_takes() {
+        let schema = CustomerChanges::schema();
+        let properties = schema["properties"].as_object().unwrap();
+        for name in properties.keys() {
+            assert!(parse(json!({name: null})).is_ok(), "{name}");
+        }
+        for name in READ_ONLY.iter().chain(&["phone", "first_name"]) {
+            assert!(!properties.contains_key(*name));
+            assert!(parse(json!({*name: null})).is_err(), "{name}");
+        }
+    }
+
+    #[test]
+    fn the_writable_fields_and_the_read_only_ones_make_the_representation() {
+        let shown = serde_json::to_value(Customer {
+            id: CustomerId::generate(),
+            organization_id: OrganizationId::generate(),
+            first_name: None,
+            last_name: None,
+            email: None,
+            phone_number: None,
+            language: None,
+            address: None,
+            metadata: None,
+            revision: 1,
+            created_time: Time::now(),
+            updated_time: Time::now(),
+        })
+        .unwrap();
+        let mut shown: Vec<&str> = shown
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
+        let mut named: Vec<&str> = WRITABLE.iter().map(|f| f.name).chain(READ_ONLY).collect();
+        shown.sort();
+        named.sort();
+        assert_eq!(shown, named);
     }
 }

@@ -2,16 +2,22 @@
 //! UUIDv7 in lowercase simple form. UUIDv7 keeps inserts in index order.
 
 use std::fmt;
+
+use serde::{Serialize, Serializer};
+use serde_json::{Value, json};
+use utoipa::openapi::{RefOr, Schema};
 use uuid::Uuid;
 
 macro_rules! prefixed_id {
-    ($(#[$doc:meta])* $name:ident, $prefix:literal) => {
+    ($(#[$doc:meta])* $name:ident, $prefix:literal, $example:literal) => {
         $(#[$doc])*
         #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
         pub struct $name(Uuid);
 
         impl $name {
             pub const PREFIX: &'static str = $prefix;
+            pub const PATTERN: &'static str = concat!("^", $prefix, "_[0-9a-f]{32}$");
+            pub const EXAMPLE: &'static str = $example;
 
             /// A new, time-ordered id.
             pub fn generate() -> Self {
@@ -19,12 +25,16 @@ macro_rules! prefixed_id {
             }
 
             /// Accepts only the canonical form this service hands out, so
-            /// one customer has exactly one spelling of its id.
+            /// one record has exactly one spelling of its id.
             pub fn parse(text: &str) -> Option<Self> {
                 let hex = text.strip_prefix($prefix)?.strip_prefix('_')?;
                 let canonical = hex.len() == 32
                     && hex.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
                 canonical.then(|| Uuid::try_parse(hex).ok().map(Self)).flatten()
+            }
+
+            pub fn schema() -> Value {
+                json!({"type": "string", "pattern": Self::PATTERN, "examples": [Self::EXAMPLE]})
             }
         }
 
@@ -39,23 +49,40 @@ macro_rules! prefixed_id {
                 fmt::Display::fmt(self, f)
             }
         }
+
+        impl Serialize for $name {
+            fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                serializer.collect_str(self)
+            }
+        }
+
+        impl utoipa::PartialSchema for $name {
+            fn schema() -> RefOr<Schema> {
+                super::schema::of($name::schema())
+            }
+        }
+
+        impl utoipa::ToSchema for $name {}
     };
 }
 
 prefixed_id!(
     /// An organization: the tenant every other record belongs to.
     OrganizationId,
-    "org"
+    "org",
+    "org_0193a3c2d1007c2e8a1b2c3d4e5f6a7b"
 );
 prefixed_id!(
     /// A customer of one organization.
     CustomerId,
-    "cus"
+    "cus",
+    "cus_0193a3c2e4f87b6a9d5e1f0c2b3a4d5e"
 );
 prefixed_id!(
     /// The public half of an API key.
     KeyId,
-    "key"
+    "key",
+    "key_0193a3c2d1017d3e9a2b3c4d5e6f7a8b"
 );
 
 #[cfg(test)]

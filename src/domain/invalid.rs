@@ -57,15 +57,3 @@ impl InvalidFields {
         }
     }
 }
-
-/// Free text (address lines, metadata): at most `max` characters and no NUL,
-/// which PostgreSQL cannot store in text.
-pub fn bounded_text(raw: &str, max: usize) -> Result<String, String> {
-    if raw.contains('\0') {
-        return Err("must not contain NUL characters".into());
-    }
-    if raw.chars().count() > max {
-        return Err(format!("must be at most {max} characters"));
-    }
-    Ok(raw.to_owned())
-}

@@ -1,9 +1,12 @@
 //! The parameters of a customer list: paging, filters, search and order.
 
-use chrono::{DateTime, NaiveDateTime};
+use chrono::DateTime;
+use serde_json::{Value, json};
 
-use super::contact::{fold_case, phone_digits};
+use super::contact::{Email, fold_case, phone_digits};
 use super::invalid::{InvalidField, InvalidFields};
+use super::text::{trimmed_line, trimmed_line_pattern};
+use super::time::Time;
 
 pub const DEFAULT_LIMIT: i64 = 20;
 pub const MAX_LIMIT: i64 = 100;
@@ -21,14 +24,48 @@ pub enum Sort {
 }
 
 impl Sort {
-    fn parse(raw: &str) -> Result<Self, &'static str> {
-        match raw {
-            "-createdTime" => Ok(Self::CreatedDescending),
-            "createdTime" => Ok(Self::CreatedAscending),
-            "-updatedTime" => Ok(Self::UpdatedDescending),
-            "updatedTime" => Ok(Self::UpdatedAscending),
-            _ => Err("must be one of -createdTime, createdTime, -updatedTime, updatedTime"),
-        }
+    /// Each order, its name in a query string and its name in generated code.
+    const NAMES: [(Sort, &str, &str); 4] = [
+        (
+            Self::CreatedDescending,
+            "-createdTime",
+            "CREATED_TIME_DESCENDING",
+        ),
+        (
+            Self::CreatedAscending,
+            "createdTime",
+            "CREATED_TIME_ASCENDING",
+        ),
+        (
+            Self::UpdatedDescending,
+            "-updatedTime",
+            "UPDATED_TIME_DESCENDING",
+        ),
+        (
+            Self::UpdatedAscending,
+            "updatedTime",
+            "UPDATED_TIME_ASCENDING",
+        ),
+    ];
+
+    fn parse(raw: &str) -> Result<Self, String> {
+        Self::NAMES
+            .iter()
+            .find(|(_, name, _)| *name == raw)
+            .map(|(sort, _, _)| *sort)
+            .ok_or_else(|| {
+                let names: Vec<&str> = Self::NAMES.iter().map(|(_, name, _)| *name).collect();
+                format!("must be one of {}", names.join(", "))
+            })
+    }
+
+    fn schema() -> Value {
+        json!({
+            "type": "string",
+            "enum": Self::NAMES.iter().map(|(_, name, _)| *name).collect::<Vec<_>>(),
+            "x-enum-varnames": Self::NAMES.iter().map(|(_, _, code)| *code).collect::<Vec<_>>(),
+            "default": Self::NAMES[0].1,
+        })
     }
 }
 
@@ -41,18 +78,11 @@ pub struct SearchTerm {
 }
 
 impl SearchTerm {
-    fn parse(raw: &str) -> Result<Self, &'static str> {
-        let trimmed = raw.trim();
-        let chars = trimmed.chars().count();
-        if chars == 0 || chars > MAX_SEARCH_CHARS {
-            return Err("must be 1 to 100 characters");
-        }
-        if trimmed.chars().any(char::is_control) {
-            return Err("must not contain control characters");
-        }
+    fn parse(raw: &str) -> Result<Self, String> {
+        let trimmed = trimmed_line(raw, MAX_SEARCH_CHARS)?;
         Ok(Self {
             text: trimmed.to_lowercase(),
-            digits: phone_digits(trimmed),
+            digits: phone_digits(&trimmed),
         })
     }
 }
@@ -64,8 +94,8 @@ pub struct ListParams {
     pub search: Option<SearchTerm>,
     /// Case-folded; compared with the case-folded stored email.
     pub email: Option<String>,
-    pub created_from: Option<NaiveDateTime>,
-    pub created_to: Option<NaiveDateTime>,
+    pub created_from: Option<Time>,
+    pub created_to: Option<Time>,
     pub sort: Sort,
     pub include_total: bool,
 }
@@ -85,6 +115,91 @@ impl Default for ListParams {
     }
 }
 
+/// One query parameter: its name, how it is parsed into the parameters,
+/// and how the document describes it. The parser and the OpenAPI document
+/// both read [`PARAMETERS`].
+pub struct Parameter {
+    pub name: &'static str,
+    pub description: &'static str,
+    parse: fn(&mut ListParams, &str) -> Result<(), String>,
+    pub schema: fn() -> Value,
+}
+
+pub const PARAMETERS: [Parameter; 8] = [
+    Parameter {
+        name: "limit",
+        description: "Page size.",
+        parse: |p, raw| {
+            p.limit = parse_int(raw, 1, MAX_LIMIT)?;
+            Ok(())
+        },
+        schema: || json!({"type": "integer", "format": "int64", "minimum": 1, "maximum": MAX_LIMIT, "default": DEFAULT_LIMIT}),
+    },
+    Parameter {
+        name: "offset",
+        description: "Rows to skip.",
+        parse: |p, raw| {
+            p.offset = parse_int(raw, 0, i64::MAX)?;
+            Ok(())
+        },
+        schema: || json!({"type": "integer", "format": "int64", "minimum": 0, "maximum": i64::MAX, "default": 0}),
+    },
+    Parameter {
+        name: "q",
+        description: "Case-insensitive substring of `firstName lastName`, of the email, or of the phone digits.",
+        parse: |p, raw| {
+            p.search = Some(SearchTerm::parse(raw)?);
+            Ok(())
+        },
+        schema: || json!({"type": "string", "pattern": trimmed_line_pattern(MAX_SEARCH_CHARS), "examples": ["jane"]}),
+    },
+    Parameter {
+        name: "email",
+        description: "Exact email, case-insensitive.",
+        parse: |p, raw| {
+            p.email = Some(parse_email(raw)?);
+            Ok(())
+        },
+        schema: || json!({"type": "string", "pattern": trimmed_line_pattern(Email::MAX_CHARS), "examples": ["jane.doe@example.com"]}),
+    },
+    Parameter {
+        name: "createdFrom",
+        description: "createdTime >= this RFC 3339 time.",
+        parse: |p, raw| {
+            p.created_from = Some(parse_time(raw)?);
+            Ok(())
+        },
+        schema: || json!({"type": "string", "format": "date-time"}),
+    },
+    Parameter {
+        name: "createdTo",
+        description: "createdTime < this RFC 3339 time.",
+        parse: |p, raw| {
+            p.created_to = Some(parse_time(raw)?);
+            Ok(())
+        },
+        schema: || json!({"type": "string", "format": "date-time"}),
+    },
+    Parameter {
+        name: "sort",
+        description: "Ties are broken by id, so the order is total.",
+        parse: |p, raw| {
+            p.sort = Sort::parse(raw)?;
+            Ok(())
+        },
+        schema: Sort::schema,
+    },
+    Parameter {
+        name: "includeTotal",
+        description: "Add `total`, the number of matching customers.",
+        parse: |p, raw| {
+            p.include_total = parse_bool(raw)?;
+            Ok(())
+        },
+        schema: || json!({"type": "boolean", "default": false}),
+    },
+];
+
 impl ListParams {
     /// Parses decoded query pairs. Unknown and repeated parameters are
     /// rejected, like every bad value, with the parameter's name.
@@ -98,18 +213,9 @@ impl ListParams {
                 continue;
             }
             seen.push(name);
-            let outcome = match name.as_str() {
-                "limit" => parse_int(value, 1, MAX_LIMIT, "must be an integer from 1 to 100")
-                    .map(|n| params.limit = n),
-                "offset" => parse_int(value, 0, i64::MAX, "must be a non-negative integer")
-                    .map(|n| params.offset = n),
-                "q" => SearchTerm::parse(value).map(|t| params.search = Some(t)),
-                "email" => parse_email(value).map(|e| params.email = Some(e)),
-                "createdFrom" => parse_time(value).map(|t| params.created_from = Some(t)),
-                "createdTo" => parse_time(value).map(|t| params.created_to = Some(t)),
-                "sort" => Sort::parse(value).map(|s| params.sort = s),
-                "includeTotal" => parse_bool(value).map(|b| params.include_total = b),
-                _ => Err("unknown parameter"),
+            let outcome = match PARAMETERS.iter().find(|p| p.name == name) {
+                Some(parameter) => (parameter.parse)(&mut params, value),
+                None => Err("unknown parameter".into()),
             };
             if let Err(message) = outcome {
                 errors.push(name.as_str(), message);
@@ -119,40 +225,37 @@ impl ListParams {
     }
 }
 
-fn parse_int(raw: &str, min: i64, max: i64, message: &'static str) -> Result<i64, &'static str> {
+fn parse_int(raw: &str, min: i64, max: i64) -> Result<i64, String> {
     match raw.parse::<i64>() {
         Ok(n) if (min..=max).contains(&n) => Ok(n),
-        _ => Err(message),
+        _ if max == i64::MAX => Err(format!("must be an integer of at least {min}")),
+        _ => Err(format!("must be an integer from {min} to {max}")),
     }
 }
 
-fn parse_email(raw: &str) -> Result<String, &'static str> {
-    let folded = fold_case(raw);
-    let chars = folded.chars().count();
-    if chars == 0 || chars > 254 || folded.chars().any(char::is_control) {
-        return Err("must be 1 to 254 characters without control characters");
-    }
-    Ok(folded)
+fn parse_email(raw: &str) -> Result<String, String> {
+    trimmed_line(raw, Email::MAX_CHARS).map(|email| fold_case(&email))
 }
 
 /// An RFC 3339 time with any offset, as a UTC time.
-fn parse_time(raw: &str) -> Result<NaiveDateTime, &'static str> {
+fn parse_time(raw: &str) -> Result<Time, String> {
     DateTime::parse_from_rfc3339(raw)
-        .map(|t| t.naive_utc())
-        .map_err(|_| "must be an RFC 3339 time, such as 2026-11-22T10:00:00Z")
+        .map(|t| Time::from_utc(t.to_utc()))
+        .map_err(|_| "must be an RFC 3339 time, such as 2026-11-22T10:00:00Z".into())
 }
 
-fn parse_bool(raw: &str) -> Result<bool, &'static str> {
+fn parse_bool(raw: &str) -> Result<bool, String> {
     match raw {
         "true" => Ok(true),
         "false" => Ok(false),
-        _ => Err("must be true or false"),
+        _ => Err("must be true or false".into()),
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::text::tests::matches;
 
     fn parse(query: &[(&str, &str)]) -> Result<ListParams, Vec<String>> {
         let pairs: Vec<(String, String)> = query
@@ -169,7 +272,7 @@ mod tests {
 
     #[test]
     fn bounds_are_enforced() {
-        assert_eq!(parse(&[("limit", "100")]).unwrap().limit, 100);
+        assert_eq!(parse(&[("limit", "100")]).unwrap().limit, MAX_LIMIT);
         assert_eq!(parse(&[("limit", "1")]).unwrap().limit, 1);
         assert_eq!(parse(&[("offset", "0")]).unwrap().offset, 0);
         for (name, bad) in [
@@ -187,8 +290,8 @@ mod tests {
         ] {
             assert_eq!(parse(&[(name, bad)]).unwrap_err(), [name], "{name}={bad}");
         }
-        assert!(parse(&[("q", &"a".repeat(100))]).is_ok());
-        assert!(parse(&[("q", &"a".repeat(101))]).is_err());
+        assert!(parse(&[("q", &"a".repeat(MAX_SEARCH_CHARS))]).is_ok());
+        assert!(parse(&[("q", &"a".repeat(MAX_SEARCH_CHARS + 1))]).is_err());
     }
 
     #[test]
@@ -218,6 +321,51 @@ mod tests {
     #[test]
     fn times_are_converted_to_utc() {
         let p = parse(&[("createdFrom", "2026-11-22T12:00:00+02:00")]).unwrap();
-        assert_eq!(p.created_from.unwrap().to_string(), "2026-11-22 10:00:00");
+        assert_eq!(
+            p.created_from.unwrap().to_rfc3339(),
+            "2026-11-22T10:00:00.000Z"
+        );
+    }
+
+    #[test]
+    fn the_documented_schemas_agree_with_the_parser() {
+        for parameter in &PARAMETERS {
+            let schema = (parameter.schema)();
+            if let Some(pattern) = schema["pattern"].as_str() {
+                for text in ["a", " a ", "", " ", "a\u{1}"] {
+                    assert_eq!(
+                        matches(pattern, text),
+                        parse(&[(parameter.name, text)]).is_ok(),
+                        "{}={text:?}",
+                        parameter.name
+                    );
+                }
+            }
+            if let Some(values) = schema["enum"].as_array() {
+                for value in values {
+                    assert!(parse(&[(parameter.name, value.as_str().unwrap())]).is_ok());
+                }
+            }
+            for bound in ["minimum", "maximum"] {
+                if let Some(n) = schema[bound].as_i64() {
+                    assert!(
+                        parse(&[(parameter.name, &n.to_string())]).is_ok(),
+                        "{}",
+                        parameter.name
+                    );
+                    let beyond = if bound == "minimum" {
+                        n.checked_sub(1)
+                    } else {
+                        n.checked_add(1)
+                    };
+                    let beyond = beyond.map_or_else(|| format!("{n}0"), |b| b.to_string());
+                    assert!(
+                        parse(&[(parameter.name, &beyond)]).is_err(),
+                        "{}={beyond}",
+                        parameter.name
+                    );
+                }
+            }
+        }
     }
 }

@@ -1,8 +1,9 @@
 //! Free-form metadata: a small map of string keys to string values.
 
-use serde_json::{Map, Value};
+use serde_json::{Map, Value, json};
 
-use super::invalid::{InvalidFields, bounded_text};
+use super::invalid::InvalidFields;
+use super::text::{bounded_text, bounded_text_pattern};
 
 /// At most 50 keys of 1..=40 characters, each value a string of at most
 /// 500 characters. Stored and returned as sent.
@@ -16,35 +17,35 @@ impl Metadata {
 
     /// Parses the value of the `metadata` field (an object); complaints about
     /// one entry are named `metadata.<key>`.
-    pub fn parse(value: &Value, errors: &mut InvalidFields) -> Option<Self> {
+    pub fn parse(field: &str, value: &Value, errors: &mut InvalidFields) -> Option<Self> {
         let Value::Object(entries) = value else {
-            errors.push("metadata", "must be an object or null");
+            errors.push(field, "must be an object or null");
             return None;
         };
         let mut valid = true;
         if entries.len() > Self::MAX_KEYS {
-            errors.push("metadata", "must have at most 50 keys");
+            errors.push(field, format!("must have at most {} keys", Self::MAX_KEYS));
             valid = false;
         }
         for (key, value) in entries {
-            let field = format!("metadata.{key}");
+            let entry = format!("{field}.{key}");
             let key_chars = key.chars().count();
             if key_chars == 0 || key_chars > Self::MAX_KEY_CHARS || key.contains('\0') {
-                errors.push(field, "keys must be 1 to 40 characters, without NUL");
+                let message = format!(
+                    "keys must be 1 to {} characters, without NUL",
+                    Self::MAX_KEY_CHARS
+                );
+                errors.push(entry, message);
                 valid = false;
                 continue;
             }
-            match value {
-                Value::String(text) => {
-                    if let Err(message) = bounded_text(text, Self::MAX_VALUE_CHARS) {
-                        errors.push(field, message);
-                        valid = false;
-                    }
-                }
-                _ => {
-                    errors.push(field, "must be a string");
-                    valid = false;
-                }
+            let checked = match value {
+                Value::String(text) => bounded_text(text, Self::MAX_VALUE_CHARS).map(drop),
+                _ => Err("must be a string".into()),
+            };
+            if let Err(message) = checked {
+                errors.push(entry, message);
+                valid = false;
             }
         }
         valid.then(|| Self(entries.clone()))
@@ -54,32 +55,48 @@ impl Metadata {
     pub fn to_json(&self) -> String {
         Value::Object(self.0.clone()).to_string()
     }
+
+    pub fn schema() -> Value {
+        json!({
+            "type": "object",
+            "maxProperties": Self::MAX_KEYS,
+            "propertyNames": {"type": "string", "pattern": format!("^[^\\x00]{{1,{}}}$", Self::MAX_KEY_CHARS)},
+            "additionalProperties": {"type": "string", "pattern": bounded_text_pattern(Self::MAX_VALUE_CHARS)},
+            "examples": [{"crmId": "A-17"}]
+        })
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
 
     fn check(value: Value) -> bool {
         let mut errors = InvalidFields::default();
-        let parsed = Metadata::parse(&value, &mut errors);
+        let parsed = Metadata::parse("metadata", &value, &mut errors);
         errors.into_result(()).is_ok() && parsed.is_some()
     }
 
     #[test]
     fn bounds() {
+        let (keys, key_chars, value_chars) = (
+            Metadata::MAX_KEYS,
+            Metadata::MAX_KEY_CHARS,
+            Metadata::MAX_VALUE_CHARS,
+        );
         assert!(check(json!({"crmId": "A-17"})));
         assert!(check(json!({})));
-        let fifty: Map<String, Value> = (0..50).map(|i| (format!("k{i}"), json!("v"))).collect();
-        assert!(check(Value::Object(fifty.clone())));
-        let mut fifty_one = fifty;
-        fifty_one.insert("k50".into(), json!("v"));
-        assert!(!check(Value::Object(fifty_one)));
-        assert!(check(json!({"k".repeat(40): "v".repeat(500)})));
-        assert!(!check(json!({"k".repeat(41): "v"})));
+        let full: Map<String, Value> = (0..keys).map(|i| (format!("k{i}"), json!("v"))).collect();
+        assert!(check(Value::Object(full.clone())));
+        let mut over = full;
+        over.insert("one more".into(), json!("v"));
+        assert!(!check(Value::Object(over)));
+        assert!(check(
+            json!({"k".repeat(key_chars): "v".repeat(value_chars)})
+        ));
+        assert!(!check(json!({"k".repeat(key_chars + 1): "v"})));
         assert!(!check(json!({"": "v"})));
-        assert!(!check(json!({"k": "v".repeat(501)})));
+        assert!(!check(json!({"k": "v".repeat(value_chars + 1)})));
         assert!(!check(json!({"k": 1})));
         assert!(!check(json!({"k": null})));
         assert!(!check(json!(["k"])));

@@ -1,6 +1,8 @@
 //! Validated values. Every type here is built by a `parse` constructor that
 //! either returns a value that obeys the contract or says why not; code that
-//! holds one of these never checks it again.
+//! holds one of these never checks it again. Each rule's limits are named
+//! constants here, and each type states its rule as JSON Schema beside its
+//! parser: the OpenAPI document is built from those, never restated.
 
 pub mod address;
 pub mod contact;
@@ -11,7 +13,10 @@ pub mod listing;
 pub mod locale;
 pub mod metadata;
 pub mod name;
+pub mod schema;
 pub mod scopes;
+pub mod text;
+pub mod time;
 pub mod token_request;
 
 pub use invalid::{InvalidField, InvalidFields};

@@ -1,6 +1,6 @@
 //! The body of `POST .../tokens`.
 
-use serde_json::{Map, Value};
+use serde_json::{Map, Value, json};
 
 use super::ids::CustomerId;
 use super::invalid::{InvalidField, InvalidFields};
@@ -48,12 +48,46 @@ impl TokenRequest {
                     Some(seconds) if (MIN_EXPIRES_IN..=MAX_EXPIRES_IN).contains(&seconds) => {
                         request.expires_in = seconds
                     }
-                    _ => errors.push("expiresIn", "must be an integer from 60 to 3600"),
+                    _ => errors.push(
+                        "expiresIn",
+                        format!("must be an integer from {MIN_EXPIRES_IN} to {MAX_EXPIRES_IN}"),
+                    ),
                 },
                 _ => errors.push(name.as_str(), "unknown field"),
             }
         }
         errors.into_result(request)
+    }
+}
+
+impl TokenRequest {
+    /// The JSON Schema of the request body.
+    pub fn schema() -> Value {
+        let grantable: Vec<&str> = Scope::ALL
+            .into_iter()
+            .filter(|scope| *scope != Scope::TokensCreate)
+            .map(Scope::as_str)
+            .collect();
+        let mut customer_id = CustomerId::schema();
+        customer_id["type"] = json!(["string", "null"]);
+        customer_id["description"] =
+            json!("Binds the token to one customer: it may then only GET and PUT that customer.");
+        json!({
+            "type": "object",
+            "additionalProperties": false,
+            "required": ["scopes"],
+            "properties": {
+                "scopes": {
+                    "type": "array", "minItems": 1,
+                    "items": {"type": "string", "enum": grantable},
+                    "description": "A subset of the minting key's scopes (403 otherwise)."
+                },
+                "customerId": customer_id,
+                "expiresIn": {"type": "integer", "minimum": MIN_EXPIRES_IN, "maximum": MAX_EXPIRES_IN,
+                              "default": DEFAULT_EXPIRES_IN, "description": "Lifetime in seconds."}
+            },
+            "examples": [{"scopes": ["customers:read", "customers:write"], "customerId": CustomerId::EXAMPLE, "expiresIn": DEFAULT_EXPIRES_IN}]
+        })
     }
 }
 

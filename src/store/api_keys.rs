@@ -4,43 +4,75 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::schema::api_keys;
-use super::{DbConnection, StoreError, now};
+use super::{DbConnection, StoreError};
 use crate::domain::ids::{KeyId, OrganizationId};
+use crate::domain::scopes::Scopes;
+use crate::domain::time::Time;
 
-/// No `Debug`: the secret's hash must not reach a log line either.
-#[derive(Clone, Queryable)]
-pub struct ApiKey {
-    pub organization_id: String,
-    pub id: String,
-    pub name: Option<String>,
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = api_keys)]
+struct ApiKeyRow {
+    organization_id: OrganizationId,
+    id: KeyId,
+    name: Option<String>,
     /// Space-separated scope names.
-    pub scopes: String,
+    scopes: String,
+    secret_hash: String,
+    created_at: NaiveDateTime,
+    revoked_at: Option<NaiveDateTime>,
+}
+
+/// A stored key. No `Debug`: the secret's hash must not reach a log line
+/// either.
+#[derive(Clone)]
+pub struct ApiKey {
+    pub organization_id: OrganizationId,
+    pub id: KeyId,
+    pub name: Option<String>,
+    pub scopes: Scopes,
     pub secret_hash: String,
-    pub created_at: NaiveDateTime,
-    pub last_used_at: Option<NaiveDateTime>,
-    pub revoked_at: Option<NaiveDateTime>,
+    pub created_time: Time,
+    pub revoked_time: Option<Time>,
+}
+
+impl TryFrom<ApiKeyRow> for ApiKey {
+    type Error = StoreError;
+
+    fn try_from(row: ApiKeyRow) -> Result<Self, StoreError> {
+        let scopes = Scopes::parse_list(&row.scopes, ' ')
+            .map_err(|e| StoreError::Failed(format!("key {}: {e}", row.id)))?;
+        Ok(Self {
+            organization_id: row.organization_id,
+            id: row.id,
+            name: row.name,
+            scopes,
+            secret_hash: row.secret_hash,
+            created_time: Time::from_stored(row.created_at),
+            revoked_time: row.revoked_at.map(Time::from_stored),
+        })
+    }
 }
 
 pub struct NewApiKey<'a> {
     pub id: KeyId,
     pub name: Option<&'a str>,
-    pub scopes: String,
+    pub scopes: Scopes,
     pub secret_hash: String,
 }
 
 pub fn insert(
     conn: &mut DbConnection,
-    org: &OrganizationId,
+    org: OrganizationId,
     key: NewApiKey<'_>,
 ) -> Result<(), StoreError> {
     diesel::insert_into(api_keys::table)
         .values((
-            api_keys::organization_id.eq(org.to_string()),
-            api_keys::id.eq(key.id.to_string()),
+            api_keys::organization_id.eq(org),
+            api_keys::id.eq(key.id),
             api_keys::name.eq(key.name),
-            api_keys::scopes.eq(key.scopes),
+            api_keys::scopes.eq(key.scopes.to_string()),
             api_keys::secret_hash.eq(key.secret_hash),
-            api_keys::created_at.eq(now()),
+            api_keys::created_at.eq(Time::now().naive()),
         ))
         .execute(conn)?;
     Ok(())
@@ -50,36 +82,43 @@ pub fn insert(
 /// its id, and the key is what proves the organization.
 pub fn find_for_authentication(
     conn: &mut DbConnection,
-    id: &KeyId,
+    id: KeyId,
 ) -> Result<Option<ApiKey>, StoreError> {
-    Ok(api_keys::table
-        .filter(api_keys::id.eq(id.to_string()))
+    api_keys::table
+        .filter(api_keys::id.eq(id))
+        .select(ApiKeyRow::as_select())
         .first(conn)
-        .optional()?)
+        .optional()?
+        .map(ApiKey::try_from)
+        .transpose()
 }
 
-pub fn list(conn: &mut DbConnection, org: &OrganizationId) -> Result<Vec<ApiKey>, StoreError> {
-    Ok(api_keys::table
-        .filter(api_keys::organization_id.eq(org.to_string()))
+pub fn list(conn: &mut DbConnection, org: OrganizationId) -> Result<Vec<ApiKey>, StoreError> {
+    api_keys::table
+        .filter(api_keys::organization_id.eq(org))
         .order((api_keys::created_at.asc(), api_keys::id.asc()))
-        .load(conn)?)
+        .select(ApiKeyRow::as_select())
+        .load(conn)?
+        .into_iter()
+        .map(ApiKey::try_from)
+        .collect()
 }
 
 /// Revokes a key, keeping the first revocation time; `false` when there is
 /// no such key.
-pub fn revoke(conn: &mut DbConnection, id: &KeyId) -> Result<bool, StoreError> {
+pub fn revoke(conn: &mut DbConnection, id: KeyId) -> Result<bool, StoreError> {
     diesel::update(api_keys::table)
-        .filter(api_keys::id.eq(id.to_string()))
+        .filter(api_keys::id.eq(id))
         .filter(api_keys::revoked_at.is_null())
-        .set(api_keys::revoked_at.eq(now()))
+        .set(api_keys::revoked_at.eq(Time::now().naive()))
         .execute(conn)?;
     Ok(find_for_authentication(conn, id)?.is_some())
 }
 
-pub fn record_use(conn: &mut DbConnection, id: &KeyId) -> Result<(), StoreError> {
+pub fn record_use(conn: &mut DbConnection, id: KeyId) -> Result<(), StoreError> {
     diesel::update(api_keys::table)
-        .filter(api_keys::id.eq(id.to_string()))
-        .set(api_keys::last_used_at.eq(now()))
+        .filter(api_keys::id.eq(id))
+        .set(api_keys::last_used_at.eq(Time::now().naive()))
         .execute(conn)?;
     Ok(())
 }

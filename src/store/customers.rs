@@ -1,49 +1,28 @@
 //! Customers: every query is scoped to one organization and, but for the
 //! audit trail, to rows that are not soft-deleted.
 
-use chrono::{NaiveDateTime, TimeDelta};
+use chrono::NaiveDateTime;
 use diesel::connection::SimpleConnection;
+use diesel::dsl;
 use diesel::prelude::*;
+use serde_json::value::RawValue;
 
 use super::schema::customers;
-use super::{Db, DbConnection, StoreError, now};
+use super::{Db, DbConnection, StoreError};
+use crate::domain::address::Address;
 use crate::domain::contact::{fold_case, phone_digits};
-use crate::domain::customer::{Change, CustomerChanges};
+use crate::domain::customer::{Change, Customer, CustomerChanges};
 use crate::domain::ids::{CustomerId, OrganizationId};
 use crate::domain::listing::{ListParams, Sort};
+use crate::domain::time::Time;
 
-/// A stored customer, in the table's column order.
-#[derive(Debug, Clone, Queryable)]
-pub struct Customer {
-    pub organization_id: String,
-    pub id: String,
-    pub first_name: Option<String>,
-    pub last_name: Option<String>,
-    pub email: Option<String>,
-    pub phone_number: Option<String>,
-    pub language: Option<String>,
-    pub address1: Option<String>,
-    pub address2: Option<String>,
-    pub city: Option<String>,
-    pub region: Option<String>,
-    pub zip: Option<String>,
-    pub country: Option<String>,
-    /// JSON text of an object of strings.
-    pub metadata: Option<String>,
-    pub name_search: Option<String>,
-    pub email_search: Option<String>,
-    pub phone_search: Option<String>,
-    pub revision: i32,
-    pub created_at: NaiveDateTime,
-    pub updated_at: NaiveDateTime,
-    pub deleted_at: Option<NaiveDateTime>,
-}
-
-/// The columns a request can change, plus the search columns derived from
-/// them. `None` writes NULL.
-#[derive(Debug, Clone, Default, Insertable, AsChangeset)]
-#[diesel(table_name = customers, treat_none_as_null = true, treat_none_as_default_value = false)]
-struct Fields {
+/// A customer's row: the same struct is read, inserted and written back.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
+#[diesel(table_name = customers, primary_key(organization_id, id))]
+#[diesel(treat_none_as_null = true, treat_none_as_default_value = false)]
+struct CustomerRow {
+    organization_id: OrganizationId,
+    id: CustomerId,
     first_name: Option<String>,
     last_name: Option<String>,
     email: Option<String>,
@@ -55,39 +34,57 @@ struct Fields {
     region: Option<String>,
     zip: Option<String>,
     country: Option<String>,
+    /// JSON text of an object of strings.
     metadata: Option<String>,
+    /// Lowercased `first last`, for search.
     name_search: Option<String>,
+    /// Lowercased email, for search and the exact-email filter.
     email_search: Option<String>,
+    /// The phone number's digits, for search.
     phone_search: Option<String>,
+    revision: i32,
+    created_at: NaiveDateTime,
+    updated_at: NaiveDateTime,
+    deleted_at: Option<NaiveDateTime>,
 }
 
-impl Fields {
-    fn of(c: &Customer) -> Self {
+impl CustomerRow {
+    fn new(org: OrganizationId, at: Time) -> Self {
         Self {
-            first_name: c.first_name.clone(),
-            last_name: c.last_name.clone(),
-            email: c.email.clone(),
-            phone_number: c.phone_number.clone(),
-            language: c.language.clone(),
-            address1: c.address1.clone(),
-            address2: c.address2.clone(),
-            city: c.city.clone(),
-            region: c.region.clone(),
-            zip: c.zip.clone(),
-            country: c.country.clone(),
-            metadata: c.metadata.clone(),
+            organization_id: org,
+            id: CustomerId::generate(),
+            first_name: None,
+            last_name: None,
+            email: None,
+            phone_number: None,
+            language: None,
+            address1: None,
+            address2: None,
+            city: None,
+            region: None,
+            zip: None,
+            country: None,
+            metadata: None,
             name_search: None,
             email_search: None,
             phone_search: None,
+            revision: 1,
+            created_at: at.naive(),
+            updated_at: at.naive(),
+            deleted_at: None,
         }
     }
 
-    fn apply(mut self, changes: &CustomerChanges) -> Self {
-        set(&mut self.first_name, &changes.first_name);
-        set(&mut self.last_name, &changes.last_name);
-        set(&mut self.email, &changes.email);
-        set(&mut self.phone_number, &changes.phone_number);
-        set(&mut self.language, &changes.language);
+    /// Applies the changes a request asks for, then derives the search
+    /// columns from the result.
+    fn apply(&mut self, changes: &CustomerChanges) {
+        set(&mut self.first_name, &changes.first_name, |v| v.as_str());
+        set(&mut self.last_name, &changes.last_name, |v| v.as_str());
+        set(&mut self.email, &changes.email, |v| v.as_str());
+        set(&mut self.phone_number, &changes.phone_number, |v| {
+            v.as_str()
+        });
+        set(&mut self.language, &changes.language, |v| v.as_str());
         if let Change::Set(address) = &changes.address {
             let address = address.clone().unwrap_or_default();
             self.address1 = address.address1;
@@ -95,7 +92,7 @@ impl Fields {
             self.city = address.city;
             self.region = address.region;
             self.zip = address.zip;
-            self.country = address.country.map(|c| c.as_ref().to_owned());
+            self.country = address.country;
         }
         if let Change::Set(metadata) = &changes.metadata {
             self.metadata = metadata.as_ref().map(|m| m.to_json());
@@ -108,110 +105,146 @@ impl Fields {
         self.name_search = (!name.is_empty()).then(|| name.to_lowercase());
         self.email_search = self.email.as_deref().map(fold_case);
         self.phone_search = self.phone_number.as_deref().and_then(phone_digits);
-        self
     }
 }
 
-fn set<T: AsRef<str>>(column: &mut Option<String>, change: &Change<T>) {
+fn set<T>(column: &mut Option<String>, change: &Change<T>, text: impl Fn(&T) -> &str) {
     if let Change::Set(value) = change {
-        *column = value.as_ref().map(|v| v.as_ref().to_owned());
+        *column = value.as_ref().map(|v| text(v).to_owned());
     }
 }
+
+impl From<CustomerRow> for Customer {
+    fn from(row: CustomerRow) -> Self {
+        let address = Address {
+            address1: row.address1,
+            address2: row.address2,
+            city: row.city,
+            region: row.region,
+            zip: row.zip,
+            country: row.country,
+        };
+        Self {
+            id: row.id,
+            organization_id: row.organization_id,
+            first_name: row.first_name,
+            last_name: row.last_name,
+            email: row.email,
+            phone_number: row.phone_number,
+            language: row.language,
+            address: (!address.is_empty()).then_some(address),
+            // Stored as JSON text by this service, so it is passed through
+            // unparsed; text that is not JSON reads as null.
+            metadata: row.metadata.and_then(|m| RawValue::from_string(m).ok()),
+            revision: row.revision,
+            created_time: Time::from_stored(row.created_at),
+            updated_time: Time::from_stored(row.updated_at),
+        }
+    }
+}
+
+type Live = dsl::And<
+    dsl::Eq<customers::organization_id, OrganizationId>,
+    dsl::IsNull<customers::deleted_at>,
+>;
 
 /// The organization's customers that are not deleted.
-fn live(org: &OrganizationId) -> customers::BoxedQuery<'static, Db> {
-    customers::table
-        .filter(customers::organization_id.eq(org.to_string()))
-        .filter(customers::deleted_at.is_null())
-        .into_boxed()
+fn live(org: OrganizationId) -> Live {
+    customers::organization_id
+        .eq(org)
+        .and(customers::deleted_at.is_null())
+}
+
+/// One live customer of the organization.
+fn live_one(
+    org: OrganizationId,
+    id: CustomerId,
+) -> dsl::And<Live, dsl::Eq<customers::id, CustomerId>> {
+    live(org).and(customers::id.eq(id))
 }
 
 pub fn create(
     conn: &mut DbConnection,
-    org: &OrganizationId,
+    org: OrganizationId,
     changes: &CustomerChanges,
 ) -> Result<Customer, StoreError> {
-    let fields = Fields::default().apply(changes);
-    let at = now();
-    let customer = diesel::insert_into(customers::table)
-        .values((
-            &fields,
-            customers::organization_id.eq(org.to_string()),
-            customers::id.eq(CustomerId::generate().to_string()),
-            customers::revision.eq(1),
-            customers::created_at.eq(at),
-            customers::updated_at.eq(at),
-        ))
-        .get_result(conn)?;
-    Ok(customer)
+    let mut row = CustomerRow::new(org, Time::now());
+    row.apply(changes);
+    diesel::insert_into(customers::table)
+        .values(&row)
+        .execute(conn)?;
+    Ok(row.into())
 }
 
 pub fn find(
     conn: &mut DbConnection,
-    org: &OrganizationId,
-    id: &CustomerId,
+    org: OrganizationId,
+    id: CustomerId,
 ) -> Result<Option<Customer>, StoreError> {
     // Not boxed: the hottest query keeps a static type, so Diesel caches its
     // prepared statement by type instead of rebuilding its SQL text per call.
-    Ok(customers::table
-        .filter(customers::organization_id.eq(org.to_string()))
-        .filter(customers::id.eq(id.to_string()))
-        .filter(customers::deleted_at.is_null())
+    let row = customers::table
+        .filter(live_one(org, id))
+        .select(CustomerRow::as_select())
         .first(conn)
-        .optional()?)
+        .optional()?;
+    Ok(row.map(Customer::from))
 }
 
-/// How often an update re-reads a customer that another writer changed
-/// between its read and its write.
-const UPDATE_ATTEMPTS: usize = 5;
+/// A live customer's row, locked until the transaction ends, so that
+/// concurrent updates of one customer apply one after the other.
+fn lock(
+    conn: &mut DbConnection,
+    org: OrganizationId,
+    id: CustomerId,
+) -> Result<Option<CustomerRow>, StoreError> {
+    let query = customers::table.filter(live_one(org, id));
+    let row = match conn {
+        DbConnection::Pg(pg) => query
+            .select(CustomerRow::as_select())
+            .for_update()
+            .first(pg)
+            .optional()?,
+        // SQLite: the transaction's BEGIN IMMEDIATE already holds the one
+        // writer lock.
+        DbConnection::Sqlite(sqlite) => query
+            .select(CustomerRow::as_select())
+            .first(sqlite)
+            .optional()?,
+    };
+    Ok(row)
+}
 
-/// Applies `changes` to a live customer; `None` when there is none.
-///
-/// Optimistic: read, merge, then write only if the revision is still the one
-/// read. One statement cannot do it, because the search columns derive from
-/// fields the request may not mention.
+/// Applies `changes` to a live customer; `None` when there is none. Must
+/// run in a transaction ([`super::Database::transaction`]).
 pub fn update(
     conn: &mut DbConnection,
-    org: &OrganizationId,
-    id: &CustomerId,
+    org: OrganizationId,
+    id: CustomerId,
     changes: &CustomerChanges,
 ) -> Result<Option<Customer>, StoreError> {
-    for _ in 0..UPDATE_ATTEMPTS {
-        let Some(current) = find(conn, org, id)? else {
-            return Ok(None);
-        };
-        // updatedTime always moves, even for two updates in one millisecond.
-        let updated_at = now().max(current.updated_at + TimeDelta::milliseconds(1));
-        let updated = diesel::update(customers::table)
-            .filter(customers::organization_id.eq(&current.organization_id))
-            .filter(customers::id.eq(&current.id))
-            .filter(customers::deleted_at.is_null())
-            .filter(customers::revision.eq(current.revision))
-            .set((
-                &Fields::of(&current).apply(changes),
-                customers::revision.eq(current.revision + 1),
-                customers::updated_at.eq(updated_at),
-            ))
-            .get_result(conn)
-            .optional()?;
-        if updated.is_some() {
-            return Ok(updated);
-        }
-    }
-    Err(StoreError::Contended)
+    let Some(mut row) = lock(conn, org, id)? else {
+        return Ok(None);
+    };
+    row.apply(changes);
+    row.revision += 1;
+    // updatedTime always moves, even for two updates in one millisecond.
+    let previous = Time::from_stored(row.updated_at);
+    row.updated_at = Time::now().max(previous.next_millisecond()).naive();
+    diesel::update(customers::table.filter(live_one(org, id)))
+        .set(&row)
+        .execute(conn)?;
+    Ok(Some(row.into()))
 }
 
 /// Soft-deletes a live customer; `false` when there is none.
 pub fn delete(
     conn: &mut DbConnection,
-    org: &OrganizationId,
-    id: &CustomerId,
+    org: OrganizationId,
+    id: CustomerId,
 ) -> Result<bool, StoreError> {
-    let deleted = diesel::update(customers::table)
-        .filter(customers::organization_id.eq(org.to_string()))
-        .filter(customers::id.eq(id.to_string()))
-        .filter(customers::deleted_at.is_null())
-        .set(customers::deleted_at.eq(now()))
+    let deleted = diesel::update(customers::table.filter(live_one(org, id)))
+        .set(customers::deleted_at.eq(Time::now().naive()))
         .execute(conn)?;
     Ok(deleted == 1)
 }
@@ -224,7 +257,7 @@ pub struct Page {
 
 pub fn list(
     conn: &mut DbConnection,
-    org: &OrganizationId,
+    org: OrganizationId,
     params: &ListParams,
 ) -> Result<Page, StoreError> {
     if params.search.is_none() {
@@ -246,13 +279,14 @@ const DEEP_OFFSET: i64 = 1_000;
 
 fn list_page(
     conn: &mut DbConnection,
-    org: &OrganizationId,
+    org: OrganizationId,
     params: &ListParams,
 ) -> Result<Page, StoreError> {
     // One row more than asked tells whether another page follows.
     let ordered = in_order(matching(org, params), params.sort);
-    let (mut rows, found): (Vec<Customer>, usize) = if params.offset < DEEP_OFFSET {
-        let rows: Vec<Customer> = ordered
+    let (mut rows, found): (Vec<CustomerRow>, usize) = if params.offset < DEEP_OFFSET {
+        let rows: Vec<CustomerRow> = ordered
+            .select(CustomerRow::as_select())
             .limit(params.limit + 1)
             .offset(params.offset)
             .load(conn)?;
@@ -263,14 +297,15 @@ fn list_page(
         // index-only scan skips index entries, not heap rows), then their
         // rows. Two statements, because Diesel's MultiConnection cannot nest
         // a boxed subquery.
-        let ids: Vec<String> = ordered
+        let ids: Vec<CustomerId> = ordered
             .select(customers::id)
             .limit(params.limit + 1)
             .offset(params.offset)
             .load(conn)?;
         let found = ids.len();
-        let rows = in_order(live(org), params.sort)
+        let rows = in_order(customers::table.filter(live(org)).into_boxed(), params.sort)
             .filter(customers::id.eq_any(ids))
+            .select(CustomerRow::as_select())
             .load(conn)?;
         (rows, found)
     };
@@ -281,7 +316,7 @@ fn list_page(
         false => None,
     };
     Ok(Page {
-        customers: rows,
+        customers: rows.into_iter().map(Customer::from).collect(),
         has_more,
         total,
     })
@@ -301,16 +336,16 @@ fn in_order(
 }
 
 /// The live customers that match the list's filters and search term.
-fn matching(org: &OrganizationId, params: &ListParams) -> customers::BoxedQuery<'static, Db> {
-    let mut query = live(org);
+fn matching(org: OrganizationId, params: &ListParams) -> customers::BoxedQuery<'static, Db> {
+    let mut query = customers::table.filter(live(org)).into_boxed();
     if let Some(email) = &params.email {
         query = query.filter(customers::email_search.eq(email.clone()));
     }
     if let Some(from) = params.created_from {
-        query = query.filter(customers::created_at.ge(from));
+        query = query.filter(customers::created_at.ge(from.naive()));
     }
     if let Some(to) = params.created_to {
-        query = query.filter(customers::created_at.lt(to));
+        query = query.filter(customers::created_at.lt(to.naive()));
     }
     if let Some(term) = &params.search {
         let text = contains(&term.text);

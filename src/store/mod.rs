@@ -1,161 +1,64 @@
 //! The only module that speaks Diesel. One set of queries serves PostgreSQL
 //! and SQLite through [`DbConnection`]; every function that touches tenant
-//! data takes the organization first.
+//! data takes the organization first. Where a query needs what one set
+//! cannot express, the function matches on the connection with one arm per
+//! database (see the README's "Storage").
 
 pub mod api_keys;
+mod connection;
 pub mod customers;
+mod error;
+mod ids;
+mod migrations;
 pub mod organizations;
 mod schema;
 
-use std::time::Duration;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
 
-use chrono::{DateTime, NaiveDateTime, Utc};
-use diesel::connection::SimpleConnection;
-use diesel::prelude::*;
-use diesel::r2d2::R2D2Connection;
-use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+use diesel::Connection;
+use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
+use tokio::sync::Semaphore;
 
-/// A connection to either database; Diesel generates one backend type that
-/// the queries are written against.
-#[derive(diesel::MultiConnection)]
-pub enum DbConnection {
-    Pg(PgConnection),
-    Sqlite(SqliteConnection),
-}
+pub use connection::DbConnection;
+use connection::{Manager, Target};
+pub use error::StoreError;
+pub use migrations::run_migrations;
 
 type Db = <DbConnection as Connection>::Backend;
 
-const PG_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
-const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
-
-/// A database failure, split by what the client should be told.
-#[derive(Debug, Clone)]
-pub enum StoreError {
-    /// The database cannot be reached or is overloaded: worth a retry (503).
-    Unavailable(String),
-    /// A row kept changing under an update: the client may retry (409).
-    Contended,
-    /// Anything else: a bug or a broken database (500, logged).
-    Failed(String),
-}
-
-impl std::fmt::Display for StoreError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Self::Unavailable(cause) => write!(f, "database unavailable: {cause}"),
-            Self::Contended => write!(f, "the row kept changing under the update"),
-            Self::Failed(cause) => write!(f, "database error: {cause}"),
-        }
-    }
-}
-
-impl std::error::Error for StoreError {}
-
-impl From<diesel::result::Error> for StoreError {
-    fn from(error: diesel::result::Error) -> Self {
-        use diesel::result::{DatabaseErrorKind as Kind, Error};
-        match &error {
-            Error::DatabaseError(Kind::ClosedConnection | Kind::UnableToSendCommand, _)
-            | Error::BrokenTransactionManager => Self::Unavailable(error.to_string()),
-            // SQLite's writer lock stayed taken for the whole busy timeout.
-            Error::DatabaseError(_, info) if info.message().contains("database is locked") => {
-                Self::Unavailable(error.to_string())
-            }
-            _ => Self::Failed(error.to_string()),
-        }
-    }
-}
-
-impl From<r2d2::Error> for StoreError {
-    fn from(error: r2d2::Error) -> Self {
-        Self::Unavailable(error.to_string())
-    }
-}
-
-/// Which database a URL names: `postgres://…`/`postgresql://…`, else SQLite
-/// (`sqlite://path` or a bare path).
-#[derive(Clone)]
-enum Target {
-    Postgres(String),
-    Sqlite(String),
-}
-
-impl Target {
-    fn from_url(url: &str) -> Self {
-        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            Self::Postgres(url.to_owned())
-        } else {
-            Self::Sqlite(url.strip_prefix("sqlite://").unwrap_or(url).to_owned())
-        }
-    }
-
-    /// Connects with the backend's own error, which the enum's `establish`
-    /// would hide behind "invalid connection url".
-    fn connect(&self) -> ConnectionResult<DbConnection> {
-        match self {
-            Self::Postgres(url) => PgConnection::establish(url).map(DbConnection::Pg),
-            Self::Sqlite(path) => {
-                let mut conn = SqliteConnection::establish(path)?;
-                // busy_timeout first: the WAL switch itself may wait for a lock.
-                conn.batch_execute(
-                    "PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL; \
-                     PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
-                )
-                .map_err(ConnectionError::CouldntSetupConfiguration)?;
-                Ok(DbConnection::Sqlite(conn))
-            }
-        }
-    }
-}
-
-struct Manager(Target);
-
-impl r2d2::ManageConnection for Manager {
-    type Connection = DbConnection;
-    type Error = ConnectionError;
-
-    fn connect(&self) -> Result<DbConnection, ConnectionError> {
-        self.0.connect()
-    }
-
-    fn is_valid(&self, conn: &mut DbConnection) -> Result<(), ConnectionError> {
-        conn.batch_execute("SELECT 1")
-            .map_err(ConnectionError::CouldntSetupConfiguration)
-    }
-
-    fn has_broken(&self, conn: &mut DbConnection) -> bool {
-        Self::broken(conn)
-    }
-}
-
-impl Manager {
-    fn broken(conn: &mut DbConnection) -> bool {
-        match conn {
-            DbConnection::Pg(c) => c.is_broken(),
-            DbConnection::Sqlite(c) => c.is_broken(),
-        }
-    }
-}
+/// How long a request may wait for a connection before it is told the
+/// database is unavailable.
+const CONNECTION_WAIT: Duration = Duration::from_secs(3);
 
 /// A pool of connections; clones share it.
 #[derive(Clone)]
 pub struct Database {
     pool: r2d2::Pool<Manager>,
+    /// One permit per pooled connection: requests wait for a permit, with a
+    /// deadline, on the async executor rather than in the blocking pool's
+    /// unbounded queue.
+    permits: Arc<Semaphore>,
 }
 
 impl Database {
     /// Opens a pool without waiting for the database: requests made while it
     /// is down answer 503 and recover by themselves once it is back.
     pub fn open(url: &str, pool_size: u32) -> Self {
+        let size = pool_size.max(1);
         let pool = r2d2::Pool::builder()
-            .max_size(pool_size.max(1))
+            .max_size(size)
             .min_idle(Some(0))
             // A failed query marks a broken connection, so the per-checkout
             // ping that r2d2 does by default only doubles the round trips.
             .test_on_check_out(false)
-            .connection_timeout(Duration::from_secs(3))
+            .connection_timeout(CONNECTION_WAIT)
             .build_unchecked(Manager(Target::from_url(url)));
-        Self { pool }
+        Self {
+            pool,
+            permits: Arc::new(Semaphore::new(size as usize)),
+        }
     }
 
     /// Connects once, outside the pool, and applies pending migrations.
@@ -164,17 +67,68 @@ impl Database {
         run_migrations(&mut connect(url)?)
     }
 
-    /// Runs blocking Diesel work on actix's blocking thread pool, so the
-    /// async workers never wait on the database.
+    /// Runs `work` (statements that each commit on their own) on a pooled
+    /// connection, off the async executor.
     pub async fn run<T, F>(&self, work: F) -> Result<T, StoreError>
     where
         T: Send + 'static,
         F: FnOnce(&mut DbConnection) -> Result<T, StoreError> + Send + 'static,
     {
-        let this = self.clone();
-        actix_web::web::block(move || this.run_blocking(work))
+        self.on_connection(work).await
+    }
+
+    /// Runs `work` in one transaction, committed only when it returns `Ok`
+    /// and only then acknowledged: the commit's own result is checked (on
+    /// SQLite it is where a full disk shows). On SQLite the transaction
+    /// takes the writer lock at once (`BEGIN IMMEDIATE`), so a read inside
+    /// it is never invalidated by another writer.
+    pub async fn transaction<T, F>(&self, work: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut DbConnection) -> Result<T, StoreError> + Send + 'static,
+    {
+        self.on_connection(|conn| in_transaction(conn, work)).await
+    }
+
+    async fn on_connection<T, F>(&self, work: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut DbConnection) -> Result<T, StoreError> + Send + 'static,
+    {
+        let deadline = Instant::now() + CONNECTION_WAIT;
+        let permit = tokio::time::timeout_at(deadline.into(), self.permits.clone().acquire_owned())
             .await
-            .map_err(|e| StoreError::Unavailable(e.to_string()))?
+            .map_err(|_| {
+                StoreError::Unavailable("no database connection became free in time".into())
+            })?
+            .map_err(|_| StoreError::Unavailable("the pool is closed".into()))?;
+        let abandoned = Abandoned::default();
+        let flag = abandoned.0.clone();
+        let pool = self.pool.clone();
+        let outcome = actix_web::rt::task::spawn_blocking(move || {
+            let _permit = permit;
+            // Work whose request is gone (its client left while it waited)
+            // never starts.
+            if flag.load(Ordering::Acquire) {
+                return Err(StoreError::Abandoned);
+            }
+            let wait = deadline.saturating_duration_since(Instant::now());
+            let mut conn = pool.get_timeout(wait)?;
+            with_outage_detection(&mut conn, work)
+        })
+        .await;
+        abandoned.disarm();
+        outcome.map_err(|e| StoreError::Failed(format!("database task failed: {e}")))?
+    }
+
+    /// Runs `work` on a pooled connection in the calling thread, for code
+    /// that is already off the async executor.
+    pub fn run_blocking<T>(
+        &self,
+        work: impl FnOnce(&mut DbConnection) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let mut conn = self.pool.get()?;
+        with_outage_detection(&mut conn, work)
     }
 
     /// Open and idle connections in the pool.
@@ -183,26 +137,62 @@ impl Database {
         (state.connections, state.idle_connections)
     }
 
-    /// Runs Diesel work on a pooled connection in the calling thread, for
-    /// code that is already off the async executor.
-    pub fn run_blocking<T>(
-        &self,
-        work: impl FnOnce(&mut DbConnection) -> Result<T, StoreError>,
-    ) -> Result<T, StoreError> {
-        let mut conn = self.pool.get()?;
-        match work(&mut conn) {
-            // A connection that broke mid-query (the server went away) is an
-            // outage, whatever error text the driver chose; the pool drops it.
-            Err(StoreError::Failed(cause)) if Manager::broken(&mut conn) => {
-                Err(StoreError::Unavailable(cause))
-            }
-            outcome => outcome,
-        }
-    }
-
     /// Whether the database answers a trivial query.
     pub async fn ping(&self) -> Result<(), StoreError> {
         self.run(|conn| Ok(conn.batch_execute("SELECT 1")?)).await
+    }
+}
+
+/// Set when the future waiting for a piece of work is dropped (its request
+/// was abandoned); disarmed once the work has answered.
+#[derive(Default)]
+struct Abandoned(Arc<AtomicBool>);
+
+impl Abandoned {
+    fn disarm(self) {
+        std::mem::forget(self);
+    }
+}
+
+impl Drop for Abandoned {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::Release);
+    }
+}
+
+/// A connection that broke mid-query (the server went away) is an outage,
+/// whatever error text the driver chose; the pool then drops it.
+fn with_outage_detection<T>(
+    conn: &mut DbConnection,
+    work: impl FnOnce(&mut DbConnection) -> Result<T, StoreError>,
+) -> Result<T, StoreError> {
+    match work(conn) {
+        Err(StoreError::Failed(cause)) if conn.is_broken() => Err(StoreError::Unavailable(cause)),
+        outcome => outcome,
+    }
+}
+
+/// Runs `work` in one transaction on `conn` (see [`Database::transaction`]).
+pub fn in_transaction<T>(
+    conn: &mut DbConnection,
+    work: impl FnOnce(&mut DbConnection) -> Result<T, StoreError>,
+) -> Result<T, StoreError> {
+    match conn {
+        DbConnection::Pg(pg) => AnsiTransactionManager::begin_transaction(pg)?,
+        DbConnection::Sqlite(sqlite) => {
+            AnsiTransactionManager::begin_transaction_sql(sqlite, "BEGIN IMMEDIATE")?
+        }
+    }
+    match work(conn) {
+        Ok(value) => {
+            <DbConnection as Connection>::TransactionManager::commit_transaction(conn)?;
+            Ok(value)
+        }
+        Err(error) => {
+            // The connection is dropped by the pool if even this fails.
+            let _ = <DbConnection as Connection>::TransactionManager::rollback_transaction(conn);
+            Err(error)
+        }
     }
 }
 
@@ -211,33 +201,4 @@ pub fn connect(url: &str) -> Result<DbConnection, StoreError> {
     Target::from_url(url)
         .connect()
         .map_err(|e| StoreError::Unavailable(e.to_string()))
-}
-
-/// Applies pending migrations on `conn`; returns their names.
-pub fn run_migrations(conn: &mut DbConnection) -> Result<Vec<String>, StoreError> {
-    let failed = |e: Box<dyn std::error::Error + Send + Sync>| StoreError::Failed(e.to_string());
-    let names = |versions: Vec<diesel::migration::MigrationVersion<'_>>| -> Vec<String> {
-        versions.iter().map(ToString::to_string).collect()
-    };
-    match conn {
-        DbConnection::Pg(pg) => {
-            // Several instances may start at once: let one migrate at a time.
-            pg.batch_execute("SELECT pg_advisory_lock(7201202611)")?;
-            let applied = pg.run_pending_migrations(PG_MIGRATIONS).map(names);
-            pg.batch_execute("SELECT pg_advisory_unlock(7201202611)")?;
-            applied.map_err(failed)
-        }
-        DbConnection::Sqlite(sqlite) => sqlite
-            .run_pending_migrations(SQLITE_MIGRATIONS)
-            .map(names)
-            .map_err(failed),
-    }
-}
-
-/// Now, to the millisecond: both databases then hold exactly what clients see.
-pub fn now() -> NaiveDateTime {
-    let now = Utc::now();
-    DateTime::from_timestamp_millis(now.timestamp_millis())
-        .unwrap_or(now)
-        .naive_utc()
 }

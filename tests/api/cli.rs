@@ -484,3 +484,57 @@ fn sigint_stops_at_once_without_finishing_requests() {
     assert!(status.success(), "exit status {status}");
     assert!(log.contains("forced shutdown"), "{log}");
 }
+
+#[test]
+fn a_logged_cause_carries_its_request_id() {
+    let Some(database) = crate::helpers::TestDatabase::create(crate::helpers::Backend::Postgres)
+    else {
+        return;
+    };
+    let base = crate::helpers::postgres_url().unwrap();
+    let proxy = crate::proxy::Proxy::start(crate::helpers::postgres_authority(base).to_owned());
+    let via = database.url.replacen(
+        crate::helpers::postgres_authority(base),
+        &format!("127.0.0.1:{}", proxy.port),
+        1,
+    );
+    let dir = scratch_dir("cause");
+    let env = [
+        ("CLIENTELE_DATABASE_URL", via.as_str()),
+        ("CLIENTELE_JWT_SECRET", JWT_SECRET),
+        ("CLIENTELE_BOOTSTRAP", "false"),
+    ];
+    let created: Value = serde_json::from_slice(
+        &clientele(&["org", "create", "--name", "Cause"], &env, &dir).stdout,
+    )
+    .unwrap();
+    let (org, key) = (
+        created["organizationId"].as_str().unwrap(),
+        created["apiKey"].as_str().unwrap(),
+    );
+    let server = Server::start(&env, &dir).unwrap();
+    let customers = server.url(&format!("/v1/public-api/organizations/{org}/customers"));
+    let as_key = format!("ApiKey {key}");
+    let ok = http()
+        .get(&customers)
+        .header("authorization", &as_key)
+        .call()
+        .unwrap();
+    assert_eq!(ok.status(), 200);
+    proxy.cut();
+    let failed = http()
+        .get(&customers)
+        .header("authorization", &as_key)
+        .header("x-request-id", "trace-cause-42")
+        .call()
+        .unwrap();
+    assert_eq!(failed.status(), 503);
+    assert_eq!(failed.headers()["retry-after"], "1");
+    let (_, log) = server.stop();
+    let cause = log
+        .lines()
+        .find(|line| line.contains("request_id=trace-cause-42") && !line.contains(" 503 "))
+        .unwrap_or_else(|| panic!("no cause logged with the request id:\n{log}"));
+    assert!(cause.contains("database unavailable"), "{cause}");
+    std::fs::remove_dir_all(dir).unwrap();
+}

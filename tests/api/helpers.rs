@@ -1,21 +1,25 @@
 //! Spawns the real server on a random port over a fresh database, and talks
-//! to it over HTTP.
+//! to it over HTTP. Migrations run once per test run: PostgreSQL tests copy
+//! a migrated template database, SQLite tests a migrated file.
 
 use std::path::PathBuf;
-use std::sync::OnceLock;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Mutex, OnceLock};
 use std::thread::JoinHandle;
 
-use actix_web::dev::ServerHandle;
 use clientele::auth::Authenticator;
 use clientele::auth::keys;
-use clientele::config::Settings;
-use clientele::startup::Application;
+use clientele::config::{Profile, Settings};
+use clientele::domain::ids::OrganizationId;
+use clientele::domain::scopes::Scope;
+use clientele::startup::{Application, Stopper};
 use clientele::store;
+use clientele::tasks::Task;
 use diesel::connection::SimpleConnection;
-use diesel::{Connection, PgConnection};
+use diesel::{Connection, PgConnection, RunQueryDsl};
 use secrecy::ExposeSecret;
 use serde_json::Value;
+use sha2::{Digest, Sha256};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -52,16 +56,26 @@ macro_rules! on_both_backends {
 }
 pub(crate) use on_both_backends;
 
+/// An answer, with every header kept.
 pub struct Response {
     pub status: u16,
-    pub content_type: String,
-    pub location: Option<String>,
-    pub allow: Option<String>,
-    pub www_authenticate: Option<String>,
+    pub headers: Vec<(String, String)>,
     pub text: String,
 }
 
 impl Response {
+    /// The first value of header `name` (case-insensitive).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(key, _)| key.eq_ignore_ascii_case(name))
+            .map(|(_, value)| value.as_str())
+    }
+
+    pub fn content_type(&self) -> &str {
+        self.header("content-type").unwrap_or_default()
+    }
+
     pub fn json(&self) -> Value {
         serde_json::from_str(&self.text).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.text))
     }
@@ -70,7 +84,8 @@ impl Response {
     pub fn problem(&self, status: u16) -> Value {
         assert_eq!(self.status, status, "{}", self.text);
         assert_eq!(
-            self.content_type, "application/problem+json",
+            self.content_type(),
+            "application/problem+json",
             "{}",
             self.text
         );
@@ -81,7 +96,7 @@ impl Response {
         body
     }
 
-    /// Asserts a 422 and returns the invalid fields as `field: message`.
+    /// Asserts a 422 and returns the invalid fields' names.
     pub fn invalid_fields(&self) -> Vec<String> {
         let body = self.problem(422);
         assert_eq!(body["type"], "/problems/validation");
@@ -97,6 +112,19 @@ impl Response {
 /// The JWT secret every test server uses, so tests can forge tokens.
 pub const JWT_SECRET: &str = "test-secret-that-is-at-least-32-bytes-long";
 
+/// The settings of a test server: the built-in defaults, on a random port,
+/// with one worker, a known JWT secret and no bootstrap.
+pub fn test_settings(database_url: &str) -> Settings {
+    let mut settings = Settings::defaults();
+    settings.profile = Profile::Test;
+    settings.bind = "127.0.0.1:0".into();
+    settings.database_url = database_url.to_owned().into();
+    settings.workers = 1;
+    settings.jwt_secret = Some(JWT_SECRET.to_owned().into());
+    settings.bootstrap = false;
+    settings
+}
+
 pub struct TestApp {
     pub address: String,
     pub organization_id: String,
@@ -107,14 +135,9 @@ pub struct TestApp {
     /// The Authorization header sent by `get`, `post_json` and friends.
     credential: Option<String>,
     agent: ureq::Agent,
-    handle: ServerHandle,
+    stopper: Stopper,
     thread: Option<JoinHandle<()>>,
     database: TestDatabase,
-}
-
-enum TestDatabase {
-    Sqlite(PathBuf),
-    Postgres { schema: String },
 }
 
 static NEXT: AtomicUsize = AtomicUsize::new(0);
@@ -129,68 +152,46 @@ impl TestApp {
 
     /// Like [`TestApp::spawn`], with settings adjusted first.
     pub fn spawn_with(backend: Backend, adjust: impl FnOnce(&mut Settings)) -> Option<Self> {
-        Self::spawn_inner(backend, None, adjust)
+        let database = TestDatabase::create(backend)?;
+        let mut settings = test_settings(&database.url);
+        adjust(&mut settings);
+        Some(Self::start(database, settings, Vec::new))
+    }
+
+    /// Like [`TestApp::spawn`], with background tasks of the test's own.
+    pub fn spawn_with_tasks(
+        backend: Backend,
+        tasks: impl FnOnce() -> Vec<Task> + Send + 'static,
+    ) -> Option<Self> {
+        let database = TestDatabase::create(backend)?;
+        let settings = test_settings(&database.url);
+        Some(Self::start(database, settings, tasks))
     }
 
     /// A PostgreSQL-backed server that reaches the database through
     /// 127.0.0.1:`port` (a proxy the test controls).
     pub fn spawn_postgres_via(port: u16) -> Option<Self> {
-        Self::spawn_inner(Backend::Postgres, Some(port), |_| {})
+        let database = TestDatabase::create(Backend::Postgres)?;
+        let base = postgres_url()?;
+        let via = database
+            .url
+            .replacen(postgres_authority(base), &format!("127.0.0.1:{port}"), 1);
+        let settings = test_settings(&via);
+        Some(Self::start(database, settings, Vec::new))
     }
 
-    fn spawn_inner(
-        backend: Backend,
-        via_port: Option<u16>,
-        adjust: impl FnOnce(&mut Settings),
-    ) -> Option<Self> {
-        let unique = format!(
-            "{}_{}",
-            std::process::id(),
-            NEXT.fetch_add(1, Ordering::Relaxed)
-        );
-        let (database_url, database) = match backend {
-            Backend::Sqlite => {
-                let path = std::env::temp_dir().join(format!("clientele_test_{unique}.db"));
-                (
-                    format!("sqlite://{}", path.display()),
-                    TestDatabase::Sqlite(path),
-                )
-            }
-            Backend::Postgres => {
-                let base = postgres_base_url()?;
-                let schema = format!("clientele_test_{unique}");
-                admin_connection(base)
-                    .batch_execute(&format!("CREATE SCHEMA {schema}"))
-                    .unwrap();
-                let separator = if base.contains('?') { '&' } else { '?' };
-                let url = format!("{base}{separator}options=-csearch_path%3D{schema}%2Cpublic");
-                let url = match via_port {
-                    Some(port) => {
-                        url.replacen(postgres_authority(base), &format!("127.0.0.1:{port}"), 1)
-                    }
-                    None => url,
-                };
-                (url, TestDatabase::Postgres { schema })
-            }
-        };
-        let mut settings = Settings {
-            environment: "test".into(),
-            bind: "127.0.0.1:0".into(),
-            database_url: database_url.clone(),
-            database_pool_size: 4,
-            workers: 1,
-            jwt_secret: Some(JWT_SECRET.to_owned().into()),
-            bootstrap: false,
-            auth_cache_seconds: 60,
-            request_timeout_seconds: 30,
-        };
-        adjust(&mut settings);
+    fn start(
+        database: TestDatabase,
+        settings: Settings,
+        tasks: impl FnOnce() -> Vec<Task> + Send + 'static,
+    ) -> Self {
+        let database_url = settings.database_url.expose_secret().to_owned();
         let (tx, rx) = std::sync::mpsc::channel();
         let thread = std::thread::spawn(move || {
             actix_web::rt::System::new().block_on(async move {
-                match Application::build(&settings) {
+                match Application::build_with_tasks(&settings, tasks()) {
                     Ok(app) => {
-                        let started = (app.port(), app.handle(), app.authenticator().clone());
+                        let started = (app.port(), app.stopper(), app.authenticator().clone());
                         tx.send(Ok(started)).unwrap();
                         app.run_until_stopped().await.unwrap();
                     }
@@ -198,7 +199,7 @@ impl TestApp {
                 }
             })
         });
-        let (port, handle, authenticator) = rx.recv().unwrap().expect("server starts");
+        let (port, stopper, authenticator) = rx.recv().unwrap().expect("server starts");
         let mut app = Self {
             address: format!("http://127.0.0.1:{port}"),
             organization_id: String::new(),
@@ -210,30 +211,30 @@ impl TestApp {
                 .http_status_as_error(false)
                 .build()
                 .new_agent(),
-            handle,
+            stopper,
             thread: Some(thread),
             database,
         };
         (app.organization_id, app.api_key) = app.create_organization("Test organization");
         app.credential = Some(format!("ApiKey {}", app.api_key));
-        Some(app)
+        app
     }
 
     /// Another tenant in the same database: its id and a key holding every
     /// scope.
     pub fn create_organization(&self, name: &str) -> (String, String) {
-        let mut conn = store::connect(&self.database_url).unwrap();
+        let mut conn = store::connect(&self.database.url).unwrap();
         let (org, key) = keys::create_organization(&mut conn, name).unwrap();
         (org.to_string(), key.api_key.expose_secret().to_owned())
     }
 
     /// A key of this test's organization with only `scopes`.
-    pub fn create_key(&self, scopes: &[clientele::domain::scopes::Scope]) -> String {
-        let mut conn = store::connect(&self.database_url).unwrap();
-        let org = clientele::domain::ids::OrganizationId::parse(&self.organization_id).unwrap();
+    pub fn create_key(&self, scopes: &[Scope]) -> String {
+        let mut conn = store::connect(&self.database.url).unwrap();
+        let org = OrganizationId::parse(&self.organization_id).unwrap();
         let key = keys::issue(
             &mut conn,
-            &org,
+            org,
             Some("test"),
             scopes.iter().copied().collect(),
         )
@@ -243,7 +244,7 @@ impl TestApp {
 
     /// Runs SQL directly against this test's database.
     pub fn execute_sql(&self, sql: &str) {
-        store::connect(&self.database_url)
+        store::connect(&self.database.url)
             .unwrap()
             .batch_execute(sql)
             .unwrap();
@@ -252,14 +253,13 @@ impl TestApp {
     /// Counts rows with SQL that selects `count(*) AS n`, straight from the
     /// database, for what the API deliberately does not show.
     pub fn count_rows(&self, sql: &str) -> i64 {
-        use diesel::RunQueryDsl;
         #[derive(diesel::QueryableByName)]
         struct Count {
             #[diesel(sql_type = diesel::sql_types::BigInt)]
             n: i64,
         }
         let query = diesel::sql_query(sql);
-        let rows: Vec<Count> = match store::connect(&self.database_url).unwrap() {
+        let rows: Vec<Count> = match store::connect(&self.database.url).unwrap() {
             store::DbConnection::Pg(mut pg) => query.load(&mut pg).unwrap(),
             store::DbConnection::Sqlite(mut sqlite) => query.load(&mut sqlite).unwrap(),
         };
@@ -327,53 +327,49 @@ impl TestApp {
         path: &str,
         body: Option<(&str, &[u8])>,
     ) -> Response {
-        let url = format!("{}{path}", self.address);
-        fn with<B>(
-            builder: ureq::RequestBuilder<B>,
-            authorization: Option<&str>,
-        ) -> ureq::RequestBuilder<B> {
-            match authorization {
-                Some(value) => builder.header("authorization", value),
-                None => builder,
-            }
+        let mut headers = Vec::new();
+        if let Some(value) = authorization {
+            headers.push(("authorization", value));
         }
-        let auth = |builder| with(builder, authorization);
-        let auth_body = |builder| with(builder, authorization);
-        let result = match (method, body) {
-            ("GET", None) => auth(self.agent.get(&url)).call(),
-            ("DELETE", None) => auth(self.agent.delete(&url)).call(),
-            ("HEAD", None) => auth(self.agent.head(&url)).call(),
-            (method, body) => {
-                let builder = auth_body(match method {
-                    "POST" => self.agent.post(&url),
-                    "PUT" => self.agent.put(&url),
-                    "PATCH" => self.agent.patch(&url),
-                    other => panic!("no helper for {other} with a body"),
-                });
-                match body {
-                    Some((content_type, bytes)) => {
-                        builder.header("content-type", content_type).send(bytes)
-                    }
-                    None => builder.send_empty(),
-                }
-            }
+        self.request(method, path, &headers, body)
+    }
+
+    /// Sends `method path` with exactly `headers`.
+    pub fn request(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: Option<(&str, &[u8])>,
+    ) -> Response {
+        let url = format!("{}{path}", self.address);
+        let mut request = ureq::http::Request::builder().method(method).uri(&url);
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        let result = match body {
+            Some((content_type, bytes)) => self.agent.run(
+                request
+                    .header("content-type", content_type)
+                    .body(bytes.to_vec())
+                    .unwrap(),
+            ),
+            None => self.agent.run(request.body(()).unwrap()),
         };
         let mut response = result.unwrap_or_else(|e| panic!("{method} {path}: {e}"));
-        let header = |name: &str| {
-            response
-                .headers()
-                .get(name)
-                .map(|v| v.to_str().unwrap().to_owned())
-        };
-        let (content_type, location, allow) =
-            (header("content-type"), header("location"), header("allow"));
-        let www_authenticate = header("www-authenticate");
+        let headers = response
+            .headers()
+            .iter()
+            .map(|(name, value)| {
+                (
+                    name.to_string(),
+                    value.to_str().unwrap_or_default().to_owned(),
+                )
+            })
+            .collect();
         Response {
             status: response.status().as_u16(),
-            content_type: content_type.unwrap_or_default(),
-            location,
-            allow,
-            www_authenticate,
+            headers,
             text: response.body_mut().read_to_string().unwrap(),
         }
     }
@@ -381,37 +377,87 @@ impl TestApp {
 
 impl Drop for TestApp {
     fn drop(&mut self) {
-        drop(self.handle.stop(false));
+        drop(self.stopper.stop(false));
         if let Some(thread) = self.thread.take() {
             let _ = thread.join();
         }
-        match &self.database {
-            TestDatabase::Sqlite(path) => {
+    }
+}
+
+/// A fresh database of its own for one test, dropped with it.
+pub struct TestDatabase {
+    pub url: String,
+    place: Place,
+}
+
+enum Place {
+    Sqlite(PathBuf),
+    Postgres(String),
+}
+
+impl TestDatabase {
+    /// A migrated copy of the template; `None` when PostgreSQL is asked for
+    /// and no server answers (see [`postgres_url`]).
+    pub fn create(backend: Backend) -> Option<Self> {
+        let unique = format!(
+            "{}_{}",
+            std::process::id(),
+            NEXT.fetch_add(1, Ordering::Relaxed)
+        );
+        match backend {
+            Backend::Sqlite => {
+                let path = std::env::temp_dir().join(format!("clientele_test_{unique}.db"));
+                std::fs::copy(sqlite_template(), &path).unwrap();
+                Some(Self {
+                    url: format!("sqlite://{}", path.display()),
+                    place: Place::Sqlite(path),
+                })
+            }
+            Backend::Postgres => {
+                let base = postgres_url()?;
+                let name = format!("clientele_test_{unique}");
+                admin_connection(base)
+                    .batch_execute(&format!(
+                        "CREATE DATABASE {name} TEMPLATE {}",
+                        postgres_template()
+                    ))
+                    .unwrap();
+                Some(Self {
+                    url: with_database(base, &name),
+                    place: Place::Postgres(name),
+                })
+            }
+        }
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        match &self.place {
+            Place::Sqlite(path) => {
                 for suffix in ["", "-wal", "-shm"] {
                     let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
                 }
             }
-            TestDatabase::Postgres { schema } => {
-                if let Some(base) = postgres_base_url() {
+            Place::Postgres(name) => {
+                if let Some(base) = postgres_url() {
                     let _ = admin_connection(base)
-                        .batch_execute(&format!("DROP SCHEMA {schema} CASCADE"));
+                        .batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
                 }
             }
         }
     }
 }
 
-/// The PostgreSQL server the suite uses, checked once per run.
-fn postgres_base_url() -> Option<&'static str> {
+/// The PostgreSQL server the suite uses, checked once per run; `None` when
+/// none answers, unless CLIENTELE_REQUIRE_POSTGRES=1 makes that a failure.
+pub fn postgres_url() -> Option<&'static str> {
     static URL: OnceLock<Option<String>> = OnceLock::new();
     URL.get_or_init(|| {
         let url = std::env::var("CLIENTELE_TEST_DATABASE_URL")
             .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
         match PgConnection::establish(&url) {
-            Ok(mut conn) => {
-                prepare_postgres(&mut conn);
-                Some(url)
-            }
+            Ok(_) => Some(url),
             Err(e) if std::env::var("CLIENTELE_REQUIRE_POSTGRES").as_deref() == Ok("1") => {
                 panic!("CLIENTELE_REQUIRE_POSTGRES=1 but PostgreSQL does not answer: {e}")
             }
@@ -424,7 +470,7 @@ fn postgres_base_url() -> Option<&'static str> {
     .as_deref()
 }
 
-/// `host:port` of the test PostgreSQL server.
+/// `host:port` of a PostgreSQL URL.
 pub fn postgres_authority(url: &str) -> &str {
     let after_scheme = url.split_once("://").map_or(url, |(_, rest)| rest);
     let after_user = after_scheme
@@ -433,37 +479,154 @@ pub fn postgres_authority(url: &str) -> &str {
     after_user.split(['/', '?']).next().unwrap()
 }
 
-/// The test PostgreSQL server's URL, if it answers.
-pub fn postgres_url() -> Option<&'static str> {
-    postgres_base_url()
+/// `url` naming database `name` instead.
+pub fn with_database(url: &str, name: &str) -> String {
+    let authority = postgres_authority(url);
+    let (head, tail) = url.split_at(url.find(authority).unwrap() + authority.len());
+    let query = tail.find('?').map_or("", |i| &tail[i..]);
+    format!("{head}/{name}{query}")
 }
 
 fn admin_connection(url: &str) -> PgConnection {
     PgConnection::establish(url).expect("PostgreSQL answered a moment ago")
 }
 
-/// Creates pg_trgm once in `public` (concurrent `CREATE EXTENSION`s race),
-/// and drops the schemas of earlier runs whose process is gone.
-fn prepare_postgres(conn: &mut PgConnection) {
-    use diesel::RunQueryDsl;
-    use diesel::sql_types::Text;
+/// A digest of one backend's migrations: a template is reused only while
+/// they are unchanged.
+fn migrations_digest(backend: &str) -> String {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("migrations")
+        .join(backend);
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&root)
+        .unwrap()
+        .flat_map(|dir| std::fs::read_dir(dir.unwrap().path()).unwrap())
+        .map(|file| file.unwrap().path())
+        .collect();
+    files.sort();
+    let mut digest = Sha256::new();
+    for file in files {
+        digest.update(
+            file.strip_prefix(&root)
+                .unwrap()
+                .to_string_lossy()
+                .as_bytes(),
+        );
+        digest.update(std::fs::read(&file).unwrap());
+    }
+    digest.finalize()[..6]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// A migrated SQLite file, made once per test run.
+fn sqlite_template() -> &'static PathBuf {
+    static TEMPLATE: OnceLock<PathBuf> = OnceLock::new();
+    TEMPLATE.get_or_init(|| {
+        let path =
+            std::env::temp_dir().join(format!("clientele_template_{}.db", std::process::id()));
+        let _ = std::fs::remove_file(&path);
+        let mut conn = store::connect(&format!("sqlite://{}", path.display())).unwrap();
+        store::run_migrations(&mut conn).unwrap();
+        // Back out of WAL mode, so that the file alone holds everything.
+        conn.batch_execute("PRAGMA journal_mode = DELETE").unwrap();
+        path
+    })
+}
+
+/// A migrated PostgreSQL template database, named by its migrations' digest
+/// and made once (by whichever test run needs it first).
+fn postgres_template() -> &'static str {
+    static TEMPLATE: OnceLock<String> = OnceLock::new();
+    TEMPLATE.get_or_init(|| {
+        let base = postgres_url().expect("PostgreSQL answers");
+        let name = format!("clientele_template_{}", migrations_digest("postgres"));
+        let mut admin = admin_connection(base);
+        // Concurrent test runs take turns to check and make it.
+        admin
+            .batch_execute("SELECT pg_advisory_lock(7201202612)")
+            .unwrap();
+        if !database_exists(&mut admin, &name) {
+            let building = format!("{name}_building");
+            for statement in [
+                format!("DROP DATABASE IF EXISTS {building}"),
+                format!("CREATE DATABASE {building}"),
+            ] {
+                admin.batch_execute(&statement).unwrap();
+            }
+            let mut conn = store::connect(&with_database(base, &building)).unwrap();
+            store::run_migrations(&mut conn).unwrap();
+            drop(conn);
+            admin
+                .batch_execute(&format!("ALTER DATABASE {building} RENAME TO {name}"))
+                .unwrap();
+        }
+        sweep_stale_databases(&mut admin, &name);
+        admin
+            .batch_execute("SELECT pg_advisory_unlock(7201202612)")
+            .unwrap();
+        name
+    })
+}
+
+fn database_exists(conn: &mut PgConnection, name: &str) -> bool {
+    names_like(conn, name).iter().any(|n| n == name)
+}
+
+fn names_like(conn: &mut PgConnection, pattern: &str) -> Vec<String> {
+    #[derive(diesel::QueryableByName)]
+    struct Name {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        datname: String,
+    }
+    diesel::sql_query("SELECT datname FROM pg_database WHERE datname LIKE $1")
+        .bind::<diesel::sql_types::Text, _>(pattern)
+        .load::<Name>(conn)
+        .unwrap()
+        .into_iter()
+        .map(|n| n.datname)
+        .collect()
+}
+
+/// Drops the databases of test runs that ended without dropping theirs
+/// (killed, crashed), and templates of other migrations. A run holds an
+/// advisory lock keyed by its process id for as long as it lives, so a
+/// database whose run holds no lock is stale.
+fn sweep_stale_databases(admin: &mut PgConnection, template: &str) {
+    static ALIVE: Mutex<Option<PgConnection>> = Mutex::new(None);
+    let mut alive = admin_connection(postgres_url().unwrap());
+    alive
+        .batch_execute(&format!(
+            "SELECT pg_advisory_lock(72012026, {})",
+            std::process::id()
+        ))
+        .unwrap();
+    *ALIVE.lock().unwrap() = Some(alive);
 
     #[derive(diesel::QueryableByName)]
-    struct Schema {
-        #[diesel(sql_type = Text)]
-        nspname: String,
+    struct Pid {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        pid: i64,
     }
-    conn.batch_execute("CREATE EXTENSION IF NOT EXISTS pg_trgm SCHEMA public")
-        .unwrap();
-    let stale: Vec<Schema> = diesel::sql_query(
-        "SELECT nspname FROM pg_namespace WHERE nspname LIKE 'clientele\\_test\\_%'",
+    let live: Vec<i64> = diesel::sql_query(
+        "SELECT objid::bigint AS pid FROM pg_locks WHERE locktype = 'advisory' AND classid = 72012026 AND objsubid = 2",
     )
-    .load(conn)
-    .unwrap();
-    for Schema { nspname } in stale {
-        let pid = nspname.split('_').nth(2).unwrap_or_default();
-        if !std::path::Path::new(&format!("/proc/{pid}")).exists() {
-            let _ = conn.batch_execute(&format!("DROP SCHEMA {nspname} CASCADE"));
+    .load::<Pid>(admin)
+    .map(|rows| rows.into_iter().map(|p| p.pid).collect())
+    .unwrap_or_default();
+    for name in names_like(admin, "clientele\\_test\\_%") {
+        let pid: i64 = name
+            .split('_')
+            .nth(2)
+            .and_then(|p| p.parse().ok())
+            .unwrap_or(-1);
+        if !live.contains(&pid) {
+            let _ = admin.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
+        }
+    }
+    for name in names_like(admin, "clientele\\_template\\_%") {
+        if name != template {
+            let _ = admin.batch_execute(&format!("DROP DATABASE IF EXISTS {name}"));
         }
     }
 }

@@ -12,6 +12,8 @@ mod customers_list;
 mod customers_update;
 mod errors;
 mod health;
+mod migrations;
 mod openapi;
 mod operations;
 mod proxy;
+mod tasks;

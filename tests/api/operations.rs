@@ -65,7 +65,7 @@ on_both_backends! {
         app.get("/nope").problem(404);
         let response = app.get("/metrics");
         assert_eq!(response.status, 200);
-        assert!(response.content_type.starts_with("text/plain"), "{}", response.content_type);
+        assert!(response.content_type().starts_with("text/plain"), "{}", response.content_type());
         let text = response.text;
         let item = "/v1/public-api/organizations/{organizationId}/customers/{customerId}";
         assert!(text.contains(&format!("clientele_http_requests_total{{method=\"GET\",route=\"{item}\",status=\"200\"}} 2")), "{text}");

@@ -1,6 +1,8 @@
-//! The middleware in front of every organization route: authenticate, then
-//! authorize by organization, method and resource (the contract defines
-//! scopes by method), then bound the time the rest may take.
+//! The two middlewares in front of every organization route, each doing
+//! one job: [`authenticate`] turns the credential into a [`Principal`]
+//! (401 otherwise); `authorize_*` checks that the principal may use the
+//! method on the resource under the organization in the path (403
+//! otherwise). Both run before any body or id is looked at.
 
 use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
@@ -11,7 +13,6 @@ use actix_web::{HttpMessage, web};
 use super::{Authenticator, Credential, Principal};
 use crate::domain::scopes::Scope;
 use crate::error::ApiError;
-use crate::telemetry::{RequestTimeout, RouteTemplate};
 
 /// What a guarded route serves.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -24,80 +25,77 @@ pub enum Resource {
     Tokens,
 }
 
-impl Resource {
-    fn template(self) -> &'static str {
-        match self {
-            Self::Customers => "/v1/public-api/organizations/{organizationId}/customers",
-            Self::Customer => {
-                "/v1/public-api/organizations/{organizationId}/customers/{customerId}"
-            }
-            Self::Tokens => "/v1/public-api/organizations/{organizationId}/tokens",
-        }
-    }
+/// Refusals become responses, never errors, so that the middleware around
+/// (metrics, request ids) sees them whole.
+fn refuse<B>(req: ServiceRequest, error: ApiError) -> ServiceResponse<EitherBody<B>> {
+    req.error_response(error).map_into_right_body()
 }
 
-pub async fn guard_customers(
-    req: ServiceRequest,
-    next: Next<impl MessageBody + 'static>,
-) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
-    guard(req, next, Resource::Customers).await
-}
-
-pub async fn guard_customer(
-    req: ServiceRequest,
-    next: Next<impl MessageBody + 'static>,
-) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
-    guard(req, next, Resource::Customer).await
-}
-
-pub async fn guard_tokens(
-    req: ServiceRequest,
-    next: Next<impl MessageBody + 'static>,
-) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
-    guard(req, next, Resource::Tokens).await
-}
-
-async fn guard<B: MessageBody + 'static>(
+pub async fn authenticate<B: MessageBody + 'static>(
     req: ServiceRequest,
     next: Next<B>,
-    resource: Resource,
 ) -> Result<ServiceResponse<EitherBody<B>>, actix_web::Error> {
-    // Routing is done here, so the request may be shared: refusals become
-    // responses, never errors, and the middleware around sees them whole.
-    req.extensions_mut()
-        .insert(RouteTemplate(resource.template()));
-    let http_request = req.request().clone();
-    let refuse = |error: ApiError| {
-        Ok(ServiceResponse::from_err(error, http_request.clone()).map_into_right_body())
-    };
-    let authenticator = req.app_data::<web::Data<Authenticator>>().cloned();
-    let timeout = req.app_data::<web::Data<RequestTimeout>>().map(|t| t.0);
-    let (Some(authenticator), Some(timeout)) = (authenticator, timeout) else {
-        return refuse(ApiError::Internal);
+    let Some(authenticator) = req.app_data::<web::Data<Authenticator>>().cloned() else {
+        return Ok(refuse(
+            req,
+            ApiError::Internal("no authenticator configured".into()),
+        ));
     };
     let authorization = req
         .headers()
         .get(header::AUTHORIZATION)
         .map(|value| value.to_str().map(str::to_owned).unwrap_or_default());
-    let principal = match authenticator.authenticate(authorization).await {
-        Ok(principal) => principal,
-        Err(error) => return refuse(error),
-    };
-    let authorized = authorize(
-        &principal,
-        req.match_info().get("organizationId"),
-        resource,
-        req.method(),
-        req.match_info().get("customerId"),
-    );
-    if let Err(error) = authorized {
-        return refuse(error);
+    match authenticator.authenticate(authorization).await {
+        Ok(principal) => {
+            req.extensions_mut().insert(principal);
+            Ok(next.call(req).await?.map_into_left_body())
+        }
+        Err(error) => Ok(refuse(req, error)),
     }
-    req.extensions_mut().insert(principal);
-    match actix_web::rt::time::timeout(timeout, next.call(req)).await {
-        Ok(Ok(response)) => Ok(response.map_into_left_body()),
-        Ok(Err(error)) => Ok(ServiceResponse::from_err(error, http_request).map_into_right_body()),
-        Err(_) => refuse(ApiError::RequestTimeout),
+}
+
+pub async fn authorize_customers<B: MessageBody + 'static>(
+    req: ServiceRequest,
+    next: Next<B>,
+) -> Result<ServiceResponse<EitherBody<B>>, actix_web::Error> {
+    authorize_request(req, next, Resource::Customers).await
+}
+
+pub async fn authorize_customer<B: MessageBody + 'static>(
+    req: ServiceRequest,
+    next: Next<B>,
+) -> Result<ServiceResponse<EitherBody<B>>, actix_web::Error> {
+    authorize_request(req, next, Resource::Customer).await
+}
+
+pub async fn authorize_tokens<B: MessageBody + 'static>(
+    req: ServiceRequest,
+    next: Next<B>,
+) -> Result<ServiceResponse<EitherBody<B>>, actix_web::Error> {
+    authorize_request(req, next, Resource::Tokens).await
+}
+
+async fn authorize_request<B: MessageBody + 'static>(
+    req: ServiceRequest,
+    next: Next<B>,
+    resource: Resource,
+) -> Result<ServiceResponse<EitherBody<B>>, actix_web::Error> {
+    let principal = req.extensions().get::<Principal>().copied();
+    let decision = match principal {
+        Some(principal) => authorize(
+            &principal,
+            req.match_info().get("organizationId"),
+            resource,
+            req.method(),
+            req.match_info().get("customerId"),
+        ),
+        None => Err(ApiError::Internal(
+            "authorization before authentication".into(),
+        )),
+    };
+    match decision {
+        Ok(()) => Ok(next.call(req).await?.map_into_left_body()),
+        Err(error) => Ok(refuse(req, error)),
     }
 }
 
@@ -150,7 +148,6 @@ pub fn authorize(
         _ => Ok(()),
     }
 }
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,0 +1,94 @@
+//! Typed extractors: each one parses a part of the request into domain
+//! types and documents that part for the OpenAPI document, from the same
+//! domain description.
+
+use std::future::{Ready, ready};
+
+use actix_web::dev::Payload;
+use actix_web::{FromRequest, HttpRequest, web};
+use serde_json::{Map, Value};
+use utoipa::IntoParams;
+use utoipa::openapi::Required;
+use utoipa::openapi::path::{Parameter, ParameterBuilder, ParameterIn};
+
+use crate::auth::Tenant;
+use crate::domain::ids::{CustomerId, OrganizationId};
+use crate::domain::listing::{ListParams, PARAMETERS};
+use crate::domain::schema;
+use crate::error::ApiError;
+
+/// A JSON object body; anything else is 400 (see `error::json_error`).
+pub type JsonObject = web::Json<Map<String, Value>>;
+
+fn path_parameter(name: &str, schema: Value) -> Parameter {
+    ParameterBuilder::new()
+        .name(name)
+        .parameter_in(ParameterIn::Path)
+        .required(Required::True)
+        .schema(Some(schema::of(schema)))
+        .build()
+}
+
+/// The organization comes from the credential, which `authorize` has
+/// matched with the one in the path; this documents that path parameter.
+impl IntoParams for Tenant {
+    fn into_params(_: impl Fn() -> Option<ParameterIn>) -> Vec<Parameter> {
+        vec![path_parameter("organizationId", OrganizationId::schema())]
+    }
+}
+
+/// The customer named in the path. A malformed id names nothing: 404.
+#[derive(Debug, Clone, Copy)]
+pub struct CustomerPath(pub CustomerId);
+
+impl FromRequest for CustomerPath {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let id = req
+            .match_info()
+            .get("customerId")
+            .and_then(CustomerId::parse);
+        ready(id.map(Self).ok_or(ApiError::NotFound))
+    }
+}
+
+impl IntoParams for CustomerPath {
+    fn into_params(_: impl Fn() -> Option<ParameterIn>) -> Vec<Parameter> {
+        vec![path_parameter("customerId", CustomerId::schema())]
+    }
+}
+
+/// The list's query string, parsed into [`ListParams`]: every unknown,
+/// repeated or bad parameter is a 422 naming it.
+pub struct ListQuery(pub ListParams);
+
+impl FromRequest for ListQuery {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let parsed = web::Query::<Vec<(String, String)>>::from_query(req.query_string())
+            .map_err(|_| ApiError::Malformed("The query string could not be decoded.".into()))
+            .and_then(|pairs| Ok(Self(ListParams::parse(&pairs)?)));
+        ready(parsed)
+    }
+}
+
+impl IntoParams for ListQuery {
+    fn into_params(_: impl Fn() -> Option<ParameterIn>) -> Vec<Parameter> {
+        PARAMETERS
+            .iter()
+            .map(|parameter| {
+                ParameterBuilder::new()
+                    .name(parameter.name)
+                    .parameter_in(ParameterIn::Query)
+                    .required(Required::False)
+                    .description(Some(parameter.description))
+                    .schema(Some(schema::of((parameter.schema)())))
+                    .build()
+            })
+            .collect()
+    }
+}

@@ -1,0 +1,78 @@
+//! Connections to either database, and the pool's manager.
+
+use diesel::connection::SimpleConnection;
+use diesel::prelude::*;
+use diesel::r2d2::R2D2Connection;
+
+/// A connection to either database; Diesel generates one backend type that
+/// the queries are written against.
+#[derive(diesel::MultiConnection)]
+pub enum DbConnection {
+    Pg(PgConnection),
+    Sqlite(SqliteConnection),
+}
+
+impl DbConnection {
+    pub fn is_broken(&mut self) -> bool {
+        match self {
+            Self::Pg(c) => c.is_broken(),
+            Self::Sqlite(c) => c.is_broken(),
+        }
+    }
+}
+
+/// Which database a URL names: `postgres://…`/`postgresql://…`, else SQLite
+/// (`sqlite://path` or a bare path).
+#[derive(Clone)]
+pub(super) enum Target {
+    Postgres(String),
+    Sqlite(String),
+}
+
+impl Target {
+    pub(super) fn from_url(url: &str) -> Self {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Self::Postgres(url.to_owned())
+        } else {
+            Self::Sqlite(url.strip_prefix("sqlite://").unwrap_or(url).to_owned())
+        }
+    }
+
+    /// Connects with the backend's own error, which the enum's `establish`
+    /// would hide behind "invalid connection url".
+    pub(super) fn connect(&self) -> ConnectionResult<DbConnection> {
+        match self {
+            Self::Postgres(url) => PgConnection::establish(url).map(DbConnection::Pg),
+            Self::Sqlite(path) => {
+                let mut conn = SqliteConnection::establish(path)?;
+                // busy_timeout first: the WAL switch itself may wait for a lock.
+                conn.batch_execute(
+                    "PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL; \
+                     PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
+                )
+                .map_err(ConnectionError::CouldntSetupConfiguration)?;
+                Ok(DbConnection::Sqlite(conn))
+            }
+        }
+    }
+}
+
+pub(super) struct Manager(pub(super) Target);
+
+impl r2d2::ManageConnection for Manager {
+    type Connection = DbConnection;
+    type Error = ConnectionError;
+
+    fn connect(&self) -> Result<DbConnection, ConnectionError> {
+        self.0.connect()
+    }
+
+    fn is_valid(&self, conn: &mut DbConnection) -> Result<(), ConnectionError> {
+        conn.batch_execute("SELECT 1")
+            .map_err(ConnectionError::CouldntSetupConfiguration)
+    }
+
+    fn has_broken(&self, conn: &mut DbConnection) -> bool {
+        conn.is_broken()
+    }
+}

@@ -1,0 +1,99 @@
+//! Database failures, sorted by what the client should be told. The cause
+//! is kept for the log line of the request that met it, never for the
+//! client.
+
+use std::fmt;
+
+use diesel::result::{DatabaseErrorKind, Error};
+
+#[derive(Debug, Clone)]
+pub enum StoreError {
+    /// The database cannot be reached, is overloaded, or holds a lock too
+    /// long: worth a retry (503).
+    Unavailable(String),
+    /// The storage is full: nothing more can be written until an operator
+    /// frees space (507).
+    StorageFull(String),
+    /// A unique key already holds the value; `constraint` names the key
+    /// (PostgreSQL's index name, or SQLite's `table.column` list).
+    UniqueViolation { constraint: String },
+    /// PostgreSQL could not serialize this transaction with another one.
+    SerializationFailure,
+    /// The request was given up (its client went away) before the work
+    /// started, so it never ran.
+    Abandoned,
+    /// Anything else: a bug or a broken database (500).
+    Failed(String),
+}
+
+impl fmt::Display for StoreError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Unavailable(cause) => write!(f, "database unavailable: {cause}"),
+            Self::StorageFull(cause) => write!(f, "storage full: {cause}"),
+            Self::UniqueViolation { constraint } => write!(f, "unique key {constraint} is taken"),
+            Self::SerializationFailure => f.write_str("serialization failure"),
+            Self::Abandoned => f.write_str("abandoned before it started"),
+            Self::Failed(cause) => write!(f, "database error: {cause}"),
+        }
+    }
+}
+
+impl std::error::Error for StoreError {}
+
+/// Texts by which the databases report a full disk (SQLite's SQLITE_FULL,
+/// PostgreSQL's 53100 "could not extend file ...: No space left on device").
+/// Diesel exposes neither error code, only the message.
+const FULL: [&str; 2] = ["database or disk is full", "No space left on device"];
+/// Texts of failures that a retry may not meet: SQLite's busy lock and
+/// failing I/O, PostgreSQL's cancelled statements.
+const TRANSIENT: [&str; 4] = [
+    "database is locked",
+    "database table is locked",
+    "disk I/O error",
+    "canceling statement due to",
+];
+
+impl From<Error> for StoreError {
+    fn from(error: Error) -> Self {
+        if let Error::RollbackErrorOnCommit { commit_error, .. } = error {
+            return Self::from(*commit_error);
+        }
+        match &error {
+            Error::DatabaseError(DatabaseErrorKind::UniqueViolation, info) => {
+                Self::UniqueViolation {
+                    constraint: info
+                        .constraint_name()
+                        .map(str::to_owned)
+                        .unwrap_or_else(|| {
+                            let message = info.message();
+                            message.rsplit(": ").next().unwrap_or(message).to_owned()
+                        }),
+                }
+            }
+            Error::DatabaseError(DatabaseErrorKind::SerializationFailure, _) => {
+                Self::SerializationFailure
+            }
+            Error::DatabaseError(
+                DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand,
+                _,
+            )
+            | Error::BrokenTransactionManager => Self::Unavailable(error.to_string()),
+            Error::DatabaseError(_, info) if FULL.iter().any(|t| info.message().contains(t)) => {
+                Self::StorageFull(error.to_string())
+            }
+            Error::DatabaseError(_, info)
+                if TRANSIENT.iter().any(|t| info.message().contains(t)) =>
+            {
+                Self::Unavailable(error.to_string())
+            }
+            _ => Self::Failed(error.to_string()),
+        }
+    }
+}
+
+impl From<r2d2::Error> for StoreError {
+    fn from(error: r2d2::Error) -> Self {
+        Self::Unavailable(error.to_string())
+    }
+}

@@ -1,0 +1,106 @@
+//! The PostgreSQL and SQLite migrations create exactly the columns and
+//! types that `src/store/schema.rs` declares, so the two directories and
+//! the schema cannot drift apart.
+
+use std::collections::BTreeMap;
+
+use diesel::RunQueryDsl;
+
+use crate::helpers::{Backend, TestDatabase};
+
+/// `table -> column -> (type, nullable)`.
+type Columns = BTreeMap<String, BTreeMap<String, (String, bool)>>;
+
+/// What `schema.rs` declares, read from its `table!` blocks.
+fn declared() -> Columns {
+    let schema = include_str!("../../src/store/schema.rs");
+    let mut tables = Columns::new();
+    let mut current: Option<String> = None;
+    for line in schema.lines().map(str::trim) {
+        if let Some(rest) = line.strip_suffix('{').filter(|_| line.contains('(')) {
+            current = Some(rest.split_whitespace().next().unwrap().to_owned());
+        } else if line == "}" {
+            current = None;
+        } else if let (Some(table), Some((column, kind))) = (&current, line.split_once("->")) {
+            let kind = kind.trim().trim_end_matches(',');
+            let (kind, nullable) = match kind.strip_prefix("Nullable<") {
+                Some(inner) => (inner.trim_end_matches('>'), true),
+                None => (kind, false),
+            };
+            tables
+                .entry(table.clone())
+                .or_default()
+                .insert(column.trim().to_owned(), (kind.to_owned(), nullable));
+        }
+    }
+    assert!(tables.len() >= 3, "schema.rs was not read: {tables:?}");
+    tables
+}
+
+/// The Diesel type a database's own type name stands for.
+fn diesel_type(database_type: &str) -> String {
+    match database_type.to_ascii_lowercase().as_str() {
+        "text" => "Text",
+        "integer" => "Integer",
+        "bigint" => "BigInt",
+        "boolean" => "Bool",
+        "timestamp" | "timestamp without time zone" => "Timestamp",
+        "bytea" | "blob" => "Binary",
+        other => panic!("no Diesel type for {other}"),
+    }
+    .to_owned()
+}
+
+#[derive(diesel::QueryableByName)]
+struct Column {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    table_name: String,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    column_name: String,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    data_type: String,
+    #[diesel(sql_type = diesel::sql_types::Bool)]
+    nullable: bool,
+}
+
+fn migrated(backend: Backend) -> Option<Columns> {
+    let database = TestDatabase::create(backend)?;
+    let rows: Vec<Column> = match clientele::store::connect(&database.url).unwrap() {
+        clientele::store::DbConnection::Pg(mut pg) => diesel::sql_query(
+            "SELECT table_name::text, column_name::text, data_type::text, is_nullable = 'YES' AS nullable \
+             FROM information_schema.columns WHERE table_schema = current_schema() \
+             AND table_name NOT LIKE '\\_\\_diesel%'",
+        )
+        .load(&mut pg)
+        .unwrap(),
+        clientele::store::DbConnection::Sqlite(mut sqlite) => diesel::sql_query(
+            "SELECT m.name AS table_name, p.name AS column_name, p.type AS data_type, \
+             (p.\"notnull\" = 0 AND p.pk = 0) AS nullable \
+             FROM sqlite_master m JOIN pragma_table_info(m.name) p \
+             WHERE m.type = 'table' AND m.name NOT LIKE '\\_\\_diesel%' ESCAPE '\\' \
+             AND m.name NOT LIKE 'sqlite\\_%' ESCAPE '\\'",
+        )
+        .load(&mut sqlite)
+        .unwrap(),
+    };
+    let mut tables = Columns::new();
+    for row in rows {
+        tables
+            .entry(row.table_name)
+            .or_default()
+            .insert(row.column_name, (diesel_type(&row.data_type), row.nullable));
+    }
+    Some(tables)
+}
+
+#[test]
+fn sqlite_migrations_create_what_the_schema_declares() {
+    assert_eq!(migrated(Backend::Sqlite).unwrap(), declared());
+}
+
+#[test]
+fn postgres_migrations_create_what_the_schema_declares() {
+    if let Some(columns) = migrated(Backend::Postgres) {
+        assert_eq!(columns, declared());
+    }
+}
