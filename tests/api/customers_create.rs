@@ -1,8 +1,49 @@
 //! POST .../customers, and every rule of the contract's field table.
 
-use serde_json::{Value, json};
+use clientele::domain::address::TEXT_PARTS;
+use clientele::domain::contact::Email;
+use clientele::domain::metadata::Metadata;
+use clientele::domain::name::PersonName;
+use serde_json::{Map, Value, json};
 
 use crate::helpers::{Backend, TestApp, on_both_backends};
+
+/// The contract's numbers (section 3), pinned here once so that a changed
+/// constant fails this test rather than silently changing the contract;
+/// the tests below use the constants.
+#[test]
+fn the_limits_are_the_contracts() {
+    assert_eq!(PersonName::MAX_CHARS, 45);
+    assert_eq!(Email::MAX_CHARS, 254);
+    assert_eq!(
+        TEXT_PARTS,
+        [
+            ("address1", 60),
+            ("address2", 60),
+            ("city", 45),
+            ("region", 45),
+            ("zip", 10)
+        ]
+    );
+    assert_eq!(
+        (
+            Metadata::MAX_KEYS,
+            Metadata::MAX_KEY_CHARS,
+            Metadata::MAX_VALUE_CHARS
+        ),
+        (50, 40, 500)
+    );
+    assert_eq!(clientele::domain::listing::MAX_LIMIT, 100);
+    assert_eq!(clientele::domain::listing::MAX_SEARCH_CHARS, 100);
+}
+
+/// An address with every text part at its limit.
+fn address_at_limits() -> Map<String, Value> {
+    TEXT_PARTS
+        .iter()
+        .map(|(name, max)| (name.to_string(), json!("a".repeat(*max))))
+        .collect()
+}
 
 /// Asserts `time` is RFC 3339 UTC with milliseconds and a `Z`.
 pub fn assert_api_time(time: &Value) {
@@ -80,21 +121,27 @@ on_both_backends! {
         let local = "l".repeat(64);
         let email = format!("{local}@{}.com", vec!["d".repeat(60); 3].join("."));
         assert_eq!(email.len(), 251);
-        let metadata: serde_json::Map<String, Value> =
-            (0..49).map(|i| (format!("k{i}"), json!("v"))).chain([("k".repeat(40), json!("é".repeat(500)))]).collect();
+        let metadata: Map<String, Value> = (1..Metadata::MAX_KEYS)
+            .map(|i| (format!("k{i}"), json!("v")))
+            .chain([("k".repeat(Metadata::MAX_KEY_CHARS), json!("é".repeat(Metadata::MAX_VALUE_CHARS)))])
+            .collect();
+        let mut address = address_at_limits();
+        address.insert("country".into(), json!("ZW"));
         let customer = app.create_customer(&json!({
-            "firstName": "é".repeat(45),
+            "firstName": "é".repeat(PersonName::MAX_CHARS),
             "lastName": "山田",
             "email": email,
             "phoneNumber": "+1234567",
             "language": "zu",
-            "address": {"address1": "a".repeat(60), "address2": "b".repeat(60), "city": "c".repeat(45),
-                        "region": "r".repeat(45), "zip": "z".repeat(10), "country": "ZW"},
+            "address": address,
             "metadata": metadata,
         }));
-        assert_eq!(customer["firstName"], "é".repeat(45));
+        assert_eq!(customer["firstName"], "é".repeat(PersonName::MAX_CHARS));
         assert_eq!(customer["lastName"], "山田");
-        assert_eq!(customer["metadata"].as_object().unwrap().len(), 50);
+        assert_eq!(customer["metadata"].as_object().unwrap().len(), Metadata::MAX_KEYS);
+        for (name, max) in TEXT_PARTS {
+            assert_eq!(customer["address"][name], "a".repeat(max), "{name}");
+        }
         let longest = app.create_customer(&json!({"phoneNumber": "+44 (20) 7946.0958 12", "language": "Fr"}));
         assert_eq!(longest["phoneNumber"], "+44207946095812");
         assert_eq!(longest["language"], "fr");
@@ -106,7 +153,7 @@ on_both_backends! {
         let cases = [
             (json!({"firstName": ""}), "firstName"),
             (json!({"firstName": "   "}), "firstName"),
-            (json!({"firstName": "a".repeat(46)}), "firstName"),
+            (json!({"firstName": "a".repeat(PersonName::MAX_CHARS + 1)}), "firstName"),
             (json!({"lastName": "Do\u{7}e"}), "lastName"),
             (json!({"lastName": "Do\ne"}), "lastName"),
             (json!({"lastName": 12}), "lastName"),
@@ -124,20 +171,20 @@ on_both_backends! {
             (json!({"language": ""}), "language"),
             (json!({"address": {"country": "XX"}}), "address.country"),
             (json!({"address": {"country": "USA"}}), "address.country"),
-            (json!({"address": {"address1": "a".repeat(61)}}), "address.address1"),
-            (json!({"address": {"address2": "a".repeat(61)}}), "address.address2"),
-            (json!({"address": {"city": "a".repeat(46)}}), "address.city"),
-            (json!({"address": {"region": "a".repeat(46)}}), "address.region"),
-            (json!({"address": {"zip": "a".repeat(11)}}), "address.zip"),
+            (json!({"address": {"address1": "a".repeat(TEXT_PARTS[0].1 + 1)}}), "address.address1"),
+            (json!({"address": {"address2": "a".repeat(TEXT_PARTS[1].1 + 1)}}), "address.address2"),
+            (json!({"address": {"city": "a".repeat(TEXT_PARTS[2].1 + 1)}}), "address.city"),
+            (json!({"address": {"region": "a".repeat(TEXT_PARTS[3].1 + 1)}}), "address.region"),
+            (json!({"address": {"zip": "a".repeat(TEXT_PARTS[4].1 + 1)}}), "address.zip"),
             (json!({"address": {"zip": "1\u{0}2"}}), "address.zip"),
             (json!({"address": {"street": "x"}}), "address.street"),
             (json!({"address": "1 Main St"}), "address"),
             (json!({"metadata": {"k": 1}}), "metadata.k"),
-            (json!({"metadata": {"k": "v".repeat(501)}}), "metadata.k"),
+            (json!({"metadata": {"k": "v".repeat(Metadata::MAX_VALUE_CHARS + 1)}}), "metadata.k"),
             (json!({"metadata": {"k": "a\u{0}b"}}), "metadata.k"),
-            (json!({"metadata": {"k".repeat(41): "v"}}), &format!("metadata.{}", "k".repeat(41))),
+            (json!({"metadata": {"k".repeat(Metadata::MAX_KEY_CHARS + 1): "v"}}), &format!("metadata.{}", "k".repeat(Metadata::MAX_KEY_CHARS + 1))),
             (json!({"metadata": ["x"]}), "metadata"),
-            (json!({"metadata": (0..51).map(|i| (format!("k{i}"), json!("v"))).collect::<serde_json::Map<_, _>>()}), "metadata"),
+            (json!({"metadata": (0..=Metadata::MAX_KEYS).map(|i| (format!("k{i}"), json!("v"))).collect::<Map<_, _>>()}), "metadata"),
         ];
         for (body, field) in cases {
             assert_rejected(app, body, &[field]);
