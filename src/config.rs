@@ -9,6 +9,8 @@ use config::{Config, Environment, File, FileFormat};
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 
+use crate::store::Synchronous;
+
 const BUILT_IN_DEFAULTS: &str = include_str!("../config/default.toml");
 
 /// Which rules apply: production turns the first-run bootstrap off and
@@ -58,6 +60,9 @@ pub struct Settings {
     /// A secret: it may hold a password.
     pub database_url: SecretString,
     pub database_pool_size: u32,
+    /// SQLite's durability: `full` (every acknowledged commit survives an
+    /// OS crash or power loss) or `normal` (faster; the last ones may not).
+    pub sqlite_synchronous: Synchronous,
     /// HTTP worker threads; 0 means one per core.
     pub workers: usize,
     /// HS256 key for tokens, at least 32 bytes. Required in production;
@@ -70,7 +75,7 @@ pub struct Settings {
     /// How long verified keys and key records are remembered (1..=60 s):
     /// the longest a revoked key keeps working on another instance.
     pub auth_cache_seconds: u64,
-    /// How long an API request may take, reading its body included.
+    /// How long an API request's body may take to arrive (408 after).
     pub request_timeout_seconds: u64,
 }
 

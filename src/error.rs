@@ -24,7 +24,7 @@ pub enum ApiError {
     NotFound,
     /// 405, with the methods the route allows.
     MethodNotAllowed(&'static str),
-    /// 408: the request took longer than the request timeout.
+    /// 408: the body did not arrive within the request timeout.
     RequestTimeout,
     /// 413: a body over the limit.
     PayloadTooLarge,
@@ -34,6 +34,8 @@ pub enum ApiError {
     Invalid(Vec<InvalidField>),
     /// 503: the database does not answer; the cause is logged.
     Unavailable(String),
+    /// 503: the server is stopping and takes no new request.
+    ShuttingDown,
     /// 507: the storage is full; the cause is logged.
     StorageFull(String),
     /// 500: a bug, never caused by what a client sends; the cause is logged.
@@ -98,7 +100,7 @@ impl ApiError {
                 "validation",
                 "Invalid data was sent.",
             ),
-            Self::Unavailable(_) => (
+            Self::Unavailable(_) | Self::ShuttingDown => (
                 StatusCode::SERVICE_UNAVAILABLE,
                 "service-unavailable",
                 "The service is temporarily unavailable.",
@@ -126,6 +128,7 @@ impl ApiError {
                 | Self::MethodNotAllowed(_)
                 | Self::PayloadTooLarge
                 | Self::UnsupportedMediaType
+                | Self::ShuttingDown
         )
     }
 
@@ -139,7 +142,8 @@ impl ApiError {
             Self::NotFound => "Nothing exists at this address in this organization.".into(),
             Self::MethodNotAllowed(allow) => format!("Allowed methods: {allow}."),
             Self::RequestTimeout => {
-                "The request was not completed within the request timeout.".into()
+                "The request body did not arrive within the request timeout; nothing was done."
+                    .into()
             }
             Self::PayloadTooLarge => "The request body must be at most 64 KiB.".into(),
             Self::UnsupportedMediaType => {
@@ -148,6 +152,9 @@ impl ApiError {
             Self::Invalid(fields) if fields.len() == 1 => "1 field is invalid.".into(),
             Self::Invalid(fields) => format!("{} fields are invalid.", fields.len()),
             Self::Unavailable(_) => "The database is not answering; retry later.".into(),
+            Self::ShuttingDown => {
+                "This server is stopping and did not run the request; retry it.".into()
+            }
             Self::StorageFull(_) => {
                 "Nothing was stored: the storage is full. Retry once space is freed.".into()
             }
@@ -219,7 +226,7 @@ impl ResponseError for ApiError {
             Self::Unauthorized => {
                 response.insert_header((header::WWW_AUTHENTICATE, "ApiKey, Bearer"));
             }
-            Self::Unavailable(_) => {
+            Self::Unavailable(_) | Self::ShuttingDown => {
                 response.insert_header((header::RETRY_AFTER, RETRY_AFTER_SECONDS));
             }
             _ => {}
@@ -261,6 +268,7 @@ impl From<StoreError> for ApiError {
 pub fn json_error(error: actix_web::error::JsonPayloadError, _: &HttpRequest) -> actix_web::Error {
     use actix_web::error::JsonPayloadError as E;
     let problem = match &error {
+        E::Payload(e) if crate::limits::is_body_timeout(e) => ApiError::RequestTimeout,
         E::Overflow { .. } | E::OverflowKnownLength { .. } => ApiError::PayloadTooLarge,
         E::ContentType => ApiError::UnsupportedMediaType,
         E::Deserialize(e) if e.is_data() => {

@@ -17,7 +17,7 @@ use crate::auth::keys::{self, IssuedKey};
 use crate::config::Settings;
 use crate::domain::ids::OrganizationId;
 use crate::error::{json_error, query_error};
-use crate::limits::RequestTimeout;
+use crate::limits::{self, BodyTimeout, Draining};
 use crate::store::Database;
 use crate::tasks::{StopSignal, Supervisor, Task};
 use crate::telemetry::{self, Metrics};
@@ -43,14 +43,17 @@ pub struct Application {
 pub struct Stopper {
     server: ServerHandle,
     tasks: StopSignal,
+    draining: Draining,
 }
 
 impl Stopper {
     /// Stops taking connections and tells the tasks to stop; `graceful`
-    /// lets requests in flight finish (within [`SHUTDOWN_WINDOW`]). The
-    /// future resolves once the server has stopped; dropping it does not
-    /// cancel the stop.
+    /// lets requests in flight finish (within [`SHUTDOWN_WINDOW`]) while
+    /// new ones on open connections are refused (see
+    /// [`limits::refuse_when_draining`]). The future resolves once the
+    /// server has stopped; dropping it does not cancel the stop.
     pub fn stop(&self, graceful: bool) -> impl Future<Output = ()> + use<> {
+        self.draining.begin();
         self.tasks.send();
         self.server.stop(graceful)
     }
@@ -78,7 +81,11 @@ impl Application {
         if !applied.is_empty() {
             log::info!("applied migrations: {}", applied.join(", "));
         }
-        let db = Database::open(database_url, settings.database_pool_size);
+        let db = Database::open(
+            database_url,
+            settings.database_pool_size,
+            settings.sqlite_synchronous,
+        );
         let bootstrapped = match settings.bootstrap_enabled() {
             true => db.run_blocking(keys::bootstrap)?,
             false => None,
@@ -96,21 +103,25 @@ impl Application {
         let db = web::Data::new(db);
         let auth = web::Data::new(authenticator.clone());
         let metrics = web::Data::new(Metrics::new());
-        let timeout = web::Data::new(RequestTimeout(Duration::from_secs(
+        let timeout = web::Data::new(BodyTimeout(Duration::from_secs(
             settings.request_timeout_seconds,
         )));
+        let draining = Draining::default();
+        let draining_data = web::Data::new(draining.clone());
         let server = HttpServer::new(move || {
             App::new()
                 .app_data(db.clone())
                 .app_data(auth.clone())
                 .app_data(metrics.clone())
                 .app_data(timeout.clone())
+                .app_data(draining_data.clone())
                 .app_data(
                     web::JsonConfig::default()
                         .limit(MAX_BODY_BYTES)
                         .error_handler(json_error),
                 )
                 .app_data(web::QueryConfig::default().error_handler(query_error))
+                .wrap(from_fn(limits::refuse_when_draining))
                 .wrap(from_fn(telemetry::track))
                 .wrap(from_fn(telemetry::request_id))
                 // The path only: query strings may hold search terms and
@@ -142,6 +153,7 @@ impl Application {
         let stopper = Stopper {
             server: server.handle(),
             tasks: StopSignal::new(),
+            draining,
         };
         Ok(Self {
             port,

@@ -17,7 +17,7 @@ use crate::auth::middleware::{
     authenticate, authorize_customer, authorize_customers, authorize_tokens,
 };
 use crate::error::ApiError;
-use crate::limits::request_timeout;
+use crate::limits::body_deadline;
 use crate::telemetry::RouteTemplate;
 
 pub mod paths {
@@ -51,10 +51,10 @@ fn resource(path: &'static str, allow: &'static str) -> actix_web::Resource {
 /// the API comes first and Swagger UI's catch-all last.
 pub fn routes(cfg: &mut web::ServiceConfig) {
     // Middleware runs from the last `wrap` inwards: authenticate, then
-    // authorize, then the rest of the request under its timeout.
+    // authorize, then the body's deadline starts.
     cfg.service(
         resource(paths::CUSTOMER, "GET, PUT, DELETE")
-            .wrap(from_fn(request_timeout))
+            .wrap(from_fn(body_deadline))
             .wrap(from_fn(authorize_customer))
             .wrap(from_fn(authenticate))
             .route(web::get().to(customers::get))
@@ -63,7 +63,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     )
     .service(
         resource(paths::CUSTOMERS, "GET, POST")
-            .wrap(from_fn(request_timeout))
+            .wrap(from_fn(body_deadline))
             .wrap(from_fn(authorize_customers))
             .wrap(from_fn(authenticate))
             .route(web::get().to(customers::list))
@@ -71,7 +71,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     )
     .service(
         resource(paths::TOKENS, "POST")
-            .wrap(from_fn(request_timeout))
+            .wrap(from_fn(body_deadline))
             .wrap(from_fn(authorize_tokens))
             .wrap(from_fn(authenticate))
             .route(web::post().to(tokens::create)),

@@ -3,6 +3,7 @@
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use diesel::r2d2::R2D2Connection;
+use serde::Deserialize;
 
 /// A connection to either database; Diesel generates one backend type that
 /// the queries are written against.
@@ -21,20 +22,51 @@ impl DbConnection {
     }
 }
 
+/// How SQLite makes a commit durable (its `synchronous` setting).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "String")]
+pub enum Synchronous {
+    /// Every commit is on disk when it is acknowledged, also across an
+    /// operating-system crash or power loss.
+    #[default]
+    Full,
+    /// Faster commits; an operating-system crash or power loss may roll
+    /// back the last acknowledged ones (a crash of the process may not).
+    Normal,
+}
+
+impl TryFrom<String> for Synchronous {
+    type Error = String;
+
+    fn try_from(name: String) -> Result<Self, String> {
+        match name.to_ascii_lowercase().as_str() {
+            "full" => Ok(Self::Full),
+            "normal" => Ok(Self::Normal),
+            _ => Err(format!(
+                "sqlite_synchronous must be full or normal, not {name:?}"
+            )),
+        }
+    }
+}
+
 /// Which database a URL names: `postgres://…`/`postgresql://…`, else SQLite
 /// (`sqlite://path` or a bare path).
 #[derive(Clone)]
 pub(super) enum Target {
     Postgres(String),
-    Sqlite(String),
+    Sqlite {
+        path: String,
+        synchronous: Synchronous,
+    },
 }
 
 impl Target {
-    pub(super) fn from_url(url: &str) -> Self {
+    pub(super) fn from_url(url: &str, synchronous: Synchronous) -> Self {
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             Self::Postgres(url.to_owned())
         } else {
-            Self::Sqlite(url.strip_prefix("sqlite://").unwrap_or(url).to_owned())
+            let path = url.strip_prefix("sqlite://").unwrap_or(url).to_owned();
+            Self::Sqlite { path, synchronous }
         }
     }
 
@@ -43,13 +75,17 @@ impl Target {
     pub(super) fn connect(&self) -> ConnectionResult<DbConnection> {
         match self {
             Self::Postgres(url) => PgConnection::establish(url).map(DbConnection::Pg),
-            Self::Sqlite(path) => {
+            Self::Sqlite { path, synchronous } => {
                 let mut conn = SqliteConnection::establish(path)?;
+                let synchronous = match synchronous {
+                    Synchronous::Full => "FULL",
+                    Synchronous::Normal => "NORMAL",
+                };
                 // busy_timeout first: the WAL switch itself may wait for a lock.
-                conn.batch_execute(
+                conn.batch_execute(&format!(
                     "PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL; \
-                     PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
-                )
+                     PRAGMA synchronous = {synchronous}; PRAGMA foreign_keys = ON;"
+                ))
                 .map_err(ConnectionError::CouldntSetupConfiguration)?;
                 Ok(DbConnection::Sqlite(conn))
             }

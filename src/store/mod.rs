@@ -21,7 +21,7 @@ use diesel::Connection;
 use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
 use tokio::sync::Semaphore;
 
-pub use connection::DbConnection;
+pub use connection::{DbConnection, Synchronous};
 use connection::{Manager, Target};
 pub use error::StoreError;
 pub use migrations::run_migrations;
@@ -31,6 +31,9 @@ type Db = <DbConnection as Connection>::Backend;
 /// How long a request may wait for a connection before it is told the
 /// database is unavailable.
 const CONNECTION_WAIT: Duration = Duration::from_secs(3);
+/// How long a readiness probe waits: it must answer before the probe's own
+/// timeout, whatever the queue of API requests.
+const PING_WAIT: Duration = Duration::from_secs(1);
 
 /// A pool of connections; clones share it.
 #[derive(Clone)]
@@ -45,7 +48,7 @@ pub struct Database {
 impl Database {
     /// Opens a pool without waiting for the database: requests made while it
     /// is down answer 503 and recover by themselves once it is back.
-    pub fn open(url: &str, pool_size: u32) -> Self {
+    pub fn open(url: &str, pool_size: u32, synchronous: Synchronous) -> Self {
         let size = pool_size.max(1);
         let pool = r2d2::Pool::builder()
             .max_size(size)
@@ -54,7 +57,7 @@ impl Database {
             // ping that r2d2 does by default only doubles the round trips.
             .test_on_check_out(false)
             .connection_timeout(CONNECTION_WAIT)
-            .build_unchecked(Manager(Target::from_url(url)));
+            .build_unchecked(Manager(Target::from_url(url, synchronous)));
         Self {
             pool,
             permits: Arc::new(Semaphore::new(size as usize)),
@@ -74,7 +77,7 @@ impl Database {
         T: Send + 'static,
         F: FnOnce(&mut DbConnection) -> Result<T, StoreError> + Send + 'static,
     {
-        self.on_connection(work).await
+        self.on_connection(CONNECTION_WAIT, work).await
     }
 
     /// Runs `work` in one transaction, committed only when it returns `Ok`
@@ -87,15 +90,18 @@ impl Database {
         T: Send + 'static,
         F: FnOnce(&mut DbConnection) -> Result<T, StoreError> + Send + 'static,
     {
-        self.on_connection(|conn| in_transaction(conn, work)).await
+        self.on_connection(CONNECTION_WAIT, |conn| in_transaction(conn, work))
+            .await
     }
 
-    async fn on_connection<T, F>(&self, work: F) -> Result<T, StoreError>
+    /// Waits for a connection for at most `wait` in all (a permit, then
+    /// the pool), then runs `work` on it in the blocking pool.
+    async fn on_connection<T, F>(&self, wait: Duration, work: F) -> Result<T, StoreError>
     where
         T: Send + 'static,
         F: FnOnce(&mut DbConnection) -> Result<T, StoreError> + Send + 'static,
     {
-        let deadline = Instant::now() + CONNECTION_WAIT;
+        let deadline = Instant::now() + wait;
         let permit = tokio::time::timeout_at(deadline.into(), self.permits.clone().acquire_owned())
             .await
             .map_err(|_| {
@@ -137,9 +143,10 @@ impl Database {
         (state.connections, state.idle_connections)
     }
 
-    /// Whether the database answers a trivial query.
+    /// Whether the database answers a trivial query, within a second.
     pub async fn ping(&self) -> Result<(), StoreError> {
-        self.run(|conn| Ok(conn.batch_execute("SELECT 1")?)).await
+        self.on_connection(PING_WAIT, |conn| Ok(conn.batch_execute("SELECT 1")?))
+            .await
     }
 }
 
@@ -198,7 +205,7 @@ pub fn in_transaction<T>(
 
 /// One connection outside any pool, for commands and tests.
 pub fn connect(url: &str) -> Result<DbConnection, StoreError> {
-    Target::from_url(url)
+    Target::from_url(url, Synchronous::default())
         .connect()
         .map_err(|e| StoreError::Unavailable(e.to_string()))
 }

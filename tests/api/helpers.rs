@@ -168,6 +168,17 @@ impl TestApp {
         Some(Self::start(database, settings, tasks))
     }
 
+    /// A server over a database the test made itself (a file on a small
+    /// disk, a private cluster), migrated by the server at start.
+    pub fn spawn_at(database_url: &str) -> Self {
+        let database = TestDatabase {
+            url: database_url.to_owned(),
+            place: Place::Elsewhere,
+        };
+        let settings = test_settings(database_url);
+        Self::start(database, settings, Vec::new)
+    }
+
     /// A PostgreSQL-backed server that reaches the database through
     /// 127.0.0.1:`port` (a proxy the test controls).
     pub fn spawn_postgres_via(port: u16) -> Option<Self> {
@@ -264,6 +275,22 @@ impl TestApp {
             store::DbConnection::Sqlite(mut sqlite) => query.load(&mut sqlite).unwrap(),
         };
         rows[0].n
+    }
+
+    /// The text column `t` of every row `sql` selects, straight from the
+    /// database.
+    pub fn texts(&self, sql: &str) -> Vec<String> {
+        #[derive(diesel::QueryableByName)]
+        struct Text {
+            #[diesel(sql_type = diesel::sql_types::Text)]
+            t: String,
+        }
+        let query = diesel::sql_query(sql);
+        let rows: Vec<Text> = match store::connect(&self.database.url).unwrap() {
+            store::DbConnection::Pg(mut pg) => query.load(&mut pg).unwrap(),
+            store::DbConnection::Sqlite(mut sqlite) => query.load(&mut sqlite).unwrap(),
+        };
+        rows.into_iter().map(|row| row.t).collect()
     }
 
     pub fn customers_path(&self) -> String {
@@ -390,9 +417,40 @@ pub struct TestDatabase {
     place: Place,
 }
 
+/// Whether the test runs as root, which mounting a small disk or running a
+/// private PostgreSQL cluster needs; says so when it does not.
+pub fn running_as_root(test: &str) -> bool {
+    let uid = std::process::Command::new("id")
+        .arg("-u")
+        .output()
+        .unwrap()
+        .stdout;
+    let root = String::from_utf8_lossy(&uid).trim() == "0";
+    if !root {
+        eprintln!("SKIPPED: {test} needs root (mount, a private PostgreSQL cluster)");
+    }
+    root
+}
+
+/// Runs a command and asserts it succeeded.
+pub fn run(program: &str, args: &[&str]) {
+    let output = std::process::Command::new(program)
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{program} {args:?}: {}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
 enum Place {
     Sqlite(PathBuf),
     Postgres(String),
+    /// Made and removed by the test itself.
+    Elsewhere,
 }
 
 impl TestDatabase {
@@ -445,6 +503,7 @@ impl Drop for TestDatabase {
                         .batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
                 }
             }
+            Place::Elsewhere => {}
         }
     }
 }

@@ -6,6 +6,7 @@ mod helpers;
 
 mod auth;
 mod cli;
+mod cluster;
 mod customers_create;
 mod customers_delete;
 mod customers_list;
@@ -15,5 +16,8 @@ mod health;
 mod migrations;
 mod openapi;
 mod operations;
+mod process;
 mod proxy;
+mod reliability;
+mod shutdown;
 mod tasks;
