@@ -11,15 +11,22 @@ rows AS (
            json_extract('["James","Mary","Robert","Patricia","John","Jennifer","Michael","Linda","David","Elizabeth",
                           "William","Barbara","Richard","Susan","Joseph","Jessica","Thomas","Sarah","Charles","Karen"]',
                         '$[' || (i % 20) || ']') AS first,
+           -- Surnames are letters only, like real ones, and each row's own:
+           -- eight letters from a bijective hash of i (an odd multiplier
+           -- modulo 2^32), hex digits mapped onto g..v. (A randomblob()
+           -- subquery that does not name i is evaluated once, for every row.)
            CASE WHEN i % 10 = 0 THEN 'Smith'
-                ELSE (SELECT upper(substr(t, 1, 1)) || substr(t, 2)
-                      FROM (SELECT lower(replace(replace(replace(replace(replace(replace(replace(replace(replace(replace(
-                                hex(randomblob(5)), '0', 'g'), '1', 'h'), '2', 'i'), '3', 'j'), '4', 'k'), '5', 'l'),
-                                '6', 'm'), '7', 'n'), '8', 'o'), '9', 'p')) AS t)) END AS last,
+                ELSE upper(substr(h, 1, 1)) || substr(h, 2) END AS last,
            'user' || i || '@example' || (i % 7) || '.com' AS email,
            printf('+1555%07d', i) AS phone,
            strftime('%Y-%m-%d %H:%M:%S', '2025-01-01', '+' || (i * 10) || ' seconds') AS at
-    FROM c
+    FROM (SELECT i, replace(replace(replace(replace(replace(replace(replace(replace(replace(replace(
+                    replace(replace(replace(replace(replace(replace(
+                        printf('%08x', (i * 2654435761) % 4294967296),
+                    'a', 'q'), 'b', 'r'), 'c', 's'), 'd', 't'), 'e', 'u'), 'f', 'v'),
+                    '0', 'g'), '1', 'h'), '2', 'i'), '3', 'j'), '4', 'k'), '5', 'l'), '6', 'm'), '7', 'n'),
+                    '8', 'o'), '9', 'p') AS h
+          FROM c)
 )
 INSERT INTO customers (organization_id, id, first_name, last_name, email, phone_number, language,
                        city, country, name_search, email_search, phone_search, revision, created_at, updated_at)

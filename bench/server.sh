@@ -5,6 +5,7 @@
 start_server() {
     env -i PATH="$PATH" CLIENTELE_DATABASE_URL="$1" CLIENTELE_BIND=127.0.0.1:0 CLIENTELE_BOOTSTRAP=false \
         CLIENTELE_DATABASE_POOL_SIZE="$pool" CLIENTELE_WORKERS="$workers" RUST_LOG=warn,clientele=info \
+        CLIENTELE_SQLITE_SYNCHRONOUS="${CLIENTELE_SQLITE_SYNCHRONOUS:-full}" \
         "$binary" >"$work/stdout" 2>"$work/stderr" &
     server_pid=$!
     for _ in $(seq 100); do grep -q "listening on" "$work/stderr" 2>/dev/null && break; sleep 0.1; done

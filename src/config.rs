@@ -63,6 +63,8 @@ pub struct Settings {
     /// SQLite's durability: `full` (every acknowledged commit survives an
     /// OS crash or power loss) or `normal` (faster; the last ones may not).
     pub sqlite_synchronous: Synchronous,
+    /// How often the SQLite WAL is checkpointed and truncated, in seconds.
+    pub sqlite_checkpoint_seconds: u64,
     /// HTTP worker threads; 0 means one per core.
     pub workers: usize,
     /// HS256 key for tokens, at least 32 bytes. Required in production;
@@ -131,6 +133,9 @@ impl Settings {
                 ));
             }
             _ => {}
+        }
+        if self.sqlite_checkpoint_seconds == 0 {
+            return Err("sqlite_checkpoint_seconds must be at least 1".into());
         }
         if self.request_timeout_seconds == 0 {
             return Err("request_timeout_seconds must be at least 1".into());

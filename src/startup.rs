@@ -100,6 +100,8 @@ impl Application {
             Duration::from_secs(settings.auth_cache_seconds),
         );
 
+        let mut tasks = service_tasks(settings, &db);
+        tasks.extend(extra);
         let db = web::Data::new(db);
         let auth = web::Data::new(authenticator.clone());
         let metrics = web::Data::new(Metrics::new());
@@ -160,7 +162,7 @@ impl Application {
             server,
             authenticator,
             bootstrapped,
-            tasks: extra,
+            tasks,
             stopper,
         })
     }
@@ -196,6 +198,20 @@ impl Application {
         supervisor.join(Instant::now() + SHUTDOWN_WINDOW).await;
         served
     }
+}
+
+/// The service's own background tasks.
+fn service_tasks(settings: &Settings, db: &Database) -> Vec<Task> {
+    let mut tasks = Vec::new();
+    if db.is_sqlite() {
+        let db = db.clone();
+        let period = Duration::from_secs(settings.sqlite_checkpoint_seconds);
+        tasks.push(Task::every("sqlite-checkpoint", period, move || {
+            let db = db.clone();
+            async move { db.checkpoint().await.map_err(|e| e.to_string()) }
+        }));
+    }
+    tasks
 }
 
 async fn stop_on_signal(stopper: Stopper) -> std::io::Result<()> {

@@ -49,6 +49,9 @@ impl TryFrom<String> for Synchronous {
     }
 }
 
+/// How much of an SQLite file is read through a memory map.
+const MMAP_BYTES: u64 = 256 << 20;
+
 /// Which database a URL names: `postgres://…`/`postgresql://…`, else SQLite
 /// (`sqlite://path` or a bare path).
 #[derive(Clone)]
@@ -82,9 +85,16 @@ impl Target {
                     Synchronous::Normal => "NORMAL",
                 };
                 // busy_timeout first: the WAL switch itself may wait for a lock.
+                // Reads through a memory map: with each connection copying
+                // pages in through pread into its own small page cache,
+                // concurrent scans cost three times the CPU of one alone,
+                // mostly in the kernel and in lock contention (perf); mapped,
+                // a rare-term search costs the same at 32 connections as at 1
+                // (docs/performance.md).
                 conn.batch_execute(&format!(
                     "PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL; \
-                     PRAGMA synchronous = {synchronous}; PRAGMA foreign_keys = ON;"
+                     PRAGMA synchronous = {synchronous}; PRAGMA foreign_keys = ON; \
+                     PRAGMA mmap_size = {MMAP_BYTES};"
                 ))
                 .map_err(ConnectionError::CouldntSetupConfiguration)?;
                 Ok(DbConnection::Sqlite(conn))

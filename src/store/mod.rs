@@ -43,6 +43,12 @@ pub struct Database {
     /// deadline, on the async executor rather than in the blocking pool's
     /// unbounded queue.
     permits: Arc<Semaphore>,
+    /// On SQLite, one permit: write transactions take turns here, on the
+    /// async executor, rather than inside SQLite. A transaction waiting in
+    /// `BEGIN IMMEDIATE` holds a read mark on the WAL, and with writers
+    /// always waiting there no checkpoint could ever finish: the WAL grew
+    /// without bound (172 MB in 60 s of creates at 32 connections).
+    writer: Option<Arc<Semaphore>>,
 }
 
 impl Database {
@@ -50,6 +56,8 @@ impl Database {
     /// is down answer 503 and recover by themselves once it is back.
     pub fn open(url: &str, pool_size: u32, synchronous: Synchronous) -> Self {
         let size = pool_size.max(1);
+        let target = Target::from_url(url, synchronous);
+        let writer = matches!(target, Target::Sqlite { .. }).then(|| Arc::new(Semaphore::new(1)));
         let pool = r2d2::Pool::builder()
             .max_size(size)
             .min_idle(Some(0))
@@ -57,10 +65,11 @@ impl Database {
             // ping that r2d2 does by default only doubles the round trips.
             .test_on_check_out(false)
             .connection_timeout(CONNECTION_WAIT)
-            .build_unchecked(Manager(Target::from_url(url, synchronous)));
+            .build_unchecked(Manager(target));
         Self {
             pool,
             permits: Arc::new(Semaphore::new(size as usize)),
+            writer,
         }
     }
 
@@ -77,7 +86,7 @@ impl Database {
         T: Send + 'static,
         F: FnOnce(&mut DbConnection) -> Result<T, StoreError> + Send + 'static,
     {
-        self.on_connection(CONNECTION_WAIT, work).await
+        self.on_connection(CONNECTION_WAIT, None, work).await
     }
 
     /// Runs `work` in one transaction, committed only when it returns `Ok`
@@ -90,24 +99,41 @@ impl Database {
         T: Send + 'static,
         F: FnOnce(&mut DbConnection) -> Result<T, StoreError> + Send + 'static,
     {
-        self.on_connection(CONNECTION_WAIT, |conn| in_transaction(conn, work))
+        let writer = self.writer.as_ref();
+        self.on_connection(CONNECTION_WAIT, writer, |conn| in_transaction(conn, work))
             .await
     }
 
-    /// Waits for a connection for at most `wait` in all (a permit, then
-    /// the pool), then runs `work` on it in the blocking pool.
-    async fn on_connection<T, F>(&self, wait: Duration, work: F) -> Result<T, StoreError>
+    /// Waits for a connection for at most `wait` in all (the `turn`, when
+    /// given, then a connection permit, then the pool), then runs `work` on
+    /// it in the blocking pool.
+    async fn on_connection<T, F>(
+        &self,
+        wait: Duration,
+        turn: Option<&Arc<Semaphore>>,
+        work: F,
+    ) -> Result<T, StoreError>
     where
         T: Send + 'static,
         F: FnOnce(&mut DbConnection) -> Result<T, StoreError> + Send + 'static,
     {
         let deadline = Instant::now() + wait;
-        let permit = tokio::time::timeout_at(deadline.into(), self.permits.clone().acquire_owned())
-            .await
-            .map_err(|_| {
-                StoreError::Unavailable("no database connection became free in time".into())
-            })?
-            .map_err(|_| StoreError::Unavailable("the pool is closed".into()))?;
+        let acquire = |semaphore: &Arc<Semaphore>| {
+            let permit = semaphore.clone().acquire_owned();
+            async move {
+                tokio::time::timeout_at(deadline.into(), permit)
+                    .await
+                    .map_err(|_| {
+                        StoreError::Unavailable("no database connection became free in time".into())
+                    })?
+                    .map_err(|_| StoreError::Unavailable("the pool is closed".into()))
+            }
+        };
+        let turn = match turn {
+            Some(semaphore) => Some(acquire(semaphore).await?),
+            None => None,
+        };
+        let permit = (acquire(&self.permits).await?, turn);
         let abandoned = Abandoned::default();
         let flag = abandoned.0.clone();
         let pool = self.pool.clone();
@@ -143,9 +169,31 @@ impl Database {
         (state.connections, state.idle_connections)
     }
 
+    /// Whether this is an SQLite database (whose WAL [`Database::checkpoint`]
+    /// keeps small).
+    pub fn is_sqlite(&self) -> bool {
+        self.writer.is_some()
+    }
+
+    /// On SQLite, copies the WAL into the database and truncates it to
+    /// nothing, taking its turn among the writers; SQLite's own automatic
+    /// checkpoints keep the WAL near 4 MB under load but never shrink the
+    /// file. Nothing to do on PostgreSQL.
+    pub async fn checkpoint(&self) -> Result<(), StoreError> {
+        match &self.writer {
+            Some(writer) => {
+                self.on_connection(CONNECTION_WAIT, Some(writer), |conn| {
+                    Ok(conn.batch_execute("PRAGMA wal_checkpoint(TRUNCATE)")?)
+                })
+                .await
+            }
+            None => Ok(()),
+        }
+    }
+
     /// Whether the database answers a trivial query, within a second.
     pub async fn ping(&self) -> Result<(), StoreError> {
-        self.on_connection(PING_WAIT, |conn| Ok(conn.batch_execute("SELECT 1")?))
+        self.on_connection(PING_WAIT, None, |conn| Ok(conn.batch_execute("SELECT 1")?))
             .await
     }
 }

@@ -20,4 +20,5 @@ mod process;
 mod proxy;
 mod reliability;
 mod shutdown;
+mod sqlite_wal;
 mod tasks;
