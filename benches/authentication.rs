@@ -21,7 +21,7 @@ fn main() {
     std::fs::create_dir_all(&dir).unwrap();
     let url = format!("sqlite://{}", dir.join("bench.db").display());
     Database::migrate(&url).unwrap();
-    let db = Database::open(&url, 1, Default::default());
+    let db = Database::open(&url, 1, Default::default()).unwrap();
     let (org, key) = db.run_blocking(keys::bootstrap).unwrap().unwrap();
     let secret = SecretString::from(keys::random_hex(32));
     let authenticator = Authenticator::new(db, &secret, Duration::from_secs(60));

@@ -13,10 +13,23 @@ use crate::startup::{Application, StartupError};
 use crate::store::{self, Database, api_keys, organizations};
 
 #[derive(Debug, Parser)]
-#[command(name = "clientele", version, about = "A multi-tenant Customers API")]
+#[command(
+    name = "clientele",
+    version,
+    about = "A multi-tenant, organization-scoped Customers API",
+    after_help = crate::config::environment_help()
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
+    /// The database: postgres://user@host/db, or sqlite://path (or a path).
+    /// Overrides CLIENTELE_DATABASE_URL and the configuration files.
+    #[arg(long, global = true, value_name = "URL")]
+    pub database_url: Option<String>,
+    /// The address to listen on, such as 127.0.0.1:8080. Overrides
+    /// CLIENTELE_BIND and the configuration files.
+    #[arg(long, global = true, value_name = "ADDRESS")]
+    pub bind: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -35,23 +48,42 @@ pub enum Command {
         #[command(subcommand)]
         command: KeyCommand,
     },
+    /// Scale-out on Citus (distributed PostgreSQL).
+    Citus {
+        #[command(subcommand)]
+        command: CitusCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CitusCommand {
+    /// On a Citus coordinator: make organizations, api_keys and the
+    /// migrations' table reference tables, and distribute every tenant table
+    /// by organization_id, colocated with customers. Safe to run again, and
+    /// after any migration.
+    Distribute,
 }
 
 #[derive(Debug, Subcommand)]
 pub enum OrgCommand {
     /// Create an organization with a key holding every scope.
     Create {
+        /// The organization's name.
         #[arg(long, value_parser = non_empty)]
         name: String,
     },
+    /// List the organizations.
+    List,
 }
 
 #[derive(Debug, Subcommand)]
 pub enum KeyCommand {
     /// Create an API key; its secret is shown only now.
     Create {
+        /// The organization the key belongs to (org_…).
         #[arg(long, value_parser = organization_id)]
         organization: OrganizationId,
+        /// A name to tell the key by.
         #[arg(long, value_parser = non_empty)]
         name: Option<String>,
         /// Comma-separated: customers:read, customers:write, tokens:create.
@@ -61,11 +93,13 @@ pub enum KeyCommand {
     /// Revoke a key: it and the tokens it minted stop working (within 60 s
     /// on every running instance).
     Revoke {
+        /// The key's id (key_…).
         #[arg(value_parser = key_id)]
         key_id: KeyId,
     },
     /// List an organization's keys (never their secrets).
     List {
+        /// The organization (org_…).
         #[arg(long, value_parser = organization_id)]
         organization: OrganizationId,
     },
@@ -94,7 +128,13 @@ fn scopes(text: &str) -> Result<Scopes, String> {
     }
 }
 
-pub fn run(cli: Cli, settings: Settings) -> Result<(), StartupError> {
+pub fn run(cli: Cli, mut settings: Settings) -> Result<(), StartupError> {
+    if let Some(url) = cli.database_url {
+        settings.database_url = url.into();
+    }
+    if let Some(bind) = cli.bind {
+        settings.bind = bind;
+    }
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve(settings),
         Command::Migrate => {
@@ -104,12 +144,31 @@ pub fn run(cli: Cli, settings: Settings) -> Result<(), StartupError> {
         }
         Command::Org { command } => {
             let mut conn = migrated_connection(&settings)?;
-            let OrgCommand::Create { name } = command;
-            let (org, key) = keys::create_organization(&mut conn, &name)?;
-            print(organization_json(&org, &key));
+            match command {
+                OrgCommand::Create { name } => {
+                    let (org, key) = keys::create_organization(&mut conn, &name)?;
+                    print(organization_json(&org, &key));
+                }
+                OrgCommand::List => {
+                    let organizations: Vec<Value> = organizations::list(&mut conn)?
+                        .into_iter()
+                        .map(|org| json!({"organizationId": org.id, "name": org.name, "createdTime": org.created_time}))
+                        .collect();
+                    print(json!({ "organizations": organizations }));
+                }
+            }
             Ok(())
         }
         Command::Key { command } => key_command(command, &mut migrated_connection(&settings)?),
+        Command::Citus {
+            command: CitusCommand::Distribute,
+        } => {
+            // No migrations first: it distributes what exists, so that it can
+            // run between any two migrations.
+            let mut conn = store::connect(settings.database_url.expose_secret())?;
+            print(serde_json::to_value(store::citus::distribute(&mut conn)?)?);
+            Ok(())
+        }
     }
 }
 

@@ -123,6 +123,7 @@ impl Settings {
 
     /// Whether the settings can run; says what is wrong otherwise.
     pub fn check(&self) -> Result<(), String> {
+        crate::store::check_url(self.database_url.expose_secret())?;
         match &self.jwt_secret {
             None if self.is_production() => {
                 return Err("CLIENTELE_JWT_SECRET is required in production".into());
@@ -154,6 +155,22 @@ impl Settings {
     pub fn is_production(&self) -> bool {
         self.profile == Profile::Production
     }
+}
+
+/// The environment variables, from the comments of the built-in defaults
+/// (`# CLIENTELE_NAME: what it does`), for `--help`.
+pub fn environment_help() -> String {
+    let mut help = String::from(
+        "Environment (each overrides config/default.toml and config/{CLIENTELE_ENV}.toml):\n",
+    );
+    help.push_str("  CLIENTELE_ENV: the profile: development (default), production or test\n");
+    for line in BUILT_IN_DEFAULTS.lines() {
+        if let Some(variable) = line.strip_prefix("# CLIENTELE_") {
+            help.push_str(&format!("  CLIENTELE_{variable}\n"));
+        }
+    }
+    help.push_str("  RUST_LOG: the log filter (env_logger), info by default\n");
+    help
 }
 
 #[cfg(test)]

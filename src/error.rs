@@ -178,8 +178,8 @@ impl ApiError {
 /// An RFC 9457 problem, as every error is answered.
 #[derive(Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
-#[schema(example = json!({"type": "/problems/validation", "title": "Invalid data was sent.", "status": 422,
-    "detail": "1 field is invalid.", "invalidFields": [{"field": "address.country", "message": "must be an ISO 3166-1 alpha-2 code"}]}))]
+#[schema(example = json!({"type": "/problems/not-found", "title": "The resource was not found.", "status": 404,
+    "detail": "Nothing exists at this address in this organization."}))]
 pub struct Problem<'a> {
     /// A relative URI naming the kind of problem, e.g. `/problems/validation`.
     #[schema(example = "/problems/not-found")]
@@ -188,9 +188,10 @@ pub struct Problem<'a> {
     #[schema(minimum = 400, maximum = 599)]
     status: u16,
     detail: String,
-    /// On 422 only: every invalid field or parameter, nested ones with dots.
+    /// On 422 only (documented there by `ValidationProblem`): every invalid
+    /// field or parameter, nested ones with dots.
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(nullable = false)]
+    #[schema(ignore)]
     invalid_fields: Option<&'a [InvalidField]>,
 }
 

@@ -7,7 +7,7 @@ use clientele::config::Settings;
 fn main() -> ExitCode {
     bound_resident_memory();
     let cli = Cli::parse();
-    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info")).init();
+    clientele::telemetry::init_logging();
     let outcome = Settings::load()
         .map_err(|e| format!("configuration: {e}").into())
         .and_then(|settings| run(cli, settings));

@@ -11,7 +11,6 @@ use actix_web::middleware::{Logger, from_fn};
 use actix_web::{App, HttpServer, web};
 use secrecy::{ExposeSecret, SecretString};
 
-use crate::api;
 use crate::auth::Authenticator;
 use crate::auth::keys::{self, IssuedKey};
 use crate::config::Settings;
@@ -21,6 +20,7 @@ use crate::limits::{self, BodyTimeout, Draining};
 use crate::store::Database;
 use crate::tasks::{StopSignal, Supervisor, Task};
 use crate::telemetry::{self, Metrics};
+use crate::{api, http};
 
 /// The largest request body accepted.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
@@ -85,7 +85,7 @@ impl Application {
             database_url,
             settings.database_pool_size,
             settings.sqlite_synchronous,
-        );
+        )?;
         let bootstrapped = match settings.bootstrap_enabled() {
             true => db.run_blocking(keys::bootstrap)?,
             false => None,
@@ -123,6 +123,7 @@ impl Application {
                         .error_handler(json_error),
                 )
                 .app_data(web::QueryConfig::default().error_handler(query_error))
+                .wrap(from_fn(http::head_as_get))
                 .wrap(from_fn(limits::refuse_when_draining))
                 .wrap(from_fn(telemetry::track))
                 .wrap(from_fn(telemetry::request_id))
@@ -130,7 +131,9 @@ impl Application {
                 // emails, and headers hold credentials.
                 .wrap(
                     Logger::new("%{method}xi %U %s %b %Dms request_id=%{x-request-id}o")
-                        .custom_request_replace("method", |req| req.method().to_string()),
+                        .custom_request_replace("method", |req| {
+                            telemetry::method_label(req.method()).to_owned()
+                        }),
                 )
                 .configure(api::routes)
                 .default_service(web::to(api::not_found))

@@ -7,12 +7,13 @@ use std::time::Instant;
 use crate::error::Cause;
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::Method;
 use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::middleware::Next;
 use actix_web::web;
 use prometheus::{
-    Encoder, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, Opts, Registry,
-    TextEncoder,
+    Encoder, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, IntGaugeVec, Opts,
+    Registry, TextEncoder,
 };
 
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -99,9 +100,24 @@ impl Metrics {
             "argon2 verifications of API key secrets (at most one per key and cache lifetime).",
         )
         .expect("valid metric");
+        let build_info = IntGaugeVec::new(
+            Opts::new("clientele_build_info", "The running build; always 1."),
+            &["version"],
+        )
+        .expect("valid metric");
+        build_info
+            .with_label_values(&[env!("CARGO_PKG_VERSION")])
+            .set(1);
         let registry = Registry::new();
+        #[cfg(target_os = "linux")]
+        registry
+            .register(Box::new(
+                prometheus::process_collector::ProcessCollector::for_self(),
+            ))
+            .expect("metric names are unique");
         for collector in [
-            Box::new(requests.clone()) as Box<dyn prometheus::core::Collector>,
+            Box::new(build_info) as Box<dyn prometheus::core::Collector>,
+            Box::new(requests.clone()),
             Box::new(latency.clone()),
             Box::new(pool_connections.clone()),
             Box::new(pool_idle.clone()),
@@ -121,7 +137,8 @@ impl Metrics {
         }
     }
 
-    fn observe(&self, route: &str, method: &str, status: u16, seconds: f64) {
+    fn observe(&self, route: &str, method: &Method, status: u16, seconds: f64) {
+        let method = method_label(method);
         self.requests
             .with_label_values(&[route, method, status.to_string().as_str()])
             .inc();
@@ -149,6 +166,27 @@ impl Default for Metrics {
     fn default() -> Self {
         Self::new()
     }
+}
+
+/// A request method as a label or log field: the standard ones by name,
+/// anything else a client may invent as `_OTHER`, so that no client can make
+/// new series or long log lines.
+pub fn method_label(method: &Method) -> &'static str {
+    const STANDARD: [Method; 9] = [
+        Method::GET,
+        Method::HEAD,
+        Method::POST,
+        Method::PUT,
+        Method::DELETE,
+        Method::PATCH,
+        Method::OPTIONS,
+        Method::TRACE,
+        Method::CONNECT,
+    ];
+    STANDARD
+        .iter()
+        .find(|standard| *standard == method)
+        .map_or("_OTHER", |standard| standard.as_str())
 }
 
 /// The route template of a request, given to each resource as its data:
@@ -185,12 +223,54 @@ pub async fn track(
                 error.as_response_error().status_code().as_u16(),
             ),
         };
-        metrics.observe(
-            &route,
-            method.as_str(),
-            status,
-            started.elapsed().as_secs_f64(),
-        );
+        metrics.observe(&route, &method, status, started.elapsed().as_secs_f64());
     }
     result
+}
+
+/// Starts logging (env_logger, `RUST_LOG`, `info` by default). Records of
+/// the HTTP dispatcher about a client's malformed request (actix logs them
+/// at ERROR) are logged at DEBUG: a client can send any number of them, and
+/// they say nothing about the server.
+pub fn init_logging() {
+    let logger =
+        env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info")).build();
+    let max = logger.filter();
+    log::set_max_level(max);
+    let _ = log::set_boxed_logger(Box::new(ClientErrorsAtDebug(logger)));
+}
+
+struct ClientErrorsAtDebug(env_logger::Logger);
+
+impl ClientErrorsAtDebug {
+    fn about_a_client(record: &log::Metadata<'_>) -> bool {
+        record.target().starts_with("actix_http::h1") && record.level() <= log::Level::Warn
+    }
+}
+
+impl log::Log for ClientErrorsAtDebug {
+    fn enabled(&self, metadata: &log::Metadata<'_>) -> bool {
+        self.0.enabled(metadata)
+    }
+
+    fn log(&self, record: &log::Record<'_>) {
+        if !Self::about_a_client(record.metadata()) {
+            return self.0.log(record);
+        }
+        let lowered = log::Record::builder()
+            .level(log::Level::Debug)
+            .target(record.target())
+            .args(*record.args())
+            .module_path(record.module_path())
+            .file(record.file())
+            .line(record.line())
+            .build();
+        if self.0.enabled(lowered.metadata()) {
+            self.0.log(&lowered);
+        }
+    }
+
+    fn flush(&self) {
+        self.0.flush();
+    }
 }

@@ -34,6 +34,10 @@ pub struct Page {
 }
 
 /// Create a customer.
+///
+/// Every field is optional and may be null; each is validated and normalised
+/// (trimmed names, E.164 phone, ISO language and country codes). The answer
+/// carries the customer and its URL in `Location`.
 #[utoipa::path(
     post,
     path = paths::CUSTOMERS,
@@ -41,10 +45,26 @@ pub struct Page {
     operation_id = "createCustomer",
     security(("ApiKey" = []), ("Bearer" = [])),
     params(Tenant),
-    request_body(content = CustomerInput, content_type = "application/json"),
+    request_body(content = CustomerInput, content_type = "application/json", examples(
+        ("full" = (summary = "Every field", value = json!({
+            "firstName": "Jane", "lastName": "Doe", "email": "jane.doe@example.com",
+            "phoneNumber": "+1-555-0100", "language": "en",
+            "address": {"address1": "123 Main St", "address2": null, "city": "Springfield",
+                        "region": "IL", "zip": "62701", "country": "US"},
+            "metadata": {"crmId": "A-17"}}))),
+        ("minimal" = (summary = "No fields: a blank customer", value = json!({}))),
+    )),
     responses(
         (status = 201, description = "The new customer.", body = Customer,
-            headers(("Location" = String, description = "The customer's URL."))),
+            headers(("Location" = String, description = "The customer's URL.")),
+            links(
+                ("GetCustomer" = (operation_id = "getCustomer", description = "The customer just created.",
+                    parameters(("organizationId" = "$request.path.organizationId"), ("customerId" = "$response.body#/id")))),
+                ("UpdateCustomer" = (operation_id = "updateCustomer", description = "Change the customer just created.",
+                    parameters(("organizationId" = "$request.path.organizationId"), ("customerId" = "$response.body#/id")))),
+                ("DeleteCustomer" = (operation_id = "deleteCustomer", description = "Delete the customer just created.",
+                    parameters(("organizationId" = "$request.path.organizationId"), ("customerId" = "$response.body#/id")))),
+            )),
         GuardedProblems, BodyProblems, StorageProblems,
     )
 )]
@@ -68,6 +88,11 @@ pub async fn create(
 }
 
 /// List, filter and search customers, newest first by default.
+///
+/// `q` searches names, emails and phone digits; `email` matches exactly,
+/// ignoring case. Unknown or repeated parameters are 422. Ties on the sort
+/// time are broken by id, so paging an unchanging set returns every customer
+/// once.
 #[utoipa::path(
     get,
     path = paths::CUSTOMERS,
@@ -100,6 +125,8 @@ pub async fn list(
 }
 
 /// Get a customer.
+///
+/// A deleted customer, or one of another organization, is 404.
 #[utoipa::path(
     get,
     path = paths::CUSTOMER,
@@ -126,6 +153,9 @@ pub async fn get(
 }
 
 /// Update the fields present in the body.
+///
+/// A field sent as null is cleared; `address` and `metadata` are replaced
+/// whole. Every update adds 1 to `revision` and moves `updatedTime`.
 #[utoipa::path(
     put,
     path = paths::CUSTOMER,
@@ -133,7 +163,11 @@ pub async fn get(
     operation_id = "updateCustomer",
     security(("ApiKey" = []), ("Bearer" = [])),
     params(Tenant, CustomerPath),
-    request_body(content = CustomerInput, content_type = "application/json"),
+    request_body(content = CustomerInput, content_type = "application/json", examples(
+        ("partial" = (summary = "Change the last name and clear the phone number",
+            value = json!({"lastName": "Smith", "phoneNumber": null}))),
+        ("address" = (summary = "Replace the address whole", value = json!({"address": {"city": "Berlin", "country": "DE"}}))),
+    )),
     responses(
         (status = 200, description = "The updated customer.", body = Customer),
         GuardedProblems, BodyProblems, NotFoundProblem, StorageProblems,
@@ -156,7 +190,9 @@ pub async fn update(
     Ok(HttpResponse::Ok().json(customer))
 }
 
-/// Delete a customer (softly: the row stays for audit).
+/// Delete a customer.
+///
+/// Softly: the customer disappears from every answer, its row stays for audit.
 #[utoipa::path(
     delete,
     path = paths::CUSTOMER,

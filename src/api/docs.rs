@@ -3,9 +3,11 @@
 //! [`super::schemas`].
 
 use actix_web::HttpResponse;
+use serde_json::Value;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
+use super::schemas::{MethodProblems, ValidationProblem, customer_input_components};
 use super::{customers, operations, paths, tokens};
 use crate::domain::InvalidField;
 use crate::error::Problem;
@@ -14,6 +16,7 @@ use crate::error::Problem;
 #[openapi(
     info(
         title = "clientele",
+        contact(name = "clientele", url = "https://clientele.invalid/support"),
         description = "A multi-tenant, organization-scoped Customers API. Every route under \
             `/v1/public-api/organizations/{organizationId}` needs `Authorization: ApiKey <key>` or \
             `Authorization: Bearer <token>`; errors are `application/problem+json`.",
@@ -30,7 +33,8 @@ use crate::error::Problem;
         operations::metrics,
         openapi_json,
     ),
-    components(schemas(Problem, InvalidField)),
+    servers((url = "/", description = "The server this document was fetched from.")),
+    components(schemas(Problem, ValidationProblem, InvalidField)),
     modifiers(&SecuritySchemes),
     tags(
         (name = "customers", description = "Customer records of one organization."),
@@ -40,13 +44,16 @@ use crate::error::Problem;
 )]
 pub struct ApiDoc;
 
-/// The OpenAPI document (this one).
+/// The OpenAPI document.
+///
+/// This document, as OpenAPI 3.1 JSON.
 #[utoipa::path(
     get,
     path = paths::OPENAPI,
     tag = "operations",
     operation_id = "getOpenApiDocument",
-    responses((status = 200, description = "The OpenAPI 3.1 document.", body = Object, content_type = "application/json"))
+    security(),
+    responses((status = 200, description = "The OpenAPI 3.1 document.", body = Object, content_type = "application/json"), MethodProblems)
 )]
 pub async fn openapi_json() -> HttpResponse {
     HttpResponse::Ok()
@@ -58,18 +65,48 @@ pub async fn openapi_json() -> HttpResponse {
 pub fn document() -> &'static str {
     static DOCUMENT: std::sync::OnceLock<String> = std::sync::OnceLock::new();
     DOCUMENT.get_or_init(|| {
-        ApiDoc::openapi()
-            .to_pretty_json()
-            .expect("the document serializes")
+        let mut document =
+            serde_json::to_value(ApiDoc::openapi()).expect("the document serializes");
+        camel_case_links(&mut document);
+        serde_json::to_string_pretty(&document).expect("the document serializes")
     })
 }
 
-/// The two ways to authenticate that the operations name.
+/// utoipa 5.5 writes a link's `operationId`, `operationRef` and
+/// `requestBody` in snake case, which no OpenAPI tool reads.
+fn camel_case_links(value: &mut Value) {
+    match value {
+        Value::Object(map) => {
+            if let Some(Value::Object(links)) = map.get_mut("links") {
+                for link in links.values_mut().filter_map(Value::as_object_mut) {
+                    for (snake, camel) in [
+                        ("operation_id", "operationId"),
+                        ("operation_ref", "operationRef"),
+                        ("request_body", "requestBody"),
+                    ] {
+                        if let Some(field) = link.remove(snake) {
+                            link.insert(camel.to_owned(), field);
+                        }
+                    }
+                }
+            }
+            map.values_mut().for_each(camel_case_links);
+        }
+        Value::Array(items) => items.iter_mut().for_each(camel_case_links),
+        _ => {}
+    }
+}
+
+/// The two ways to authenticate that the operations name, and the named
+/// parts of the customer input.
 struct SecuritySchemes;
 
 impl Modify for SecuritySchemes {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
         let components = openapi.components.get_or_insert_with(Default::default);
+        for (name, schema) in customer_input_components() {
+            components.schemas.insert(name, schema);
+        }
         components.add_security_scheme(
             "ApiKey",
             SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::with_description(
@@ -82,8 +119,10 @@ impl Modify for SecuritySchemes {
             SecurityScheme::Http(
                 HttpBuilder::new()
                     .scheme(HttpAuthScheme::Bearer)
-                    .bearer_format("JWT")
-                    .description(Some("A short-lived token from `POST …/tokens`."))
+                    .description(Some(
+                        "`Bearer ck_…`: a secret API key, or `Bearer <token>`: a short-lived token \
+                         from `POST …/tokens`. One scheme for every generated client.",
+                    ))
                     .build(),
             ),
         );

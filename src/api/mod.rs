@@ -87,7 +87,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     })))
     // Swagger UI, its files compiled into the binary (nothing is fetched).
     .service(
-        SwaggerUi::new("/docs/{_:.*}").config(utoipa_swagger_ui::Config::new([paths::OPENAPI])),
+        // No validator badge: it would send the document's address to
+        // validator.swagger.io (a third party, and broken offline).
+        SwaggerUi::new("/docs/{_:.*}")
+            .config(utoipa_swagger_ui::Config::new([paths::OPENAPI]).validator_url("none")),
     );
 }
 

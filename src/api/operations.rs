@@ -4,9 +4,11 @@ use actix_web::{HttpResponse, web};
 use serde_json::json;
 
 use super::paths;
+use super::schemas::MethodProblems;
 use crate::auth::Authenticator;
 use crate::error::ApiError;
 use crate::store::Database;
+use crate::store::citus::Worker;
 use crate::telemetry::Metrics;
 
 #[derive(serde::Serialize, utoipa::ToSchema)]
@@ -15,28 +17,54 @@ pub struct Status {
     status: String,
 }
 
-/// 200 while the process runs.
-#[utoipa::path(get, path = paths::HEALTH, tag = "operations", operation_id = "getHealth",
-    responses((status = 200, description = "The process runs.", body = Status)))]
+/// Readiness: `ready`, or on Citus `degraded` while a worker does not answer
+/// (the organizations on other workers are still served).
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct Readiness {
+    #[schema(example = "ready")]
+    status: &'static str,
+    /// On a Citus coordinator: each worker and whether it answered.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Vec<Object>>, nullable = false)]
+    workers: Option<Vec<Worker>>,
+}
+
+/// Liveness.
+///
+/// 200 while the process runs; it never touches the database.
+#[utoipa::path(get, path = paths::HEALTH, tag = "operations", operation_id = "getHealth", security(),
+    responses((status = 200, description = "The process runs.", body = Status), MethodProblems))]
 pub async fn health() -> HttpResponse {
     HttpResponse::Ok().json(json!({"status": "ok"}))
 }
 
-/// 200 when the database answers, else 503.
-#[utoipa::path(get, path = paths::READY, tag = "operations", operation_id = "getReadiness",
+/// Readiness.
+///
+/// 200 when the database answers within a second, else 503.
+#[utoipa::path(get, path = paths::READY, tag = "operations", operation_id = "getReadiness", security(),
     responses(
-        (status = 200, description = "The database answers.", body = Status),
-        (status = 503, description = "The database does not answer.", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 200, description = "The database answers (on Citus, the coordinator; the workers are listed).", body = Readiness),
+        (status = 503, description = "The database does not answer, or this server is stopping.", body = crate::error::Problem,
+            content_type = "application/problem+json",
+            headers(("Retry-After" = String, description = "Seconds to wait before retrying."))),
+        MethodProblems,
     ))]
 pub async fn ready(db: web::Data<Database>) -> Result<HttpResponse, ApiError> {
-    db.ping().await?;
-    Ok(HttpResponse::Ok().json(json!({"status": "ready"})))
+    let workers = db.readiness().await?;
+    let degraded = workers.iter().flatten().any(|worker| !worker.ready);
+    Ok(HttpResponse::Ok().json(Readiness {
+        status: if degraded { "degraded" } else { "ready" },
+        workers,
+    }))
 }
 
-/// Prometheus metrics in the text exposition format.
-#[utoipa::path(get, path = paths::METRICS, tag = "operations", operation_id = "getMetrics",
-    responses((status = 200, description = "Request counts by route template and status, latency histograms, pool gauges.",
-        body = String, content_type = "text/plain")))]
+/// Prometheus metrics.
+///
+/// The text exposition format: requests by route template, method and
+/// status, latencies, pool gauges, process metrics and the build.
+#[utoipa::path(get, path = paths::METRICS, tag = "operations", operation_id = "getMetrics", security(),
+    responses((status = 200, description = "Request counts by route template and status, latency histograms, pool gauges, process metrics.",
+        body = String, content_type = "text/plain"), MethodProblems))]
 pub async fn metrics(
     metrics: web::Data<Metrics>,
     db: web::Data<Database>,

@@ -13,13 +13,52 @@ use crate::domain::customer::CustomerChanges;
 use crate::domain::schema;
 use crate::domain::token_request::TokenRequest;
 
-/// The body of `POST` and `PUT` on customers.
+/// The body of `POST` and `PUT` on customers. Its object-valued fields
+/// are named schemas of their own (`AddressInput`, `MetadataInput`), so that
+/// generated clients name their types after them.
 pub struct CustomerInput;
 
 impl PartialSchema for CustomerInput {
     fn schema() -> RefOr<Schema> {
-        schema::of(CustomerChanges::schema())
+        schema::of(hoist_objects(CustomerChanges::schema()).0)
     }
+}
+
+/// Replaces each object-valued property of `schema` by a reference to a
+/// component named after it (`address` -> `AddressInput`); returns the
+/// schema and the components to register.
+fn hoist_objects(
+    mut schema: serde_json::Value,
+) -> (serde_json::Value, Vec<(String, serde_json::Value)>) {
+    let mut hoisted = Vec::new();
+    if let Some(properties) = schema["properties"].as_object_mut() {
+        for (name, property) in properties.iter_mut() {
+            let is_object = property["type"]
+                .as_array()
+                .is_some_and(|kinds| kinds.contains(&"object".into()));
+            if !is_object {
+                continue;
+            }
+            let component = format!("{}{}Input", name[..1].to_uppercase(), &name[1..]);
+            let mut object = property.take();
+            object["type"] = "object".into();
+            *property = serde_json::json!({"anyOf": [
+                {"$ref": format!("#/components/schemas/{component}")},
+                {"type": "null"}
+            ]});
+            hoisted.push((component, object));
+        }
+    }
+    (schema, hoisted)
+}
+
+/// The named schemas `CustomerInput` refers to.
+pub fn customer_input_components() -> Vec<(String, RefOr<Schema>)> {
+    hoist_objects(CustomerChanges::schema())
+        .1
+        .into_iter()
+        .map(|(name, schema)| (name, schema::of(schema)))
+        .collect()
 }
 
 impl ToSchema for CustomerInput {}
@@ -35,12 +74,45 @@ impl PartialSchema for TokenInput {
 
 impl ToSchema for TokenInput {}
 
+/// A 422 problem: `invalidFields` names every invalid field or parameter.
+pub struct ValidationProblem;
+
+impl PartialSchema for ValidationProblem {
+    fn schema() -> RefOr<Schema> {
+        schema::of(serde_json::json!({
+            "allOf": [
+                {"$ref": "#/components/schemas/Problem"},
+                {
+                    "type": "object",
+                    "required": ["invalidFields"],
+                    "properties": {
+                        "invalidFields": {
+                            "type": "array", "minItems": 1,
+                            "items": {"$ref": "#/components/schemas/InvalidField"},
+                            "description": "Every invalid field or parameter, nested ones with dots (`address.country`)."
+                        }
+                    }
+                }
+            ],
+            "examples": [{"type": "/problems/validation", "title": "Invalid data was sent.", "status": 422,
+                "detail": "1 field is invalid.",
+                "invalidFields": [{"field": "address.country", "message": "must be an ISO 3166-1 alpha-2 code"}]}]
+        }))
+    }
+}
+
+impl ToSchema for ValidationProblem {}
+
 fn problems(list: &[(u16, &str)]) -> BTreeMap<String, RefOr<Response>> {
     list.iter()
         .map(|(status, description)| {
+            let schema = match status {
+                422 => "ValidationProblem",
+                _ => "Problem",
+            };
             let mut response = ResponseBuilder::new().description(*description).content(
                 "application/problem+json",
-                Content::new(Some(RefOr::Ref(Ref::from_schema_name("Problem")))),
+                Content::new(Some(RefOr::Ref(Ref::from_schema_name(schema)))),
             );
             let header = |name: &str, description: &str| {
                 let value = HeaderBuilder::new()
@@ -57,9 +129,25 @@ fn problems(list: &[(u16, &str)]) -> BTreeMap<String, RefOr<Response>> {
                 let (name, value) = header("Retry-After", "Seconds to wait before retrying.");
                 response = response.header(name, value);
             }
+            if *status == 405 {
+                let (name, value) = header("Allow", "The methods this path serves.");
+                response = response.header(name, value);
+            }
             (status.to_string(), RefOr::T(response.build()))
         })
         .collect()
+}
+
+/// What every path answers to a method it does not serve.
+pub struct MethodProblems;
+
+impl IntoResponses for MethodProblems {
+    fn responses() -> BTreeMap<String, RefOr<Response>> {
+        problems(&[(
+            405,
+            "Another method was used on this path; `Allow` lists the ones it serves.",
+        )])
+    }
 }
 
 /// What every route behind authentication can answer.
@@ -77,10 +165,17 @@ impl IntoResponses for GuardedProblems {
                 "The credential belongs to another organization or lacks the scope.",
             ),
             (
-                408,
-                "The request (its body included) took longer than the request timeout.",
+                405,
+                "Another method was used on this path; `Allow` lists the ones it serves.",
             ),
-            (503, "The database is unavailable; retry later."),
+            (
+                408,
+                "The request body did not arrive within the request timeout; nothing was done.",
+            ),
+            (
+                503,
+                "The database is unavailable, or this server is stopping; retry later.",
+            ),
         ])
     }
 }

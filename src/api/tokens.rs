@@ -25,7 +25,11 @@ pub struct TokenBody {
     expires_time: Time,
 }
 
-/// Mint a short-lived token (API keys with `tokens:create` only).
+/// Mint a short-lived token.
+///
+/// API keys with `tokens:create` only. The scopes must be a subset of the
+/// key's; a token bound to `customerId` may only read and update that
+/// customer (a hosted payment form).
 #[utoipa::path(
     post,
     path = paths::TOKENS,

@@ -55,7 +55,9 @@ enum Presented {
     Bearer(SecretString),
 }
 
-/// `ApiKey <key>` or `Bearer <token>`; schemes are case-insensitive.
+/// `ApiKey <key>`, `Bearer <token>`, or `Bearer <key>` (what generated
+/// clients send for a bearer scheme: a `ck_` value is never a JWT, whose
+/// first part is base64 of `{`); schemes are case-insensitive.
 fn parse_authorization(header: Option<String>) -> Result<Presented, ApiError> {
     let header = SecretString::from(header.ok_or(ApiError::Unauthorized)?);
     let (scheme, value) = header
@@ -67,9 +69,11 @@ fn parse_authorization(header: Option<String>) -> Result<Presented, ApiError> {
     if value.expose_secret().is_empty() {
         return Err(ApiError::Unauthorized);
     }
-    if scheme.eq_ignore_ascii_case("apikey") {
+    let bearer = scheme.eq_ignore_ascii_case("bearer");
+    let is_key = value.expose_secret().starts_with(keys::PREFIX);
+    if scheme.eq_ignore_ascii_case("apikey") || (bearer && is_key) {
         Ok(Presented::ApiKey(value))
-    } else if scheme.eq_ignore_ascii_case("bearer") {
+    } else if bearer {
         Ok(Presented::Bearer(value))
     } else {
         Err(ApiError::Unauthorized)

@@ -11,7 +11,8 @@ use crate::domain::ids::{KeyId, OrganizationId};
 use crate::domain::scopes::Scopes;
 use crate::store::{self, DbConnection, StoreError, api_keys, organizations};
 
-const PREFIX: &str = "ck_";
+/// What every API key starts with.
+pub const PREFIX: &str = "ck_";
 const SECRET_BYTES: usize = 32;
 
 /// A key just made: the full key is shown once, then only its hash remains.

@@ -39,7 +39,7 @@ pub struct Customer {
     #[schema(required)]
     pub address: Option<Address>,
     /// The object as sent; passed through as stored JSON text.
-    #[schema(required, value_type = Option<std::collections::HashMap<String, String>>, example = json!({"crmId": "A-17"}))]
+    #[schema(required, value_type = Option<Metadata>)]
     pub metadata: Option<Box<RawValue>>,
     /// 1 at creation, +1 on every update.
     #[schema(minimum = 1, example = 1)]

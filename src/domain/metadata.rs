@@ -67,6 +67,18 @@ impl Metadata {
     }
 }
 
+/// Metadata as answers show it: the object as sent.
+impl utoipa::PartialSchema for Metadata {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::Schema> {
+        super::schema::of(json!({
+            "type": "object", "additionalProperties": {"type": "string"},
+            "description": "Free-form string values, as sent.", "examples": [{"crmId": "A-17"}]
+        }))
+    }
+}
+
+impl utoipa::ToSchema for Metadata {}
+
 #[cfg(test)]
 mod tests {
     use super::*;

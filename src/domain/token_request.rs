@@ -79,7 +79,8 @@ impl TokenRequest {
             "properties": {
                 "scopes": {
                     "type": "array", "minItems": 1,
-                    "items": {"type": "string", "enum": grantable},
+                    "items": {"type": "string", "enum": grantable, "x-enum-varnames": grantable.iter()
+                        .map(|scope| scope.replace(':', "_").to_uppercase()).collect::<Vec<_>>()},
                     "description": "A subset of the minting key's scopes (403 otherwise)."
                 },
                 "customerId": customer_id,

@@ -64,12 +64,38 @@ pub(super) enum Target {
 }
 
 impl Target {
-    pub(super) fn from_url(url: &str, synchronous: Synchronous) -> Self {
-        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            Self::Postgres(url.to_owned())
-        } else {
-            let path = url.strip_prefix("sqlite://").unwrap_or(url).to_owned();
-            Self::Sqlite { path, synchronous }
+    /// An unknown scheme (`mysql://…`) is refused by name rather than
+    /// taken for a file name.
+    pub(super) fn from_url(url: &str, synchronous: Synchronous) -> Result<Self, String> {
+        match url.split_once("://") {
+            Some(("postgres" | "postgresql", _)) => Ok(Self::Postgres(url.to_owned())),
+            Some(("sqlite", path)) => Ok(Self::sqlite(path, synchronous)),
+            Some((scheme, _)) => Err(format!(
+                "the database URL scheme {scheme:?} is not supported: use postgres://, postgresql:// or sqlite://"
+            )),
+            None => Ok(Self::sqlite(url, synchronous)),
+        }
+    }
+
+    fn sqlite(path: &str, synchronous: Synchronous) -> Self {
+        Self::Sqlite {
+            path: path.to_owned(),
+            synchronous,
+        }
+    }
+
+    /// What the URL names, for the log: never its credentials.
+    pub(super) fn describe(&self) -> String {
+        match self {
+            Self::Postgres(url) => {
+                let rest = url.split_once("://").map_or(url.as_str(), |(_, rest)| rest);
+                let place = rest.rsplit_once('@').map_or(rest, |(_, place)| place);
+                format!("PostgreSQL at {}", place.split('?').next().unwrap_or(place))
+            }
+            Self::Sqlite { path, .. } => {
+                let absolute = std::path::absolute(path).unwrap_or_else(|_| path.into());
+                format!("SQLite file {}", absolute.display())
+            }
         }
     }
 

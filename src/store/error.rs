@@ -46,12 +46,14 @@ impl std::error::Error for StoreError {}
 /// Diesel exposes neither error code, only the message.
 const FULL: [&str; 2] = ["database or disk is full", "No space left on device"];
 /// Texts of failures that a retry may not meet: SQLite's busy lock and
-/// failing I/O, PostgreSQL's cancelled statements.
-const TRANSIENT: [&str; 4] = [
+/// failing I/O, PostgreSQL's cancelled statements, a Citus worker that does
+/// not answer.
+const TRANSIENT: [&str; 5] = [
     "database is locked",
     "database table is locked",
     "disk I/O error",
     "canceling statement due to",
+    "connection to the remote node",
 ];
 
 impl From<Error> for StoreError {

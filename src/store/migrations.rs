@@ -31,3 +31,21 @@ pub fn run_migrations(conn: &mut DbConnection) -> Result<Vec<String>, StoreError
             .map_err(failed),
     }
 }
+
+/// Applies the next pending migration alone, on PostgreSQL; its name, or
+/// `None` when none is pending. For proving that every migration applies to
+/// a schema distributed by the one before (Citus).
+pub fn run_next_migration(conn: &mut DbConnection) -> Result<Option<String>, StoreError> {
+    let failed = |e: Box<dyn std::error::Error + Send + Sync>| StoreError::Failed(e.to_string());
+    let DbConnection::Pg(pg) = conn else {
+        return Err(StoreError::Failed(
+            "migrations one at a time are for PostgreSQL".into(),
+        ));
+    };
+    let pending = pg.pending_migrations(PG_MIGRATIONS).map_err(failed)?;
+    let Some(next) = pending.first() else {
+        return Ok(None);
+    };
+    let version = pg.run_migration(&**next).map_err(failed)?;
+    Ok(Some(version.to_string()))
+}

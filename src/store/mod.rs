@@ -5,6 +5,7 @@
 //! database (see the README's "Storage").
 
 pub mod api_keys;
+pub mod citus;
 mod connection;
 pub mod customers;
 mod error;
@@ -24,7 +25,7 @@ use tokio::sync::Semaphore;
 pub use connection::{DbConnection, Synchronous};
 use connection::{Manager, Target};
 pub use error::StoreError;
-pub use migrations::run_migrations;
+pub use migrations::{run_migrations, run_next_migration};
 
 type Db = <DbConnection as Connection>::Backend;
 
@@ -54,9 +55,9 @@ pub struct Database {
 impl Database {
     /// Opens a pool without waiting for the database: requests made while it
     /// is down answer 503 and recover by themselves once it is back.
-    pub fn open(url: &str, pool_size: u32, synchronous: Synchronous) -> Self {
+    pub fn open(url: &str, pool_size: u32, synchronous: Synchronous) -> Result<Self, StoreError> {
         let size = pool_size.max(1);
-        let target = Target::from_url(url, synchronous);
+        let target = Target::from_url(url, synchronous).map_err(StoreError::Failed)?;
         let writer = matches!(target, Target::Sqlite { .. }).then(|| Arc::new(Semaphore::new(1)));
         let pool = r2d2::Pool::builder()
             .max_size(size)
@@ -66,11 +67,11 @@ impl Database {
             .test_on_check_out(false)
             .connection_timeout(CONNECTION_WAIT)
             .build_unchecked(Manager(target));
-        Self {
+        Ok(Self {
             pool,
             permits: Arc::new(Semaphore::new(size as usize)),
             writer,
-        }
+        })
     }
 
     /// Connects once, outside the pool, and applies pending migrations.
@@ -191,10 +192,14 @@ impl Database {
         }
     }
 
-    /// Whether the database answers a trivial query, within a second.
-    pub async fn ping(&self) -> Result<(), StoreError> {
-        self.on_connection(PING_WAIT, None, |conn| Ok(conn.batch_execute("SELECT 1")?))
-            .await
+    /// Whether the database answers a trivial query, within a second; on a
+    /// Citus coordinator, also which workers answer.
+    pub async fn readiness(&self) -> Result<Option<Vec<citus::Worker>>, StoreError> {
+        self.on_connection(PING_WAIT, None, |conn| {
+            conn.batch_execute("SELECT 1")?;
+            citus::workers(conn)
+        })
+        .await
     }
 }
 
@@ -251,9 +256,24 @@ pub fn in_transaction<T>(
     }
 }
 
-/// One connection outside any pool, for commands and tests.
+/// One connection outside any pool, for start-up, commands and tests; says
+/// in the log which database it opened (an SQLite path is created when
+/// missing, so a mistyped one shows here).
 pub fn connect(url: &str) -> Result<DbConnection, StoreError> {
-    Target::from_url(url, Synchronous::default())
+    let target = Target::from_url(url, Synchronous::default()).map_err(StoreError::Failed)?;
+    log::info!("database: {}", target.describe());
+    target
         .connect()
         .map_err(|e| StoreError::Unavailable(e.to_string()))
+}
+
+/// Whether `url` names a database this service can use; says why not.
+pub fn check_url(url: &str) -> Result<(), String> {
+    Target::from_url(url, Synchronous::default()).map(drop)
+}
+
+/// What `url` names, for a log line (never its credentials): `SQLite file
+/// /abs/path.db` or `PostgreSQL at host:port/db`.
+pub fn describe(url: &str) -> String {
+    Target::from_url(url, Synchronous::default()).map_or_else(|e| e, |target| target.describe())
 }

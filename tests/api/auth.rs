@@ -145,7 +145,7 @@ on_both_backends! {
             ("alg none", Some(format!("Bearer {alg_none}"))),
             ("tampered token", Some(format!("Bearer {tampered}"))),
             ("other secret", Some(format!("Bearer {other_secret}"))),
-            ("key as token", Some(format!("Bearer {}", app.api_key))),
+            ("wrong key as bearer", Some(format!("Bearer {wrong_secret}"))),
         ];
         for (case, auth) in &unauthenticated {
             for route in ROUTES {
@@ -155,6 +155,11 @@ on_both_backends! {
                 assert_eq!(response.header("www-authenticate"), Some("ApiKey, Bearer"), "{case} {route:?}");
             }
         }
+
+        // A generated client's bearer scheme may carry an API key as well.
+        let key_as_bearer = format!("Bearer {}", app.api_key);
+        assert_eq!(call(app, Some(&key_as_bearer), &org, mine_id, Route::Get).status, 200);
+        assert_eq!(call(app, Some(&key_as_bearer), &org, mine_id, Route::Mint).status, 201);
 
         let read_only = format!("ApiKey {read_only}");
         for (route, status) in [(Route::List, 200), (Route::Get, 200), (Route::Create, 403),

@@ -416,3 +416,189 @@ fn a_logged_cause_carries_its_request_id() {
     assert!(cause.contains("database unavailable"), "{cause}");
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+#[test]
+fn the_global_flags_override_the_environment_and_org_list_shows_organizations() {
+    let dir = scratch_dir("flags");
+    let env = [("CLIENTELE_DATABASE_URL", "sqlite://from-env.db")];
+    let created = clientele(
+        &[
+            "--database-url",
+            "sqlite://from-flag.db",
+            "org",
+            "create",
+            "--name",
+            "Flagged",
+        ],
+        &env,
+        &dir,
+    );
+    assert!(
+        created.status.success(),
+        "{}",
+        String::from_utf8_lossy(&created.stderr)
+    );
+    let created: Value = serde_json::from_slice(&created.stdout).unwrap();
+    let log = String::from_utf8(
+        clientele(
+            &["org", "list", "--database-url", "sqlite://from-flag.db"],
+            &env,
+            &dir,
+        )
+        .stderr,
+    )
+    .unwrap();
+    let listed: Value = serde_json::from_slice(
+        &clientele(
+            &["org", "list", "--database-url", "sqlite://from-flag.db"],
+            &env,
+            &dir,
+        )
+        .stdout,
+    )
+    .unwrap();
+    let organizations = listed["organizations"].as_array().unwrap();
+    assert_eq!(organizations.len(), 1);
+    assert_eq!(
+        organizations[0]["organizationId"],
+        created["organizationId"]
+    );
+    assert_eq!(organizations[0]["name"], "Flagged");
+    crate::customers_create::assert_api_time(&organizations[0]["createdTime"]);
+    assert!(
+        !dir.join("from-env.db").exists(),
+        "the environment's database was opened"
+    );
+    let opened = format!("SQLite file {}", dir.join("from-flag.db").display());
+    assert!(
+        log.contains(&opened),
+        "the opened file is not logged: {log}"
+    );
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn help_describes_every_option_and_names_every_variable() {
+    let dir = scratch_dir("help");
+    let help = String::from_utf8(clientele(&["--help"], &[], &dir).stdout).unwrap();
+    for line in include_str!("../../config/default.toml").lines() {
+        if let Some(rest) = line.strip_prefix("# CLIENTELE_") {
+            let variable = format!("CLIENTELE_{}", rest.split(':').next().unwrap());
+            assert!(
+                help.contains(&variable),
+                "--help does not name {variable}:\n{help}"
+            );
+        }
+    }
+    for expected in [
+        "CLIENTELE_ENV",
+        "RUST_LOG",
+        "--database-url <URL>",
+        "--bind <ADDRESS>",
+    ] {
+        assert!(help.contains(expected), "--help lacks {expected}:\n{help}");
+    }
+    let create =
+        String::from_utf8(clientele(&["key", "create", "--help"], &[], &dir).stdout).unwrap();
+    for option in ["--organization", "--name", "--scopes"] {
+        let line = create
+            .lines()
+            .find(|l| l.trim_start().starts_with(option))
+            .unwrap();
+        assert!(
+            line.split_whitespace().count() > 2,
+            "{option} has no help: {line}"
+        );
+    }
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn an_unknown_url_scheme_is_refused_by_name() {
+    let dir = scratch_dir("scheme");
+    let output = clientele(
+        &["org", "list"],
+        &[("CLIENTELE_DATABASE_URL", "mysql://db/x")],
+        &dir,
+    );
+    assert!(!output.status.success());
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(
+        stderr.contains("\"mysql\"") && stderr.contains("not supported"),
+        "{stderr}"
+    );
+    assert_eq!(
+        std::fs::read_dir(&dir).unwrap().count(),
+        0,
+        "a file was created"
+    );
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn a_busy_port_loses_no_first_run_key() {
+    let dir = scratch_dir("busy");
+    let busy = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = busy.local_addr().unwrap().to_string();
+    let env = [("CLIENTELE_DATABASE_URL", "sqlite://first.db")];
+    let failed = clientele(&["--bind", &address], &env, &dir);
+    assert!(!failed.status.success());
+    assert!(
+        failed.stdout.is_empty(),
+        "a key was printed by a server that never ran"
+    );
+    assert!(String::from_utf8_lossy(&failed.stderr).contains("cannot listen"));
+    let listed: Value =
+        serde_json::from_slice(&clientele(&["org", "list"], &env, &dir).stdout).unwrap();
+    assert_eq!(
+        listed["organizations"],
+        json!([]),
+        "the failed start created an organization"
+    );
+    drop(busy);
+    let server = Server::start(&env, &dir).unwrap();
+    let created = server.first_stdout_line();
+    let key = created["apiKey"].as_str().unwrap();
+    let org = created["organizationId"].as_str().unwrap();
+    let answer = http()
+        .get(server.url(&format!("/v1/public-api/organizations/{org}/customers")))
+        .header("authorization", format!("ApiKey {key}"))
+        .call()
+        .unwrap();
+    assert_eq!(answer.status(), 200);
+    server.stop();
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn malformed_requests_are_logged_at_debug_only() {
+    let dir = scratch_dir("malformed");
+    let env = [
+        ("CLIENTELE_DATABASE_URL", "sqlite://m.db"),
+        ("CLIENTELE_JWT_SECRET", JWT_SECRET),
+    ];
+    let server = Server::start(&env, &dir).unwrap();
+    for garbage in [
+        "NOT HTTP AT ALL\r\n\r\n",
+        "GET / HTTP/1.1\r\nbad header\r\n\r\n",
+        "\u{1}\u{2}\u{3}\r\n\r\n",
+    ] {
+        let mut stream = std::net::TcpStream::connect(("127.0.0.1", server.port)).unwrap();
+        stream.write_all(garbage.as_bytes()).unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_secs(5)))
+            .unwrap();
+        let mut answer = Vec::new();
+        let _ = stream.read_to_end(&mut answer);
+    }
+    let (_, log) = server.stop();
+    let loud: Vec<&str> = log
+        .lines()
+        .filter(|l| l.contains(" ERROR ") || l.contains(" WARN "))
+        .collect();
+    assert!(
+        loud.is_empty(),
+        "a client's malformed request was logged loudly: {loud:?}"
+    );
+    std::fs::remove_dir_all(dir).unwrap();
+}

@@ -117,9 +117,13 @@ impl Cluster {
         format!("postgres://postgres@127.0.0.1:{}/postgres", self.port)
     }
 
-    /// Stops the server at once, as a crash would.
+    /// Stops the server as an operator would (`-m fast`: open
+    /// transactions are rolled back, the ones committed are answered). A
+    /// crash (`-m immediate`) can also land between a COMMIT and its answer,
+    /// which no client can tell from a failure (see the README's
+    /// "Reliability").
     pub fn stop(&self) {
-        self.pg_ctl(&["stop", "-m", "immediate"]);
+        self.pg_ctl(&["stop", "-m", "fast"]);
     }
 
     pub fn resume(&self) {

@@ -449,9 +449,43 @@ pub fn run(program: &str, args: &[&str]) {
 enum Place {
     Sqlite(PathBuf),
     Postgres(String),
+    /// A schema of the Citus coordinator's database, distributed.
+    CitusSchema(String),
     /// Made and removed by the test itself.
     Elsewhere,
 }
+
+/// Whether the PostgreSQL tests run on a Citus coordinator
+/// (`CLIENTELE_TEST_CITUS=1`, with `CLIENTELE_TEST_DATABASE_URL` naming a
+/// database of the coordinator where citus and pg_trgm are installed).
+pub fn citus() -> bool {
+    std::env::var("CLIENTELE_TEST_CITUS").as_deref() == Ok("1")
+}
+
+/// A fresh schema on the Citus coordinator, migrated one migration at a
+/// time with every table distributed after each (the order an operator who
+/// distributes first and migrates later meets), and its URL.
+fn citus_schema(base: &str, name: &str) -> String {
+    postgres_template();
+    let separator = if base.contains('?') { '&' } else { '?' };
+    let url = format!("{base}{separator}options=-csearch_path%3D{name}%2Cpublic");
+    let mut conn = store::connect(&url).unwrap();
+    // Distributed DDL in several schemas at once deadlocks on Citus's own
+    // metadata: the tests' schemas are made one at a time.
+    conn.batch_execute(&format!(
+        "SELECT pg_advisory_lock({CITUS_DDL_LOCK}); CREATE SCHEMA {name}"
+    ))
+    .unwrap();
+    while store::run_next_migration(&mut conn).unwrap().is_some() {
+        store::citus::distribute(&mut conn).unwrap();
+    }
+    conn.batch_execute(&format!("SELECT pg_advisory_unlock({CITUS_DDL_LOCK})"))
+        .unwrap();
+    url
+}
+
+/// Serializes the Citus schemas' DDL across tests and test runs.
+const CITUS_DDL_LOCK: i64 = 7_201_202_614;
 
 impl TestDatabase {
     /// A migrated copy of the template; `None` when PostgreSQL is asked for
@@ -469,6 +503,14 @@ impl TestDatabase {
                 Some(Self {
                     url: format!("sqlite://{}", path.display()),
                     place: Place::Sqlite(path),
+                })
+            }
+            Backend::Postgres if citus() => {
+                let base = postgres_url()?;
+                let name = format!("clientele_test_{unique}");
+                Some(Self {
+                    url: citus_schema(base, &name),
+                    place: Place::CitusSchema(name),
                 })
             }
             Backend::Postgres => {
@@ -501,6 +543,13 @@ impl Drop for TestDatabase {
                 if let Some(base) = postgres_url() {
                     let _ = admin_connection(base)
                         .batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
+                }
+            }
+            Place::CitusSchema(name) => {
+                if let Some(base) = postgres_url() {
+                    let _ = admin_connection(base).batch_execute(&format!(
+                        "SELECT pg_advisory_lock({CITUS_DDL_LOCK}); DROP SCHEMA IF EXISTS {name} CASCADE"
+                    ));
                 }
             }
             Place::Elsewhere => {}
@@ -628,6 +677,21 @@ fn postgres_template() -> &'static str {
     })
 }
 
+fn schemas_like(conn: &mut PgConnection, pattern: &str) -> Vec<String> {
+    #[derive(diesel::QueryableByName)]
+    struct Name {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        nspname: String,
+    }
+    diesel::sql_query("SELECT nspname::text FROM pg_namespace WHERE nspname LIKE $1")
+        .bind::<diesel::sql_types::Text, _>(pattern)
+        .load::<Name>(conn)
+        .unwrap()
+        .into_iter()
+        .map(|n| n.nspname)
+        .collect()
+}
+
 fn database_exists(conn: &mut PgConnection, name: &str) -> bool {
     names_like(conn, name).iter().any(|n| n == name)
 }
@@ -673,14 +737,22 @@ fn sweep_stale_databases(admin: &mut PgConnection, template: &str) {
     .load::<Pid>(admin)
     .map(|rows| rows.into_iter().map(|p| p.pid).collect())
     .unwrap_or_default();
-    for name in names_like(admin, "clientele\\_test\\_%") {
+    let stale = |name: &str| {
         let pid: i64 = name
             .split('_')
             .nth(2)
             .and_then(|p| p.parse().ok())
             .unwrap_or(-1);
-        if !live.contains(&pid) {
+        !live.contains(&pid)
+    };
+    for name in names_like(admin, "clientele\\_test\\_%") {
+        if stale(&name) {
             let _ = admin.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
+        }
+    }
+    for name in schemas_like(admin, "clientele\\_test\\_%") {
+        if stale(&name) {
+            let _ = admin.batch_execute(&format!("DROP SCHEMA IF EXISTS {name} CASCADE"));
         }
     }
     for name in names_like(admin, "clientele\\_template\\_%") {

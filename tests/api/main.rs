@@ -5,6 +5,7 @@
 mod helpers;
 
 mod auth;
+mod citus;
 mod cli;
 mod cluster;
 mod customers_create;

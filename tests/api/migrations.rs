@@ -104,3 +104,105 @@ fn postgres_migrations_create_what_the_schema_declares() {
         assert_eq!(columns, declared());
     }
 }
+
+/// The statements of a migration file, comments removed.
+fn statements(sql: &str) -> Vec<String> {
+    let code: String = sql
+        .lines()
+        .map(|line| line.split("--").next().unwrap())
+        .collect::<Vec<_>>()
+        .join("\n");
+    code.split(';')
+        .map(|s| s.split_whitespace().collect::<Vec<_>>().join(" "))
+        .filter(|s| !s.is_empty())
+        .collect()
+}
+
+/// Every PostgreSQL migration, by directory name, with its statements.
+fn postgres_migrations() -> Vec<(String, Vec<String>)> {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations/postgres");
+    let mut migrations: Vec<(String, Vec<String>)> = std::fs::read_dir(&root)
+        .unwrap()
+        .map(|dir| {
+            let dir = dir.unwrap().path();
+            let sql = std::fs::read_to_string(dir.join("up.sql")).unwrap();
+            (
+                dir.file_name().unwrap().to_string_lossy().into_owned(),
+                statements(&sql),
+            )
+        })
+        .collect();
+    migrations.sort();
+    migrations
+}
+
+/// The rules that keep the schema distributable by organization (Citus):
+/// one CREATE INDEX per migration file and nothing else in it; every tenant
+/// table keyed by organization first; every unique key of a tenant table
+/// including `organization_id`. Reference tables (small, on every node) are
+/// exempt from the last two.
+#[test]
+fn migrations_follow_the_distribution_rules() {
+    let reference = clientele::store::citus::REFERENCE_TABLES;
+    let mut tenant_tables = Vec::new();
+    for (name, statements) in postgres_migrations() {
+        let lower: Vec<String> = statements.iter().map(|s| s.to_lowercase()).collect();
+        if lower
+            .iter()
+            .any(|s| s.starts_with("create index") || s.starts_with("create unique index"))
+        {
+            assert_eq!(
+                statements.len(),
+                1,
+                "{name}: a CREATE INDEX must be alone in its file"
+            );
+        }
+        for statement in &lower {
+            if let Some(rest) = statement.strip_prefix("create table ") {
+                let table = rest.split([' ', '(']).next().unwrap().to_owned();
+                if reference.contains(&table.as_str()) {
+                    continue;
+                }
+                assert!(
+                    statement.contains("organization_id")
+                        && statement.contains("primary key (organization_id,"),
+                    "{name}: tenant table {table} must be keyed by organization_id first"
+                );
+                let uniques = statement.matches(" unique").count();
+                assert_eq!(
+                    uniques, 0,
+                    "{name}: {table} declares a unique key inline; use a unique index with organization_id"
+                );
+                tenant_tables.push(table);
+            }
+            if let Some(rest) = statement.strip_prefix("create unique index ") {
+                let (_, on) = rest.split_once(" on ").unwrap();
+                let table = on.split([' ', '(']).next().unwrap();
+                if !reference.contains(&table) {
+                    let columns = &on[on.find('(').unwrap()..];
+                    assert!(
+                        columns.contains("organization_id"),
+                        "{name}: a unique index on {table} without organization_id"
+                    );
+                }
+            }
+        }
+    }
+    assert!(tenant_tables.contains(&"customers".to_owned()));
+}
+
+#[test]
+fn both_databases_have_the_same_migrations() {
+    let names = |backend: &str| {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("migrations")
+            .join(backend);
+        let mut names: Vec<String> = std::fs::read_dir(root)
+            .unwrap()
+            .map(|dir| dir.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    };
+    assert_eq!(names("postgres"), names("sqlite"));
+}

@@ -137,3 +137,47 @@ fn readiness_follows_a_database_outage_without_a_restart() {
     assert_eq!(app.get(&path).json()["firstName"], "Before");
     assert_eq!(app.list("includeTotal=true")["total"], 1);
 }
+
+on_both_backends! {
+    fn head_is_answered_wherever_get_is(app: &TestApp) {
+        let customer = app.create_customer(&json!({"firstName": "Head"}));
+        let item = app.customer_path(customer["id"].as_str().unwrap());
+        for path in ["/health", "/ready", "/openapi.json", "/docs/", "/metrics", item.as_str(), app.customers_path().as_str()] {
+            let get = app.send("GET", path, None);
+            let head = app.send("HEAD", path, None);
+            assert_eq!(head.status, 200, "HEAD {path}");
+            assert_eq!(head.text, "", "HEAD {path} sent a body");
+            assert_eq!(head.header("content-type"), get.header("content-type"), "HEAD {path}");
+        }
+        let bare = app.send_as(None, "HEAD", &item, None);
+        assert_eq!(bare.status, 401);
+    }
+
+    fn odd_methods_make_no_new_series(app: &TestApp) {
+        // HTTP clients refuse invented methods: raw requests instead.
+        let address = app.address.trim_start_matches("http://");
+        for n in 0..1_000 {
+            let mut stream = TcpStream::connect(address).unwrap();
+            stream.write_all(format!("FOOBAR{n} /health HTTP/1.1\r\nhost: x\r\n\r\n").as_bytes()).unwrap();
+            let answer = raw_exchange(&mut stream);
+            assert!(answer.starts_with("HTTP/1.1 405"), "{answer}");
+        }
+        let text = app.get("/metrics").text;
+        assert!(!text.contains("FOOBAR"), "a client's method became a label");
+        assert!(text.contains("method=\"_OTHER\",route=\"/health\",status=\"405\"} 1000"), "{text}");
+        assert!(text.contains(&format!("clientele_build_info{{version=\"{}\"}} 1", env!("CARGO_PKG_VERSION"))), "{text}");
+        assert!(text.contains("process_resident_memory_bytes") && text.contains("process_cpu_seconds_total"), "{text}");
+    }
+}
+
+#[test]
+fn swagger_ui_sends_nothing_to_a_validator() {
+    let Some(app) = TestApp::spawn(Backend::Sqlite) else {
+        return;
+    };
+    let initializer = app.get("/docs/swagger-initializer.js").text;
+    assert!(
+        initializer.contains("\"validatorUrl\": \"none\""),
+        "{initializer}"
+    );
+}

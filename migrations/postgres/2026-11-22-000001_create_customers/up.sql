@@ -10,7 +10,9 @@ CREATE TABLE organizations (
 );
 
 -- Keyed by organization first, so that the table can be distributed by
--- organization_id (Citus) with every query routed to one shard.
+-- organization_id (Citus) with every query routed to one shard. Its indexes
+-- come in migrations of their own, one CREATE INDEX each: Citus replays the
+-- DDL of a distributed table on its workers statement by statement.
 CREATE TABLE customers (
     organization_id TEXT COLLATE "C" NOT NULL REFERENCES organizations (id),
     id              TEXT COLLATE "C" NOT NULL,
@@ -37,15 +39,3 @@ CREATE TABLE customers (
     deleted_at      TIMESTAMP,
     PRIMARY KEY (organization_id, id)
 );
-
--- One index per list order, over live rows only; a backward scan serves the
--- descending order, and id is the tie-break.
-CREATE INDEX customers_by_created ON customers (organization_id, created_at, id)
-    WHERE deleted_at IS NULL;
-CREATE INDEX customers_by_updated ON customers (organization_id, updated_at, id)
-    WHERE deleted_at IS NULL;
-CREATE INDEX customers_by_email ON customers (organization_id, email_search)
-    WHERE deleted_at IS NULL;
-CREATE INDEX customers_search ON customers
-    USING gin (name_search gin_trgm_ops, email_search gin_trgm_ops, phone_search gin_trgm_ops)
-    WHERE deleted_at IS NULL;

@@ -29,10 +29,3 @@ CREATE TABLE customers (
     deleted_at      TIMESTAMP,
     PRIMARY KEY (organization_id, id)
 );
-
-CREATE INDEX customers_by_created ON customers (organization_id, created_at, id)
-    WHERE deleted_at IS NULL;
-CREATE INDEX customers_by_updated ON customers (organization_id, updated_at, id)
-    WHERE deleted_at IS NULL;
-CREATE INDEX customers_by_email ON customers (organization_id, email_search)
-    WHERE deleted_at IS NULL;

@@ -14,5 +14,3 @@ CREATE TABLE api_keys (
     revoked_at      TIMESTAMP,
     PRIMARY KEY (organization_id, id)
 );
-
-CREATE UNIQUE INDEX api_keys_by_id ON api_keys (id);
