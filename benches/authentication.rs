@@ -28,6 +28,7 @@ fn main() {
     let request = TokenRequest {
         scopes: Scopes::all(),
         customer_id: None,
+        fields: None,
         expires_in: 3600,
     };
     let (token, _) = authenticator.signer().mint(org, key.key_id, &request);

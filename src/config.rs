@@ -79,6 +79,9 @@ pub struct Settings {
     pub auth_cache_seconds: u64,
     /// How long an API request's body may take to arrive (408 after).
     pub request_timeout_seconds: u64,
+    /// How long the answer of a request with an Idempotency-Key is kept and
+    /// replayed (1..=168 hours).
+    pub idempotency_hours: u64,
 }
 
 pub const MIN_JWT_SECRET_BYTES: usize = 32;
@@ -138,6 +141,9 @@ impl Settings {
         if self.sqlite_checkpoint_seconds == 0 {
             return Err("sqlite_checkpoint_seconds must be at least 1".into());
         }
+        if !(1..=168).contains(&self.idempotency_hours) {
+            return Err("idempotency_hours must be from 1 to 168".into());
+        }
         if self.request_timeout_seconds == 0 {
             return Err("request_timeout_seconds must be at least 1".into());
         }
@@ -145,6 +151,10 @@ impl Settings {
             return Err("auth_cache_seconds must be from 1 to 60".into());
         }
         Ok(())
+    }
+
+    pub fn idempotency_window(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(self.idempotency_hours * 3600)
     }
 
     /// The first-run bootstrap never runs in production, whatever the files say.

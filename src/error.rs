@@ -10,6 +10,9 @@ use actix_web::{HttpRequest, HttpResponse, ResponseError};
 use serde::Serialize;
 
 use crate::domain::InvalidField;
+use crate::domain::customer::Refused;
+use crate::domain::idempotency::IdempotencyKey;
+use crate::domain::ids::CustomerId;
 use crate::store::StoreError;
 
 #[derive(Debug)]
@@ -20,18 +23,28 @@ pub enum ApiError {
     Unauthorized,
     /// 403: a valid credential that may not do this here.
     Forbidden(&'static str),
+    /// 403: a body naming fields this credential may not change.
+    ForbiddenFields(Vec<String>),
     /// 404: no such route, or no such record in this organization.
     NotFound,
     /// 405, with the methods the route allows.
     MethodNotAllowed(&'static str),
     /// 408: the body did not arrive within the request timeout.
     RequestTimeout,
+    /// 409: another live customer holds the externalId.
+    Conflict { existing: CustomerId },
+    /// 409: the first request with this Idempotency-Key is still running.
+    IdempotencyKeyInUse,
+    /// 412: `If-Match` named other revisions than the current one.
+    PreconditionFailed { current: i32 },
     /// 413: a body over the limit.
     PayloadTooLarge,
     /// 415: a body that is not `application/json`.
     UnsupportedMediaType,
     /// 422: fields or parameters that break the contract's rules.
     Invalid(Vec<InvalidField>),
+    /// 422: the Idempotency-Key was used for another method, path or body.
+    IdempotencyKeyReused,
     /// 503: the database does not answer; the cause is logged.
     Unavailable(String),
     /// 503: the server is stopping and takes no new request.
@@ -70,6 +83,11 @@ impl ApiError {
                 "forbidden",
                 "The credential does not allow this.",
             ),
+            Self::ForbiddenFields(_) => (
+                StatusCode::FORBIDDEN,
+                "forbidden-field",
+                "The credential may not change these fields.",
+            ),
             Self::NotFound => (
                 StatusCode::NOT_FOUND,
                 "not-found",
@@ -84,6 +102,26 @@ impl ApiError {
                 StatusCode::REQUEST_TIMEOUT,
                 "request-timeout",
                 "The request took too long.",
+            ),
+            Self::Conflict { .. } => (
+                StatusCode::CONFLICT,
+                "conflict",
+                "Another customer holds this externalId.",
+            ),
+            Self::IdempotencyKeyInUse => (
+                StatusCode::CONFLICT,
+                "idempotency-key-in-use",
+                "A request with this Idempotency-Key is still running.",
+            ),
+            Self::PreconditionFailed { .. } => (
+                StatusCode::PRECONDITION_FAILED,
+                "precondition-failed",
+                "The customer is not at the revision If-Match names.",
+            ),
+            Self::IdempotencyKeyReused => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "idempotency-key-reused",
+                "The Idempotency-Key was used for another request.",
             ),
             Self::PayloadTooLarge => (
                 StatusCode::PAYLOAD_TOO_LARGE,
@@ -139,12 +177,29 @@ impl ApiError {
                 "Send a valid credential: Authorization: ApiKey <key> or Bearer <token>.".into()
             }
             Self::Forbidden(detail) => (*detail).into(),
+            Self::ForbiddenFields(fields) => format!(
+                "This token may not change {}; nothing was changed.",
+                fields.join(", ")
+            ),
             Self::NotFound => "Nothing exists at this address in this organization.".into(),
             Self::MethodNotAllowed(allow) => format!("Allowed methods: {allow}."),
             Self::RequestTimeout => {
                 "The request body did not arrive within the request timeout; nothing was done."
                     .into()
             }
+            Self::Conflict { existing } => {
+                format!("{existing} already holds this externalId; nothing was changed.")
+            }
+            Self::IdempotencyKeyInUse => {
+                "The first request with this Idempotency-Key has not finished; retry shortly."
+                    .into()
+            }
+            Self::PreconditionFailed { current } => {
+                format!("The customer is at revision {current}; nothing was changed.")
+            }
+            Self::IdempotencyKeyReused => "This Idempotency-Key was first used with another \
+                method, path or body; use a new key for a new request."
+                .into(),
             Self::PayloadTooLarge => "The request body must be at most 64 KiB.".into(),
             Self::UnsupportedMediaType => {
                 "Send the body with Content-Type: application/json.".into()
@@ -193,6 +248,55 @@ pub struct Problem<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(ignore)]
     invalid_fields: Option<&'a [InvalidField]>,
+    /// On `/problems/forbidden-field` only: every field of the body that the
+    /// credential may not change.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    forbidden_fields: Option<&'a [String]>,
+    /// On `/problems/conflict` only: the live customer holding the externalId.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false, value_type = Option<String>, example = "cus_0193a3c2e4f87b6a9d5e1f0c2b3a4d5e")]
+    existing_customer_id: Option<CustomerId>,
+    /// On `/problems/precondition-failed` only: the customer's revision now.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false, minimum = 1)]
+    current_revision: Option<i32>,
+}
+
+impl ApiError {
+    /// The problem+json body of this error, as answered (and as kept for an
+    /// idempotent replay).
+    pub fn problem_json(&self) -> String {
+        let (status, kind, title) = self.kind();
+        let reused = [InvalidField {
+            field: IdempotencyKey::HEADER.into(),
+            message: "was used for another method, path or body".into(),
+        }];
+        let problem = Problem {
+            r#type: format!("/problems/{kind}"),
+            title,
+            status: status.as_u16(),
+            detail: self.detail(),
+            invalid_fields: match self {
+                Self::Invalid(fields) => Some(fields),
+                Self::IdempotencyKeyReused => Some(&reused),
+                _ => None,
+            },
+            forbidden_fields: match self {
+                Self::ForbiddenFields(fields) => Some(fields),
+                _ => None,
+            },
+            existing_customer_id: match self {
+                Self::Conflict { existing } => Some(*existing),
+                _ => None,
+            },
+            current_revision: match self {
+                Self::PreconditionFailed { current } => Some(*current),
+                _ => None,
+            },
+        };
+        serde_json::to_string(&problem).unwrap_or_default()
+    }
 }
 
 impl fmt::Display for ApiError {
@@ -207,17 +311,7 @@ impl ResponseError for ApiError {
     }
 
     fn error_response(&self) -> HttpResponse {
-        let (status, kind, title) = self.kind();
-        let problem = Problem {
-            r#type: format!("/problems/{kind}"),
-            title,
-            status: status.as_u16(),
-            detail: self.detail(),
-            invalid_fields: match self {
-                Self::Invalid(fields) => Some(fields),
-                _ => None,
-            },
-        };
+        let status = self.status_code();
         let mut response = HttpResponse::build(status);
         response.content_type("application/problem+json");
         match self {
@@ -227,7 +321,7 @@ impl ResponseError for ApiError {
             Self::Unauthorized => {
                 response.insert_header((header::WWW_AUTHENTICATE, "ApiKey, Bearer"));
             }
-            Self::Unavailable(_) | Self::ShuttingDown => {
+            Self::Unavailable(_) | Self::ShuttingDown | Self::IdempotencyKeyInUse => {
                 response.insert_header((header::RETRY_AFTER, RETRY_AFTER_SECONDS));
             }
             _ => {}
@@ -237,11 +331,20 @@ impl ResponseError for ApiError {
             // on a kept-alive connection; say so instead of just hanging up.
             response.force_close();
         }
-        let mut response = response.body(serde_json::to_string(&problem).unwrap_or_default());
+        let mut response = response.body(self.problem_json());
         if let Some(cause) = self.cause() {
             response.extensions_mut().insert(cause);
         }
         response
+    }
+}
+
+impl From<Refused> for ApiError {
+    fn from(refused: Refused) -> Self {
+        match refused {
+            Refused::Forbidden(fields) => Self::ForbiddenFields(fields),
+            Refused::Invalid(fields) => Self::Invalid(fields),
+        }
     }
 }
 

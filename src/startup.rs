@@ -11,6 +11,7 @@ use actix_web::middleware::{Logger, from_fn};
 use actix_web::{App, HttpServer, web};
 use secrecy::{ExposeSecret, SecretString};
 
+use crate::api::answers::{IdempotencyWindow, RunningKeys};
 use crate::auth::Authenticator;
 use crate::auth::keys::{self, IssuedKey};
 use crate::config::Settings;
@@ -18,6 +19,7 @@ use crate::domain::ids::OrganizationId;
 use crate::error::{json_error, query_error};
 use crate::limits::{self, BodyTimeout, Draining};
 use crate::store::Database;
+use crate::store::idempotency;
 use crate::tasks::{StopSignal, Supervisor, Task};
 use crate::telemetry::{self, Metrics};
 use crate::{api, http};
@@ -108,6 +110,8 @@ impl Application {
         let timeout = web::Data::new(BodyTimeout(Duration::from_secs(
             settings.request_timeout_seconds,
         )));
+        let idempotency = web::Data::new(IdempotencyWindow(settings.idempotency_window()));
+        let running_keys = web::Data::new(RunningKeys::default());
         let draining = Draining::default();
         let draining_data = web::Data::new(draining.clone());
         let server = HttpServer::new(move || {
@@ -117,6 +121,8 @@ impl Application {
                 .app_data(metrics.clone())
                 .app_data(timeout.clone())
                 .app_data(draining_data.clone())
+                .app_data(idempotency.clone())
+                .app_data(running_keys.clone())
                 .app_data(
                     web::JsonConfig::default()
                         .limit(MAX_BODY_BYTES)
@@ -203,9 +209,31 @@ impl Application {
     }
 }
 
+/// How often expired records (idempotency keys) are pruned.
+const PRUNE_EVERY: Duration = Duration::from_secs(600);
+
 /// The service's own background tasks.
 fn service_tasks(settings: &Settings, db: &Database) -> Vec<Task> {
     let mut tasks = Vec::new();
+    let window = settings.idempotency_window();
+    let pruning = db.clone();
+    tasks.push(Task::every(
+        "prune-idempotency-keys",
+        PRUNE_EVERY,
+        move || {
+            let db = pruning.clone();
+            async move {
+                let pruned = db
+                    .run(move |conn| idempotency::prune(conn, window))
+                    .await
+                    .map_err(|e| e.to_string())?;
+                if pruned > 0 {
+                    log::info!("pruned {pruned} expired idempotency keys");
+                }
+                Ok(())
+            }
+        },
+    ));
     if db.is_sqlite() {
         let db = db.clone();
         let period = Duration::from_secs(settings.sqlite_checkpoint_seconds);

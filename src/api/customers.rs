@@ -1,18 +1,24 @@
 //! `/v1/public-api/organizations/{organizationId}/customers[/{customerId}]`
 
-use actix_web::http::header;
+use actix_web::http::{StatusCode, header};
 use actix_web::{HttpResponse, web};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::extract::{CustomerPath, JsonObject, ListQuery};
+use super::answers::{self, Idempotency};
+use super::extract::{CustomerPath, IfMatch, IfNoneMatch, JsonObject, ListQuery};
 use super::paths;
 use super::schemas::{
-    BodyProblems, CustomerInput, GuardedProblems, NotFoundProblem, QueryProblems, StorageProblems,
+    BodyProblems, ConditionalReadProblems, CustomerInput, GuardedProblems, IdempotencyProblems,
+    NotFoundProblem, PreconditionProblems, QueryProblems, StorageProblems,
 };
-use crate::auth::Tenant;
-use crate::domain::customer::{Customer, CustomerChanges};
+use crate::auth::{Principal, Tenant};
+use crate::domain::InvalidField;
+use crate::domain::customer::{Customer, CustomerChanges, FieldSet};
+use crate::domain::preconditions::etag;
 use crate::error::ApiError;
+use crate::store::customers::{UnknownAnchor, Written};
+use crate::store::idempotency::KeptAnswer;
 use crate::store::{Database, customers};
 
 /// A page of customers.
@@ -44,7 +50,7 @@ pub struct Page {
     tag = "customers",
     operation_id = "createCustomer",
     security(("ApiKey" = []), ("Bearer" = [])),
-    params(Tenant),
+    params(Tenant, Idempotency),
     request_body(content = CustomerInput, content_type = "application/json", examples(
         ("full" = (summary = "Every field", value = json!({
             "firstName": "Jane", "lastName": "Doe", "email": "jane.doe@example.com",
@@ -56,7 +62,9 @@ pub struct Page {
     )),
     responses(
         (status = 201, description = "The new customer.", body = Customer,
-            headers(("Location" = String, description = "The customer's URL.")),
+            headers(("Location" = String, description = "The customer's URL."),
+                ("ETag" = String, description = "The customer's revision, `\"1\"`."),
+                ("Idempotent-Replayed" = String, description = "`true` on an answer replayed to a retry with the same Idempotency-Key.")),
             links(
                 ("GetCustomer" = (operation_id = "getCustomer", description = "The customer just created.",
                     parameters(("organizationId" = "$request.path.organizationId"), ("customerId" = "$response.body#/id")))),
@@ -65,26 +73,41 @@ pub struct Page {
                 ("DeleteCustomer" = (operation_id = "deleteCustomer", description = "Delete the customer just created.",
                     parameters(("organizationId" = "$request.path.organizationId"), ("customerId" = "$response.body#/id")))),
             )),
-        GuardedProblems, BodyProblems, StorageProblems,
+        GuardedProblems, BodyProblems, IdempotencyProblems, StorageProblems,
     )
 )]
 pub async fn create(
     tenant: Tenant,
     db: web::Data<Database>,
     body: JsonObject,
+    idempotency: Idempotency,
 ) -> Result<HttpResponse, ApiError> {
-    let changes = CustomerChanges::from_json(&body)?;
+    let changes = CustomerChanges::from_json(&body, FieldSet::all())?;
     let org = tenant.organization_id;
-    let customer = db
-        .transaction(move |conn| customers::create(conn, org, &changes))
-        .await?;
-    let location = format!(
-        "/v1/public-api/organizations/{}/customers/{}",
-        customer.organization_id, customer.id
-    );
-    Ok(HttpResponse::Created()
-        .insert_header((header::LOCATION, location))
-        .json(customer))
+    idempotency
+        .respond(&db, org, Some(&body), move |conn| {
+            Ok(answer(
+                customers::create(conn, org, &changes)?,
+                StatusCode::CREATED,
+            ))
+        })
+        .await
+}
+
+/// The answer to a write: the customer (with its URL when it is new), or the
+/// problem the write met. Either is kept for a retry with the same
+/// Idempotency-Key.
+fn answer(written: Written, status: StatusCode) -> KeptAnswer {
+    match written {
+        Written::Done(customer) => {
+            answers::customer(status, &customer, status == StatusCode::CREATED)
+        }
+        Written::NotFound => answers::problem(&ApiError::NotFound),
+        Written::RevisionMismatch(current) => {
+            answers::problem(&ApiError::PreconditionFailed { current })
+        }
+        Written::ExternalIdTaken(existing) => answers::problem(&ApiError::Conflict { existing }),
+    }
 }
 
 /// List, filter and search customers, newest first by default.
@@ -114,7 +137,13 @@ pub async fn list(
     let (limit, offset) = (params.limit, params.offset);
     let page = db
         .run(move |conn| customers::list(conn, org, &params))
-        .await?;
+        .await?
+        .map_err(|UnknownAnchor(cursor)| {
+            ApiError::Invalid(vec![InvalidField {
+                field: cursor.parameter().into(),
+                message: "names no customer this organization ever had".into(),
+            }])
+        })?;
     Ok(HttpResponse::Ok().json(Page {
         data: page.customers,
         limit,
@@ -133,15 +162,19 @@ pub async fn list(
     tag = "customers",
     operation_id = "getCustomer",
     security(("ApiKey" = []), ("Bearer" = [])),
-    params(Tenant, CustomerPath),
+    params(Tenant, CustomerPath, IfNoneMatch),
     responses(
-        (status = 200, description = "The customer.", body = Customer),
-        GuardedProblems, NotFoundProblem,
+        (status = 200, description = "The customer.", body = Customer,
+            headers(("ETag" = String, description = "The customer's revision, `\"3\"`: send it in If-Match or If-None-Match."))),
+        (status = 304, description = "The customer is at a revision If-None-Match names: no body.",
+            headers(("ETag" = String, description = "The customer's revision."))),
+        GuardedProblems, NotFoundProblem, ConditionalReadProblems,
     )
 )]
 pub async fn get(
     tenant: Tenant,
     CustomerPath(id): CustomerPath,
+    IfNoneMatch(held): IfNoneMatch,
     db: web::Data<Database>,
 ) -> Result<HttpResponse, ApiError> {
     let org = tenant.organization_id;
@@ -149,45 +182,64 @@ pub async fn get(
         .run(move |conn| customers::find(conn, org, id))
         .await?
         .ok_or(ApiError::NotFound)?;
-    Ok(HttpResponse::Ok().json(customer))
+    let tag = etag(customer.revision);
+    if held.is_some_and(|held| held.matches_weakly(customer.revision)) {
+        return Ok(HttpResponse::NotModified()
+            .insert_header((header::ETAG, tag))
+            .finish());
+    }
+    Ok(HttpResponse::Ok()
+        .insert_header((header::ETAG, tag))
+        .json(customer))
 }
 
 /// Update the fields present in the body.
 ///
 /// A field sent as null is cleared; `address` and `metadata` are replaced
-/// whole. Every update adds 1 to `revision` and moves `updatedTime`.
+/// whole. Every update adds 1 to `revision` and moves `updatedTime`. A token
+/// bound to the customer (a hosted payment form) may change only what a
+/// payer may (`firstName`, `lastName`, `email`, `phoneNumber`, `language`,
+/// `address`), or the fewer `fields` it was minted with: a body naming any
+/// other field is 403 `/problems/forbidden-field` listing each in
+/// `forbiddenFields`, and nothing changes.
 #[utoipa::path(
     put,
     path = paths::CUSTOMER,
     tag = "customers",
     operation_id = "updateCustomer",
     security(("ApiKey" = []), ("Bearer" = [])),
-    params(Tenant, CustomerPath),
+    params(Tenant, CustomerPath, IfMatch, Idempotency),
     request_body(content = CustomerInput, content_type = "application/json", examples(
         ("partial" = (summary = "Change the last name and clear the phone number",
             value = json!({"lastName": "Smith", "phoneNumber": null}))),
         ("address" = (summary = "Replace the address whole", value = json!({"address": {"city": "Berlin", "country": "DE"}}))),
     )),
     responses(
-        (status = 200, description = "The updated customer.", body = Customer),
-        GuardedProblems, BodyProblems, NotFoundProblem, StorageProblems,
+        (status = 200, description = "The updated customer.", body = Customer,
+            headers(("ETag" = String, description = "The customer's new revision."),
+                ("Idempotent-Replayed" = String, description = "`true` on an answer replayed to a retry with the same Idempotency-Key."))),
+        GuardedProblems, BodyProblems, NotFoundProblem, PreconditionProblems, IdempotencyProblems, StorageProblems,
     )
 )]
 pub async fn update(
-    tenant: Tenant,
+    principal: Principal,
     db: web::Data<Database>,
     body: JsonObject,
     // After the body is read (400, 413, 415), before its fields are judged
-    // (422): a malformed id names nothing.
+    // (403 for fields the credential may not change, then 422): a
+    // malformed id names nothing.
     CustomerPath(id): CustomerPath,
+    IfMatch(expected): IfMatch,
+    idempotency: Idempotency,
 ) -> Result<HttpResponse, ApiError> {
-    let changes = CustomerChanges::from_json(&body)?;
-    let org = tenant.organization_id;
-    let customer = db
-        .transaction(move |conn| customers::update(conn, org, id, &changes))
-        .await?
-        .ok_or(ApiError::NotFound)?;
-    Ok(HttpResponse::Ok().json(customer))
+    let changes = CustomerChanges::from_json(&body, principal.writable())?;
+    let org = principal.organization_id;
+    idempotency
+        .respond(&db, org, Some(&body), move |conn| {
+            let written = customers::update(conn, org, id, &changes, expected.as_ref())?;
+            Ok(answer(written, StatusCode::OK))
+        })
+        .await
 }
 
 /// Delete a customer.
@@ -199,23 +251,27 @@ pub async fn update(
     tag = "customers",
     operation_id = "deleteCustomer",
     security(("ApiKey" = []), ("Bearer" = [])),
-    params(Tenant, CustomerPath),
+    params(Tenant, CustomerPath, IfMatch, Idempotency),
     responses(
-        (status = 204, description = "Deleted."),
-        GuardedProblems, NotFoundProblem, StorageProblems,
+        (status = 204, description = "Deleted.",
+            headers(("Idempotent-Replayed" = String, description = "`true` on an answer replayed to a retry with the same Idempotency-Key."))),
+        GuardedProblems, NotFoundProblem, PreconditionProblems, IdempotencyProblems, StorageProblems,
     )
 )]
 pub async fn delete(
     tenant: Tenant,
     CustomerPath(id): CustomerPath,
+    IfMatch(expected): IfMatch,
+    idempotency: Idempotency,
     db: web::Data<Database>,
 ) -> Result<HttpResponse, ApiError> {
     let org = tenant.organization_id;
-    let deleted = db
-        .transaction(move |conn| customers::delete(conn, org, id))
-        .await?;
-    match deleted {
-        true => Ok(HttpResponse::NoContent().finish()),
-        false => Err(ApiError::NotFound),
-    }
+    idempotency
+        .respond(&db, org, None, move |conn| {
+            Ok(match customers::delete(conn, org, id, expected.as_ref())? {
+                Written::Done(_) => answers::no_content(),
+                refused => answer(refused, StatusCode::NO_CONTENT),
+            })
+        })
+        .await
 }

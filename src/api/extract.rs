@@ -12,8 +12,10 @@ use utoipa::openapi::Required;
 use utoipa::openapi::path::{Parameter, ParameterBuilder, ParameterIn};
 
 use crate::auth::Tenant;
+use crate::domain::InvalidField;
 use crate::domain::ids::{CustomerId, OrganizationId};
 use crate::domain::listing::{ListParams, PARAMETERS};
+use crate::domain::preconditions::Condition;
 use crate::domain::schema;
 use crate::error::ApiError;
 
@@ -90,5 +92,75 @@ impl IntoParams for ListQuery {
                     .build()
             })
             .collect()
+    }
+}
+
+/// A precondition header, `If-Match` or `If-None-Match`: a list of entity
+/// tags or `*`; anything else is 422 naming the header.
+fn condition(req: &HttpRequest, name: &'static str) -> Result<Option<Condition>, ApiError> {
+    let Some(value) = req.headers().get(name) else {
+        return Ok(None);
+    };
+    value
+        .to_str()
+        .ok()
+        .and_then(Condition::parse)
+        .map(Some)
+        .ok_or_else(|| {
+            ApiError::Invalid(vec![InvalidField {
+                field: name.into(),
+                message: "must be * or a list of entity tags such as \"3\"".into(),
+            }])
+        })
+}
+
+/// `If-Match` on a write: the revisions it may apply to.
+pub struct IfMatch(pub Option<Condition>);
+
+impl FromRequest for IfMatch {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(condition(req, "If-Match").map(Self))
+    }
+}
+
+/// `If-None-Match` on a read: revisions the client already holds.
+pub struct IfNoneMatch(pub Option<Condition>);
+
+impl FromRequest for IfNoneMatch {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(condition(req, "If-None-Match").map(Self))
+    }
+}
+
+/// An entity-tag list, as the document describes `If-Match` and
+/// `If-None-Match`.
+fn condition_schema() -> Value {
+    serde_json::json!({"type": "string", "examples": ["\"3\"", "*"]})
+}
+
+impl IntoParams for IfMatch {
+    fn into_params(_: impl Fn() -> Option<ParameterIn>) -> Vec<Parameter> {
+        vec![super::answers::header_parameter(
+            "If-Match",
+            "Write only if the customer is at one of these revisions (`\"3\"`, a list, or `*`; strong \
+             comparison: a weak tag never matches): a compare-and-set. Otherwise 412 with `currentRevision`.",
+            condition_schema(),
+        )]
+    }
+}
+
+impl IntoParams for IfNoneMatch {
+    fn into_params(_: impl Fn() -> Option<ParameterIn>) -> Vec<Parameter> {
+        vec![super::answers::header_parameter(
+            "If-None-Match",
+            "Answer 304 without a body when the customer is at one of these revisions (weak comparison).",
+            condition_schema(),
+        )]
     }
 }

@@ -2,6 +2,7 @@
 //! here. Each route's path is written once, in [`paths`]: the router, the
 //! metrics' route label and the OpenAPI document all read it.
 
+pub mod answers;
 pub mod customers;
 pub mod docs;
 pub mod extract;

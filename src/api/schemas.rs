@@ -162,7 +162,7 @@ impl IntoResponses for GuardedProblems {
             ),
             (
                 403,
-                "The credential belongs to another organization or lacks the scope.",
+                "The credential belongs to another organization or lacks the scope; or, on PUT with a token bound to the customer, the body names fields it may not change (`/problems/forbidden-field`, `forbiddenFields` names each).",
             ),
             (
                 405,
@@ -209,6 +209,45 @@ pub struct NotFoundProblem;
 impl IntoResponses for NotFoundProblem {
     fn responses() -> BTreeMap<String, RefOr<Response>> {
         problems(&[(404, "No such customer in this organization.")])
+    }
+}
+
+/// A read that takes `If-None-Match`.
+pub struct ConditionalReadProblems;
+
+impl IntoResponses for ConditionalReadProblems {
+    fn responses() -> BTreeMap<String, RefOr<Response>> {
+        problems(&[(422, "A malformed If-None-Match; `invalidFields` names it.")])
+    }
+}
+
+/// A write that takes `If-Match`.
+pub struct PreconditionProblems;
+
+impl IntoResponses for PreconditionProblems {
+    fn responses() -> BTreeMap<String, RefOr<Response>> {
+        problems(&[(
+            412,
+            "`If-Match` named other revisions; `currentRevision` is the customer's now, and nothing changed.",
+        )])
+    }
+}
+
+/// A write that takes an `Idempotency-Key`.
+pub struct IdempotencyProblems;
+
+impl IntoResponses for IdempotencyProblems {
+    fn responses() -> BTreeMap<String, RefOr<Response>> {
+        problems(&[
+            (
+                409,
+                "Another live customer holds the externalId (`/problems/conflict`, `existingCustomerId`), or the first request with this Idempotency-Key is still running (`/problems/idempotency-key-in-use`, with `Retry-After`).",
+            ),
+            (
+                422,
+                "Invalid fields or headers (`invalidFields` names each), or an Idempotency-Key first used for another method, path or body (`/problems/idempotency-key-reused`).",
+            ),
+        ])
     }
 }
 

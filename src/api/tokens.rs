@@ -1,13 +1,17 @@
 //! `POST /v1/public-api/organizations/{organizationId}/tokens`
 
+use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use secrecy::ExposeSecret;
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use super::answers::{self, Idempotency};
 use super::extract::JsonObject;
 use super::paths;
-use super::schemas::{BodyProblems, GuardedProblems, NotFoundProblem, TokenInput};
+use super::schemas::{
+    BodyProblems, GuardedProblems, IdempotencyProblems, NotFoundProblem, TokenInput,
+};
 use crate::auth::{Authenticator, Principal, Tenant};
 use crate::domain::time::Time;
 use crate::domain::token_request::TokenRequest;
@@ -36,11 +40,11 @@ pub struct TokenBody {
     tag = "tokens",
     operation_id = "createToken",
     security(("ApiKey" = [])),
-    params(Tenant),
+    params(Tenant, Idempotency),
     request_body(content = TokenInput, content_type = "application/json"),
     responses(
         (status = 201, description = "The token.", body = TokenBody),
-        GuardedProblems, BodyProblems, NotFoundProblem,
+        GuardedProblems, BodyProblems, NotFoundProblem, IdempotencyProblems,
     )
 )]
 pub async fn create(
@@ -48,6 +52,7 @@ pub async fn create(
     authenticator: web::Data<Authenticator>,
     db: web::Data<Database>,
     body: JsonObject,
+    idempotency: Idempotency,
 ) -> Result<HttpResponse, ApiError> {
     let request = TokenRequest::from_json(&body)?;
     if !request.scopes.is_subset_of(principal.scopes) {
@@ -55,22 +60,22 @@ pub async fn create(
             "A token cannot have scopes its key lacks.",
         ));
     }
-    if let Some(customer) = request.customer_id {
-        let org = principal.organization_id;
-        let found = db
-            .run(move |conn| customers::find(conn, org, customer))
-            .await?;
-        // Like a path id: a customer that does not exist here is not found.
-        if found.is_none() {
-            return Err(ApiError::NotFound);
-        }
-    }
-    let (token, expires) =
-        authenticator
-            .signer()
-            .mint(principal.organization_id, principal.key_id, &request);
-    Ok(HttpResponse::Created().json(TokenBody {
-        token: token.expose_secret().to_owned(),
-        expires_time: expires,
-    }))
+    let org = principal.organization_id;
+    let authenticator = authenticator.into_inner();
+    idempotency
+        .respond(&db, org, Some(&body), move |conn| {
+            // Like a path id: a customer that does not exist here is not found.
+            if let Some(customer) = request.customer_id
+                && customers::find(conn, org, customer)?.is_none()
+            {
+                return Ok(answers::problem(&ApiError::NotFound));
+            }
+            let (token, expires) = authenticator.signer().mint(org, principal.key_id, &request);
+            let body = TokenBody {
+                token: token.expose_secret().to_owned(),
+                expires_time: expires,
+            };
+            Ok(answers::json(StatusCode::CREATED, &body))
+        })
+        .await
 }

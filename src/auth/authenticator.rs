@@ -211,6 +211,7 @@ impl Authenticator {
             grant.key_id,
             Credential::Token {
                 customer_id: grant.customer_id,
+                fields: grant.fields,
             },
         )?;
         Ok(Principal {

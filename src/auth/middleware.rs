@@ -116,6 +116,7 @@ pub fn authorize(
     }
     if let Credential::Token {
         customer_id: Some(bound),
+        ..
     } = principal.credential
     {
         let same_customer = path_customer == Some(bound.to_string().as_str());
@@ -151,6 +152,7 @@ pub fn authorize(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::customer::FieldSet;
     use crate::domain::ids::{CustomerId, KeyId, OrganizationId};
     use crate::domain::scopes::Scopes;
 
@@ -207,6 +209,7 @@ mod tests {
             &[Scope::CustomersRead, Scope::CustomersWrite],
             Credential::Token {
                 customer_id: Some(bound),
+                fields: FieldSet::payer(),
             },
         );
         let own = bound.to_string();
@@ -229,7 +232,10 @@ mod tests {
         assert!(!check(&token, Resource::Customers, Method::POST, None));
         let unbound = principal(
             &[Scope::CustomersRead],
-            Credential::Token { customer_id: None },
+            Credential::Token {
+                customer_id: None,
+                fields: FieldSet::all(),
+            },
         );
         assert!(check(&unbound, Resource::Customers, Method::GET, None));
         assert!(!check(&unbound, Resource::Tokens, Method::POST, None));

@@ -15,6 +15,7 @@ use actix_web::{FromRequest, HttpMessage, HttpRequest, dev::Payload};
 
 pub use authenticator::{Authenticator, MAX_FAILURES_PER_MINUTE};
 
+use crate::domain::customer::FieldSet;
 use crate::domain::ids::{CustomerId, KeyId, OrganizationId};
 use crate::domain::scopes::Scopes;
 use crate::error::ApiError;
@@ -23,9 +24,11 @@ use crate::error::ApiError;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Credential {
     ApiKey,
-    /// A token; bound ones may only read and update that one customer.
+    /// A token; bound ones may only read and update that one customer, and
+    /// change only `fields` of it.
     Token {
         customer_id: Option<CustomerId>,
+        fields: FieldSet,
     },
 }
 
@@ -37,6 +40,16 @@ pub struct Principal {
     pub key_id: KeyId,
     pub scopes: Scopes,
     pub credential: Credential,
+}
+
+impl Principal {
+    /// The fields of a customer this caller may change.
+    pub fn writable(&self) -> FieldSet {
+        match self.credential {
+            Credential::Token { fields, .. } => fields,
+            Credential::ApiKey => FieldSet::all(),
+        }
+    }
 }
 
 /// The organization a request is confined to, as proven by its credential.

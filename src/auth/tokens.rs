@@ -9,6 +9,7 @@ use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 
+use crate::domain::customer::FieldSet;
 use crate::domain::ids::{CustomerId, KeyId, OrganizationId};
 use crate::domain::scopes::Scopes;
 use crate::domain::time::Time;
@@ -31,6 +32,10 @@ struct Claims {
     scope: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     cus: Option<String>,
+    /// On a token bound to a customer minted with `fields`: the fields it
+    /// may change, space-separated (absent: every field a payer may change).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    fld: Option<String>,
     iat: i64,
     exp: i64,
 }
@@ -42,6 +47,8 @@ pub struct TokenGrant {
     pub key_id: KeyId,
     pub scopes: Scopes,
     pub customer_id: Option<CustomerId>,
+    /// What it may change of a customer.
+    pub fields: FieldSet,
     /// `exp`, in seconds since the epoch.
     pub expires_at: i64,
 }
@@ -90,6 +97,7 @@ impl TokenSigner {
             kid: key_id.to_string(),
             scope: request.scopes.to_string(),
             cus: request.customer_id.map(|c| c.to_string()),
+            fld: request.fields.map(|fields| fields.names().join(" ")),
             iat: issued,
             exp: issued + request.expires_in,
         };
@@ -110,14 +118,22 @@ impl TokenSigner {
         let plausible =
             claims.iat <= now + LEEWAY as i64 && claims.exp - claims.iat <= MAX_EXPIRES_IN;
         plausible.then_some(())?;
+        let customer_id = match claims.cus {
+            Some(id) => Some(CustomerId::parse(&id)?),
+            None => None,
+        };
+        let fields = match (customer_id, claims.fld) {
+            (Some(_), Some(names)) => FieldSet::parse_payer_names(names.split(' ')).ok()?,
+            (Some(_), None) => FieldSet::payer(),
+            (None, None) => FieldSet::all(),
+            (None, Some(_)) => return None,
+        };
         Some(TokenGrant {
             organization_id: OrganizationId::parse(&claims.sub)?,
             key_id: KeyId::parse(&claims.kid)?,
             scopes: Scopes::parse_list(&claims.scope, ' ').ok()?,
-            customer_id: match claims.cus {
-                Some(id) => Some(CustomerId::parse(&id)?),
-                None => None,
-            },
+            customer_id,
+            fields,
             expires_at: claims.exp,
         })
     }
@@ -142,6 +158,7 @@ mod tests {
         TokenRequest {
             scopes: [Scope::CustomersRead].into_iter().collect(),
             customer_id: Some(CustomerId::generate()),
+            fields: Some(FieldSet::parse_payer_names(["email"]).unwrap()),
             expires_in: 900,
         }
     }
@@ -157,6 +174,7 @@ mod tests {
         assert_eq!(grant.key_id, key);
         assert_eq!(grant.scopes, request.scopes);
         assert_eq!(grant.customer_id, request.customer_id);
+        assert_eq!(grant.fields.names(), ["email"]);
         let expires = expires.naive().and_utc().timestamp();
         assert_eq!(grant.expires_at, expires);
         assert!(!grant.expired());
@@ -172,6 +190,7 @@ mod tests {
             key_id: KeyId::generate(),
             scopes: Scopes::all(),
             customer_id: None,
+            fields: FieldSet::all(),
             expires_at,
         };
         assert!(!grant(now + 60).expired());

@@ -7,6 +7,7 @@ use serde_json::{Map, Value, json};
 
 use super::address::Address;
 use super::contact::{Email, PhoneNumber};
+use super::external_id::ExternalId;
 use super::ids::{CustomerId, OrganizationId};
 use super::invalid::{InvalidField, InvalidFields};
 use super::locale::LanguageCode;
@@ -23,6 +24,10 @@ pub struct Customer {
     pub id: CustomerId,
     #[schema(inline)]
     pub organization_id: OrganizationId,
+    /// The merchant's own reference; unique among the organization's live
+    /// customers.
+    #[schema(required, example = "crm-000042")]
+    pub external_id: Option<String>,
     #[schema(required, example = "Jane")]
     pub first_name: Option<String>,
     #[schema(required, example = "Doe")]
@@ -70,36 +75,43 @@ pub struct CustomerChanges {
     pub language: Change<LanguageCode>,
     pub address: Change<Address>,
     pub metadata: Change<Metadata>,
+    pub external_id: Change<ExternalId>,
 }
 
-/// One writable field: its name in JSON, how its value is parsed into the
-/// changes, and the JSON Schema of a value (null is always allowed too).
-/// The parser and the OpenAPI document both read [`WRITABLE`], so they
-/// cannot disagree about which fields exist or what they accept.
+/// One writable field: its name in JSON, whether the payer at a hosted
+/// payment form may change it, how its value is parsed into the changes,
+/// and the JSON Schema of a value (null is always allowed too). The parser
+/// and the OpenAPI document both read [`WRITABLE`], so they cannot disagree
+/// about which fields exist or what they accept.
 struct Writable {
     name: &'static str,
+    payer: bool,
     parse: fn(&mut CustomerChanges, &str, &Value, &mut InvalidFields),
     schema: fn() -> Value,
 }
 
-const WRITABLE: [Writable; 7] = [
+const WRITABLE: [Writable; 8] = [
     Writable {
         name: "firstName",
+        payer: true,
         parse: |c, name, value, errors| c.first_name = text(errors, name, value, PersonName::parse),
         schema: PersonName::schema,
     },
     Writable {
         name: "lastName",
+        payer: true,
         parse: |c, name, value, errors| c.last_name = text(errors, name, value, PersonName::parse),
         schema: PersonName::schema,
     },
     Writable {
         name: "email",
+        payer: true,
         parse: |c, name, value, errors| c.email = text(errors, name, value, Email::parse),
         schema: Email::schema,
     },
     Writable {
         name: "phoneNumber",
+        payer: true,
         parse: |c, name, value, errors| {
             c.phone_number = text(errors, name, value, PhoneNumber::parse)
         },
@@ -107,18 +119,29 @@ const WRITABLE: [Writable; 7] = [
     },
     Writable {
         name: "language",
+        payer: true,
         parse: |c, name, value, errors| c.language = text(errors, name, value, LanguageCode::parse),
         schema: LanguageCode::schema,
     },
     Writable {
         name: "address",
+        payer: true,
         parse: |c, name, value, errors| c.address = object(errors, name, value, Address::parse),
         schema: Address::schema,
     },
     Writable {
         name: "metadata",
+        payer: false,
         parse: |c, name, value, errors| c.metadata = object(errors, name, value, Metadata::parse),
         schema: Metadata::schema,
+    },
+    Writable {
+        name: "externalId",
+        payer: false,
+        parse: |c, name, value, errors| {
+            c.external_id = text(errors, name, value, ExternalId::parse)
+        },
+        schema: ExternalId::schema,
     },
 ];
 
@@ -131,10 +154,90 @@ const READ_ONLY: [&str; 5] = [
     "updatedTime",
 ];
 
+/// A set of writable fields: what a credential may change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FieldSet(u32);
+
+impl FieldSet {
+    /// Every writable field: what API keys and tokens not bound to a
+    /// customer may change.
+    pub fn all() -> Self {
+        Self::matching(|_| true)
+    }
+
+    /// What the payer at a hosted payment form may change (contract
+    /// section 2): a token bound to a customer, unless narrowed further.
+    pub fn payer() -> Self {
+        Self::matching(|field| field.payer)
+    }
+
+    fn matching(keep: impl Fn(&Writable) -> bool) -> Self {
+        let bits = WRITABLE
+            .iter()
+            .enumerate()
+            .filter(|(_, field)| keep(field))
+            .fold(0, |bits, (i, _)| bits | 1 << i);
+        Self(bits)
+    }
+
+    fn contains(self, name: &str) -> bool {
+        WRITABLE
+            .iter()
+            .position(|field| field.name == name)
+            .is_some_and(|i| self.0 & 1 << i != 0)
+    }
+
+    /// Parses a list of field names a payer may change (a token's
+    /// `fields`); the error names the first that is unknown or not a
+    /// payer's.
+    pub fn parse_payer_names<'a>(names: impl IntoIterator<Item = &'a str>) -> Result<Self, String> {
+        let payer = Self::payer();
+        let mut set = Self(0);
+        for name in names {
+            let Some(i) = WRITABLE.iter().position(|field| field.name == name) else {
+                return Err(format!("{name:?} is not a field of a customer"));
+            };
+            if !payer.contains(name) {
+                return Err(format!("{name:?} is not a field the payer may change"));
+            }
+            set.0 |= 1 << i;
+        }
+        Ok(set)
+    }
+
+    /// The fields' names, in the order of [`WRITABLE`].
+    pub fn names(self) -> Vec<&'static str> {
+        WRITABLE
+            .iter()
+            .map(|field| field.name)
+            .filter(|name| self.contains(name))
+            .collect()
+    }
+}
+
+/// Why a body cannot become changes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refused {
+    /// It names writable fields this credential may not change (403).
+    Forbidden(Vec<String>),
+    /// Invalid, read-only or unknown fields (422).
+    Invalid(Vec<InvalidField>),
+}
+
 impl CustomerChanges {
     /// Parses a request body, reporting every invalid, read-only or unknown
-    /// field at once.
-    pub fn from_json(body: &Map<String, Value>) -> Result<Self, Vec<InvalidField>> {
+    /// field at once. A body that names a writable field outside `allowed`
+    /// is refused as a whole, naming every such field, before its values
+    /// are looked at.
+    pub fn from_json(body: &Map<String, Value>, allowed: FieldSet) -> Result<Self, Refused> {
+        let forbidden: Vec<String> = body
+            .keys()
+            .filter(|name| WRITABLE.iter().any(|f| f.name == *name) && !allowed.contains(name))
+            .cloned()
+            .collect();
+        if !forbidden.is_empty() {
+            return Err(Refused::Forbidden(forbidden));
+        }
         let mut errors = InvalidFields::default();
         let mut changes = Self::default();
         for (name, value) in body {
@@ -146,7 +249,7 @@ impl CustomerChanges {
                 None => errors.push(name.as_str(), "unknown field"),
             }
         }
-        errors.into_result(changes)
+        errors.into_result(changes).map_err(Refused::Invalid)
     }
 
     /// The JSON Schema of a request body of `POST` and `PUT` on customers.
@@ -165,7 +268,7 @@ impl CustomerChanges {
                 "firstName": "Jane", "lastName": "Doe", "email": "jane.doe@example.com",
                 "phoneNumber": "+1-555-0100", "language": "en",
                 "address": {"address1": "123 Main St", "city": "Springfield", "region": "IL", "zip": "62701", "country": "US"},
-                "metadata": {"crmId": "A-17"}
+                "metadata": {"crmId": "A-17"}, "externalId": "crm-000042"
             }]
         })
     }
@@ -202,10 +305,12 @@ mod tests {
         let Value::Object(map) = body else {
             unreachable!()
         };
-        CustomerChanges::from_json(&map).map_err(|e| {
-            e.into_iter()
+        CustomerChanges::from_json(&map, FieldSet::all()).map_err(|refused| match refused {
+            Refused::Invalid(fields) => fields
+                .into_iter()
                 .map(|f| format!("{}: {}", f.field, f.message))
-                .collect()
+                .collect(),
+            Refused::Forbidden(names) => names,
         })
     }
 
@@ -242,6 +347,28 @@ mod tests {
     }
 
     #[test]
+    fn a_narrower_set_refuses_every_field_outside_it_first() {
+        let body =
+            json!({"firstName": "Jane", "metadata": {"a": "b"}, "language": "xx", "id": "x"});
+        let refused = CustomerChanges::from_json(body.as_object().unwrap(), FieldSet::payer());
+        assert_eq!(
+            refused.unwrap_err(),
+            Refused::Forbidden(vec!["metadata".into()])
+        );
+        let only_names = FieldSet::parse_payer_names(["firstName", "lastName"]).unwrap();
+        let body = json!({"firstName": "Jane", "email": "x@y.co", "address": null});
+        let refused = CustomerChanges::from_json(body.as_object().unwrap(), only_names);
+        assert_eq!(
+            refused.unwrap_err(),
+            Refused::Forbidden(vec!["address".into(), "email".into()])
+        );
+        assert_eq!(only_names.names(), ["firstName", "lastName"]);
+        assert!(FieldSet::parse_payer_names(["metadata"]).is_err());
+        assert!(FieldSet::parse_payer_names(["nickname"]).is_err());
+        assert!(!FieldSet::payer().names().contains(&"metadata"));
+    }
+
+    #[test]
     fn the_schema_names_exactly_the_fields_the_parser_takes() {
         let schema = CustomerChanges::schema();
         let properties = schema["properties"].as_object().unwrap();
@@ -259,6 +386,7 @@ mod tests {
         let shown = serde_json::to_value(Customer {
             id: CustomerId::generate(),
             organization_id: OrganizationId::generate(),
+            external_id: None,
             first_name: None,
             last_name: None,
             email: None,

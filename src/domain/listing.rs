@@ -4,6 +4,8 @@ use chrono::DateTime;
 use serde_json::{Value, json};
 
 use super::contact::{Email, fold_case, phone_digits};
+use super::external_id::ExternalId;
+use super::ids::CustomerId;
 use super::invalid::{InvalidField, InvalidFields};
 use super::text::{trimmed_line, trimmed_line_pattern};
 use super::time::Time;
@@ -48,6 +50,16 @@ impl Sort {
         ),
     ];
 
+    /// The same key, the other direction (walking back from a cursor).
+    pub fn reversed(self) -> Self {
+        match self {
+            Self::CreatedDescending => Self::CreatedAscending,
+            Self::CreatedAscending => Self::CreatedDescending,
+            Self::UpdatedDescending => Self::UpdatedAscending,
+            Self::UpdatedAscending => Self::UpdatedDescending,
+        }
+    }
+
     fn parse(raw: &str) -> Result<Self, String> {
         Self::NAMES
             .iter()
@@ -87,10 +99,37 @@ impl SearchTerm {
     }
 }
 
+/// A keyset position: the page after or before a customer, in the list's
+/// order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cursor {
+    After(CustomerId),
+    Before(CustomerId),
+}
+
+impl Cursor {
+    pub fn anchor(self) -> CustomerId {
+        match self {
+            Self::After(id) | Self::Before(id) => id,
+        }
+    }
+
+    /// The query parameter that named it.
+    pub fn parameter(self) -> &'static str {
+        match self {
+            Self::After(_) => "startingAfter",
+            Self::Before(_) => "endingBefore",
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ListParams {
     pub limit: i64,
     pub offset: i64,
+    pub starting_after: Option<CustomerId>,
+    pub ending_before: Option<CustomerId>,
+    pub external_id: Option<ExternalId>,
     pub search: Option<SearchTerm>,
     /// Case-folded; compared with the case-folded stored email.
     pub email: Option<String>,
@@ -105,6 +144,9 @@ impl Default for ListParams {
         Self {
             limit: DEFAULT_LIMIT,
             offset: 0,
+            starting_after: None,
+            ending_before: None,
+            external_id: None,
             search: None,
             email: None,
             created_from: None,
@@ -125,7 +167,7 @@ pub struct Parameter {
     pub schema: fn() -> Value,
 }
 
-pub const PARAMETERS: [Parameter; 8] = [
+pub const PARAMETERS: [Parameter; 11] = [
     Parameter {
         name: "limit",
         description: "Page size.",
@@ -143,6 +185,33 @@ pub const PARAMETERS: [Parameter; 8] = [
             Ok(())
         },
         schema: || json!({"type": "integer", "format": "int64", "minimum": 0, "maximum": i64::MAX, "default": 0}),
+    },
+    Parameter {
+        name: "startingAfter",
+        description: "The page after this customer, in the list's order (keyset paging; the customer may have been deleted since). Excludes endingBefore and a non-zero offset.",
+        parse: |p, raw| {
+            p.starting_after = Some(parse_id(raw)?);
+            Ok(())
+        },
+        schema: CustomerId::schema,
+    },
+    Parameter {
+        name: "endingBefore",
+        description: "The page before this customer, in the list's order. Excludes startingAfter and a non-zero offset.",
+        parse: |p, raw| {
+            p.ending_before = Some(parse_id(raw)?);
+            Ok(())
+        },
+        schema: CustomerId::schema,
+    },
+    Parameter {
+        name: "externalId",
+        description: "The merchant's own reference, exactly.",
+        parse: |p, raw| {
+            p.external_id = Some(ExternalId::parse(raw)?);
+            Ok(())
+        },
+        schema: ExternalId::schema,
     },
     Parameter {
         name: "q",
@@ -221,8 +290,38 @@ impl ListParams {
                 errors.push(name.as_str(), message);
             }
         }
+        let cursors = [
+            ("startingAfter", params.starting_after),
+            ("endingBefore", params.ending_before),
+        ];
+        let given: Vec<&str> = cursors
+            .iter()
+            .filter(|(_, id)| id.is_some())
+            .map(|(name, _)| *name)
+            .collect();
+        if given.len() == 2 {
+            for name in given {
+                errors.push(name, "startingAfter and endingBefore exclude each other");
+            }
+        } else if let (Some(name), true) = (given.first(), params.offset != 0) {
+            errors.push(*name, "excludes a non-zero offset");
+            errors.push("offset", format!("must be 0 with {name}"));
+        }
         errors.into_result(params)
     }
+
+    /// The keyset position asked for, if any.
+    pub fn cursor(&self) -> Option<Cursor> {
+        match (self.starting_after, self.ending_before) {
+            (Some(id), _) => Some(Cursor::After(id)),
+            (None, Some(id)) => Some(Cursor::Before(id)),
+            (None, None) => None,
+        }
+    }
+}
+
+fn parse_id(raw: &str) -> Result<CustomerId, String> {
+    CustomerId::parse(raw).ok_or_else(|| "must be a customer id (cus_…)".into())
 }
 
 fn parse_int(raw: &str, min: i64, max: i64) -> Result<i64, String> {
@@ -316,6 +415,34 @@ mod tests {
         assert_eq!(p.email.as_deref(), Some("jane@example.com"));
         let p = parse(&[("q", "555-01")]).unwrap();
         assert_eq!(p.search.unwrap().digits.as_deref(), Some("55501"));
+    }
+
+    #[test]
+    fn cursors_exclude_each_other_and_an_offset() {
+        let id = CustomerId::generate().to_string();
+        let p = parse(&[("startingAfter", &id)]).unwrap();
+        assert_eq!(
+            p.cursor(),
+            Some(Cursor::After(CustomerId::parse(&id).unwrap()))
+        );
+        assert_eq!(
+            parse(&[("endingBefore", &id), ("offset", "0")])
+                .unwrap()
+                .cursor(),
+            Some(Cursor::Before(CustomerId::parse(&id).unwrap()))
+        );
+        assert_eq!(
+            parse(&[("startingAfter", &id), ("endingBefore", &id)]).unwrap_err(),
+            ["startingAfter", "endingBefore"]
+        );
+        assert_eq!(
+            parse(&[("offset", "5"), ("endingBefore", &id)]).unwrap_err(),
+            ["endingBefore", "offset"]
+        );
+        assert_eq!(
+            parse(&[("startingAfter", "cus_nope")]).unwrap_err(),
+            ["startingAfter"]
+        );
     }
 
     #[test]

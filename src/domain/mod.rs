@@ -7,12 +7,15 @@
 pub mod address;
 pub mod contact;
 pub mod customer;
+pub mod external_id;
+pub mod idempotency;
 pub mod ids;
 pub mod invalid;
 pub mod listing;
 pub mod locale;
 pub mod metadata;
 pub mod name;
+pub mod preconditions;
 pub mod schema;
 pub mod scopes;
 pub mod text;

@@ -2,6 +2,7 @@
 
 use serde_json::{Map, Value, json};
 
+use super::customer::FieldSet;
 use super::ids::CustomerId;
 use super::invalid::{InvalidField, InvalidFields};
 use super::scopes::{Scope, Scopes};
@@ -16,6 +17,8 @@ pub const MAX_EXPIRES_IN: i64 = 3600;
 pub struct TokenRequest {
     pub scopes: Scopes,
     pub customer_id: Option<CustomerId>,
+    /// With `customer_id`: fewer fields than a payer may change.
+    pub fields: Option<FieldSet>,
     pub expires_in: i64,
 }
 
@@ -25,6 +28,7 @@ impl TokenRequest {
         let mut request = Self {
             scopes: Scopes::default(),
             customer_id: None,
+            fields: None,
             expires_in: DEFAULT_EXPIRES_IN,
         };
         if !body.contains_key("scopes") {
@@ -44,6 +48,10 @@ impl TokenRequest {
                     },
                     _ => errors.push("customerId", "must be a customer id or null"),
                 },
+                "fields" => match parse_fields(value) {
+                    Ok(fields) => request.fields = Some(fields),
+                    Err(message) => errors.push("fields", message),
+                },
                 "expiresIn" => match whole_number(value) {
                     Some(seconds) if (MIN_EXPIRES_IN..=MAX_EXPIRES_IN).contains(&seconds) => {
                         request.expires_in = seconds
@@ -56,8 +64,27 @@ impl TokenRequest {
                 _ => errors.push(name.as_str(), "unknown field"),
             }
         }
+        if request.fields.is_some() && request.customer_id.is_none() {
+            errors.push(
+                "fields",
+                "narrows a token bound to a customer: give customerId too",
+            );
+        }
         errors.into_result(request)
     }
+}
+
+/// `fields`: names of fields a payer may change.
+fn parse_fields(value: &Value) -> Result<FieldSet, String> {
+    let Value::Array(names) = value else {
+        return Err("must be an array of field names".into());
+    };
+    let names: Option<Vec<&str>> = names.iter().map(Value::as_str).collect();
+    let names = names.ok_or("must be an array of field names")?;
+    if names.is_empty() {
+        return Err("must name at least one field".into());
+    }
+    FieldSet::parse_payer_names(names)
 }
 
 impl TokenRequest {
@@ -84,6 +111,11 @@ impl TokenRequest {
                     "description": "A subset of the minting key's scopes (403 otherwise)."
                 },
                 "customerId": customer_id,
+                "fields": {
+                    "type": "array", "minItems": 1,
+                    "items": {"type": "string", "enum": FieldSet::payer().names()},
+                    "description": "With customerId: the fields the token may change, fewer than every field a payer may change (the default). A PUT naming any other field is 403 /problems/forbidden-field."
+                },
                 "expiresIn": {"type": "integer", "minimum": MIN_EXPIRES_IN, "maximum": MAX_EXPIRES_IN,
                               "default": DEFAULT_EXPIRES_IN, "description": "Lifetime in seconds."}
             },

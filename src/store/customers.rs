@@ -13,7 +13,8 @@ use crate::domain::address::Address;
 use crate::domain::contact::{fold_case, phone_digits};
 use crate::domain::customer::{Change, Customer, CustomerChanges};
 use crate::domain::ids::{CustomerId, OrganizationId};
-use crate::domain::listing::{ListParams, Sort};
+use crate::domain::listing::{Cursor, ListParams, Sort};
+use crate::domain::preconditions::Condition;
 use crate::domain::time::Time;
 
 /// A customer's row: the same struct is read, inserted and written back.
@@ -46,6 +47,7 @@ struct CustomerRow {
     created_at: NaiveDateTime,
     updated_at: NaiveDateTime,
     deleted_at: Option<NaiveDateTime>,
+    external_id: Option<String>,
 }
 
 impl CustomerRow {
@@ -72,6 +74,7 @@ impl CustomerRow {
             created_at: at.naive(),
             updated_at: at.naive(),
             deleted_at: None,
+            external_id: None,
         }
     }
 
@@ -85,6 +88,7 @@ impl CustomerRow {
             v.as_str()
         });
         set(&mut self.language, &changes.language, |v| v.as_str());
+        set(&mut self.external_id, &changes.external_id, |v| v.as_str());
         if let Change::Set(address) = &changes.address {
             let address = address.clone().unwrap_or_default();
             self.address1 = address.address1;
@@ -127,6 +131,7 @@ impl From<CustomerRow> for Customer {
         Self {
             id: row.id,
             organization_id: row.organization_id,
+            external_id: row.external_id,
             first_name: row.first_name,
             last_name: row.last_name,
             email: row.email,
@@ -163,17 +168,63 @@ fn live_one(
     live(org).and(customers::id.eq(id))
 }
 
+/// What a write found and did.
+#[derive(Debug)]
+pub enum Written {
+    /// The customer after the write (before it, for a delete).
+    Done(Box<Customer>),
+    /// No live customer with that id here.
+    NotFound,
+    /// `If-Match` named other revisions; the current one.
+    RevisionMismatch(i32),
+    /// Another live customer of the organization holds the externalId.
+    ExternalIdTaken(CustomerId),
+}
+
 pub fn create(
     conn: &mut DbConnection,
     org: OrganizationId,
     changes: &CustomerChanges,
-) -> Result<Customer, StoreError> {
+) -> Result<Written, StoreError> {
     let mut row = CustomerRow::new(org, Time::now());
     row.apply(changes);
-    diesel::insert_into(customers::table)
-        .values(&row)
-        .execute(conn)?;
-    Ok(row.into())
+    let insert = |conn: &mut DbConnection| {
+        diesel::insert_into(customers::table)
+            .values(&row)
+            .execute(conn)
+    };
+    if let Some(taken) = holding_external_id(conn, &row, insert)? {
+        return Ok(Written::ExternalIdTaken(taken));
+    }
+    Ok(Written::Done(Box::new(row.into())))
+}
+
+/// Runs `write` of `row`; when `row` sets an externalId that another live
+/// customer holds, says who holds it and writes nothing. The unique index
+/// decides (two writers racing for one reference cannot both win); the
+/// write runs under a savepoint so that the transaction survives the
+/// violation and can name the holder.
+fn holding_external_id(
+    conn: &mut DbConnection,
+    row: &CustomerRow,
+    write: impl FnOnce(&mut DbConnection) -> QueryResult<usize>,
+) -> Result<Option<CustomerId>, StoreError> {
+    let Some(external_id) = &row.external_id else {
+        write(conn)?;
+        return Ok(None);
+    };
+    match conn.transaction(write).map_err(StoreError::from) {
+        Ok(_) => Ok(None),
+        Err(StoreError::UniqueViolation { .. }) => {
+            let holder = customers::table
+                .filter(live(row.organization_id))
+                .filter(customers::external_id.eq(external_id))
+                .select(customers::id)
+                .first(conn)?;
+            Ok(Some(holder))
+        }
+        Err(error) => Err(error),
+    }
 }
 
 pub fn find(
@@ -215,38 +266,69 @@ fn lock(
     Ok(row)
 }
 
-/// Applies `changes` to a live customer; `None` when there is none. Must
-/// run in a transaction ([`super::Database::transaction`]).
+/// The live customer, locked, if `expected` (an `If-Match`) allows writing
+/// it: a compare-and-set on the revision it names.
+fn lock_expecting(
+    conn: &mut DbConnection,
+    org: OrganizationId,
+    id: CustomerId,
+    expected: Option<&Condition>,
+) -> Result<Result<CustomerRow, Written>, StoreError> {
+    let Some(row) = lock(conn, org, id)? else {
+        return Ok(Err(Written::NotFound));
+    };
+    match expected {
+        Some(condition) if !condition.matches_strongly(row.revision) => {
+            Ok(Err(Written::RevisionMismatch(row.revision)))
+        }
+        _ => Ok(Ok(row)),
+    }
+}
+
+/// Applies `changes` to a live customer. Must run in a transaction
+/// ([`super::Database::transaction`]).
 pub fn update(
     conn: &mut DbConnection,
     org: OrganizationId,
     id: CustomerId,
     changes: &CustomerChanges,
-) -> Result<Option<Customer>, StoreError> {
-    let Some(mut row) = lock(conn, org, id)? else {
-        return Ok(None);
+    expected: Option<&Condition>,
+) -> Result<Written, StoreError> {
+    let mut row = match lock_expecting(conn, org, id, expected)? {
+        Ok(row) => row,
+        Err(refused) => return Ok(refused),
     };
     row.apply(changes);
     row.revision += 1;
     // updatedTime always moves, even for two updates in one millisecond.
     let previous = Time::from_stored(row.updated_at);
     row.updated_at = Time::now().max(previous.next_millisecond()).naive();
-    diesel::update(customers::table.filter(live_one(org, id)))
-        .set(&row)
-        .execute(conn)?;
-    Ok(Some(row.into()))
+    let write = |conn: &mut DbConnection| {
+        diesel::update(customers::table.filter(live_one(org, id)))
+            .set(&row)
+            .execute(conn)
+    };
+    if let Some(taken) = holding_external_id(conn, &row, write)? {
+        return Ok(Written::ExternalIdTaken(taken));
+    }
+    Ok(Written::Done(Box::new(row.into())))
 }
 
-/// Soft-deletes a live customer; `false` when there is none.
+/// Soft-deletes a live customer; [`Written::Done`] holds it as it was.
 pub fn delete(
     conn: &mut DbConnection,
     org: OrganizationId,
     id: CustomerId,
-) -> Result<bool, StoreError> {
-    let deleted = diesel::update(customers::table.filter(live_one(org, id)))
+    expected: Option<&Condition>,
+) -> Result<Written, StoreError> {
+    let row = match lock_expecting(conn, org, id, expected)? {
+        Ok(row) => row,
+        Err(refused) => return Ok(refused),
+    };
+    diesel::update(customers::table.filter(live_one(org, id)))
         .set(customers::deleted_at.eq(Time::now().naive()))
         .execute(conn)?;
-    Ok(deleted == 1)
+    Ok(Written::Done(Box::new(row.into())))
 }
 
 pub struct Page {
@@ -258,13 +340,32 @@ pub struct Page {
 /// From this offset on, a page is read ids first (see `list`).
 const DEEP_OFFSET: i64 = 1_000;
 
+/// The customer a cursor names was never one of this organization's.
+#[derive(Debug)]
+pub struct UnknownAnchor(pub Cursor);
+
 pub fn list(
     conn: &mut DbConnection,
     org: OrganizationId,
     params: &ListParams,
-) -> Result<Page, StoreError> {
-    // One row more than asked tells whether another page follows.
-    let ordered = in_order(matching(org, params), params.sort);
+) -> Result<Result<Page, UnknownAnchor>, StoreError> {
+    // A cursor's page: the rows beyond its anchor in the direction of
+    // travel (backwards for endingBefore), read in that direction.
+    let (travel, query) = match params.cursor() {
+        None => (params.sort, matching(org, params)),
+        Some(cursor) => {
+            let Some(anchor) = anchor(conn, org, cursor.anchor())? else {
+                return Ok(Err(UnknownAnchor(cursor)));
+            };
+            let travel = match cursor {
+                Cursor::After(_) => params.sort,
+                Cursor::Before(_) => params.sort.reversed(),
+            };
+            (travel, beyond(matching(org, params), travel, anchor))
+        }
+    };
+    // One row more than asked tells whether more follow.
+    let ordered = in_order(query, travel);
     let (mut rows, found): (Vec<CustomerRow>, usize) = if params.offset < DEEP_OFFSET {
         let rows: Vec<CustomerRow> = ordered
             .select(CustomerRow::as_select())
@@ -284,7 +385,7 @@ pub fn list(
             .offset(params.offset)
             .load(conn)?;
         let found = ids.len();
-        let rows = in_order(customers::table.filter(live(org)).into_boxed(), params.sort)
+        let rows = in_order(customers::table.filter(live(org)).into_boxed(), travel)
             .filter(customers::id.eq_any(ids))
             .select(CustomerRow::as_select())
             .load(conn)?;
@@ -292,15 +393,77 @@ pub fn list(
     };
     let has_more = found as i64 > params.limit;
     rows.truncate(params.limit as usize);
+    if travel != params.sort {
+        rows.reverse();
+    }
     let total = match params.include_total {
         true => Some(matching(org, params).count().get_result(conn)?),
         false => None,
     };
-    Ok(Page {
+    Ok(Ok(Page {
         customers: rows.into_iter().map(Customer::from).collect(),
         has_more,
         total,
-    })
+    }))
+}
+
+/// Where a cursor's customer sits in every order: its times and id. It may
+/// have been deleted since; it must have been this organization's.
+#[derive(Queryable)]
+struct Anchor {
+    created_at: NaiveDateTime,
+    updated_at: NaiveDateTime,
+    id: CustomerId,
+}
+
+fn anchor(
+    conn: &mut DbConnection,
+    org: OrganizationId,
+    id: CustomerId,
+) -> Result<Option<Anchor>, StoreError> {
+    Ok(customers::table
+        .filter(customers::organization_id.eq(org))
+        .filter(customers::id.eq(id))
+        .select((customers::created_at, customers::updated_at, customers::id))
+        .first(conn)
+        .optional()?)
+}
+
+/// The rows strictly after `anchor` in `sort`'s order. The redundant bound
+/// on the time alone lets the sort index start its scan at the anchor.
+fn beyond(
+    query: customers::BoxedQuery<'static, Db>,
+    sort: Sort,
+    anchor: Anchor,
+) -> customers::BoxedQuery<'static, Db> {
+    use customers::{created_at, id, updated_at};
+    let Anchor {
+        created_at: created,
+        updated_at: updated,
+        id: after,
+    } = anchor;
+    match sort {
+        Sort::CreatedDescending => query.filter(created_at.le(created)).filter(
+            created_at
+                .lt(created)
+                .or(created_at.eq(created).and(id.lt(after))),
+        ),
+        Sort::CreatedAscending => query.filter(created_at.ge(created)).filter(
+            created_at
+                .gt(created)
+                .or(created_at.eq(created).and(id.gt(after))),
+        ),
+        Sort::UpdatedDescending => query.filter(updated_at.le(updated)).filter(
+            updated_at
+                .lt(updated)
+                .or(updated_at.eq(updated).and(id.lt(after))),
+        ),
+        Sort::UpdatedAscending => query.filter(updated_at.ge(updated)).filter(
+            updated_at
+                .gt(updated)
+                .or(updated_at.eq(updated).and(id.gt(after))),
+        ),
+    }
 }
 
 fn in_order(
@@ -319,6 +482,9 @@ fn in_order(
 /// The live customers that match the list's filters and search term.
 fn matching(org: OrganizationId, params: &ListParams) -> customers::BoxedQuery<'static, Db> {
     let mut query = customers::table.filter(live(org)).into_boxed();
+    if let Some(external_id) = &params.external_id {
+        query = query.filter(customers::external_id.eq(external_id.as_str().to_owned()));
+    }
     if let Some(email) = &params.email {
         query = query.filter(customers::email_search.eq(email.clone()));
     }

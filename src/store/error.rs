@@ -22,6 +22,7 @@ pub enum StoreError {
     /// The request was given up (its client went away) before the work
     /// started, so it never ran.
     Abandoned,
+
     /// Anything else: a bug or a broken database (500).
     Failed(String),
 }
@@ -34,6 +35,7 @@ impl fmt::Display for StoreError {
             Self::UniqueViolation { constraint } => write!(f, "unique key {constraint} is taken"),
             Self::SerializationFailure => f.write_str("serialization failure"),
             Self::Abandoned => f.write_str("abandoned before it started"),
+
             Self::Failed(cause) => write!(f, "database error: {cause}"),
         }
     }

@@ -9,6 +9,7 @@ pub mod citus;
 mod connection;
 pub mod customers;
 mod error;
+pub mod idempotency;
 mod ids;
 mod migrations;
 pub mod organizations;

@@ -32,6 +32,7 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         deleted_at -> Nullable<Timestamp>,
+        external_id -> Nullable<Text>,
     }
 }
 
@@ -51,4 +52,19 @@ diesel::table! {
 }
 
 diesel::joinable!(api_keys -> organizations (organization_id));
-diesel::allow_tables_to_appear_in_same_query!(organizations, customers, api_keys);
+
+diesel::table! {
+    idempotency_keys (organization_id, key) {
+        organization_id -> Text,
+        key -> Text,
+        fingerprint -> Text,
+        status -> Integer,
+        location -> Nullable<Text>,
+        etag -> Nullable<Text>,
+        body -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(idempotency_keys -> organizations (organization_id));
+diesel::allow_tables_to_appear_in_same_query!(organizations, customers, api_keys, idempotency_keys);

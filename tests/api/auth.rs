@@ -87,7 +87,7 @@ fn mint(app: &TestApp, auth: &str, body: Value) -> Response {
     )
 }
 
-fn mint_token(app: &TestApp, body: Value) -> String {
+pub fn mint_token(app: &TestApp, body: Value) -> String {
     let response = mint(app, &format!("ApiKey {}", app.api_key), body);
     assert_eq!(response.status, 201, "{}", response.text);
     response.json()["token"].as_str().unwrap().to_owned()
@@ -254,6 +254,58 @@ on_both_backends! {
         let read_only = mint_token(app, json!({"scopes": ["customers:read"], "customerId": id}));
         let refused = app.send_as(Some(&format!("Bearer {read_only}")), "PUT", &app.customer_path(id), Some(("application/json", body.as_bytes())));
         refused.problem(403);
+    }
+
+    fn hosted_form_tokens_change_only_what_a_payer_may(app: &TestApp) {
+        let customer = app.create_customer(&json!({"firstName": "Jane", "metadata": {"risk": "low"}}));
+        let id = customer["id"].as_str().unwrap();
+        let path = app.customer_path(id);
+        let put = |token: &str, body: Value| {
+            let bearer = format!("Bearer {token}");
+            app.send_as(Some(&bearer), "PUT", &path, Some(("application/json", body.to_string().as_bytes())))
+        };
+        let forbidden = |response: Response| -> Vec<String> {
+            let problem = response.problem(403);
+            assert_eq!(problem["type"], "/problems/forbidden-field");
+            problem["forbiddenFields"].as_array().unwrap().iter().map(|f| f.as_str().unwrap().to_owned()).collect()
+        };
+        let scopes = json!(["customers:read", "customers:write"]);
+        let payer = mint_token(app, json!({"scopes": scopes, "customerId": id}));
+        assert_eq!(forbidden(put(&payer, json!({"metadata": {"risk": "none"}}))), ["metadata"]);
+        assert_eq!(forbidden(put(&payer, json!({"firstName": "Mallory", "metadata": null, "language": "xx"}))), ["metadata"]);
+        assert_eq!(app.get(&path).json(), customer, "a refused PUT changed something");
+        for (field, value) in [
+            ("firstName", json!("Janet")), ("lastName", json!("Doe")), ("email", json!("jane@example.com")),
+            ("phoneNumber", json!("+15550100")), ("language", json!("en")), ("address", json!({"city": "Berlin"})),
+        ] {
+            let response = put(&payer, json!({field: value}));
+            assert_eq!(response.status, 200, "{field}: {}", response.text);
+        }
+        assert_eq!(app.get(&path).json()["metadata"], json!({"risk": "low"}));
+
+        let narrow = mint_token(app, json!({"scopes": scopes, "customerId": id, "fields": ["email", "phoneNumber"]}));
+        assert_eq!(put(&narrow, json!({"email": "new@example.com"})).status, 200);
+        let revision = app.get(&path).json()["revision"].clone();
+        assert_eq!(forbidden(put(&narrow, json!({"firstName": "X"}))), ["firstName"]);
+        let mut all = forbidden(put(&narrow, json!({"firstName": "X", "language": "de", "metadata": {}, "email": "a@b.co"})));
+        all.sort();
+        assert_eq!(all, ["firstName", "language", "metadata"]);
+        assert_eq!(app.get(&path).json()["revision"], revision, "a refused PUT changed the revision");
+
+        let key = format!("ApiKey {}", app.api_key);
+        for (body, field) in [
+            (json!({"scopes": scopes, "customerId": id, "fields": ["metadata"]}), "fields"),
+            (json!({"scopes": scopes, "customerId": id, "fields": ["nickname"]}), "fields"),
+            (json!({"scopes": scopes, "customerId": id, "fields": []}), "fields"),
+            (json!({"scopes": scopes, "customerId": id, "fields": "email"}), "fields"),
+            (json!({"scopes": scopes, "fields": ["email"]}), "fields"),
+        ] {
+            assert_eq!(mint(app, &key, body.clone()).invalid_fields(), [field], "{body}");
+        }
+        // API keys and tokens bound to no customer may change every field.
+        let unbound = mint_token(app, json!({"scopes": scopes}));
+        assert_eq!(put(&unbound, json!({"metadata": {"risk": "high"}})).status, 200);
+        assert_eq!(app.put_json(&path, &json!({"metadata": {"risk": "low"}})).status, 200);
     }
 
     fn a_token_already_seen_stops_working_when_it_expires(app: &TestApp) {

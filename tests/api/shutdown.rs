@@ -13,7 +13,8 @@ use serde_json::{Value, json};
 use crate::helpers::{Backend, JWT_SECRET, TestDatabase};
 use crate::process::{Server, clientele, http, scratch_dir};
 
-fn stored_markers(url: &str) -> BTreeSet<String> {
+/// How many customers the database at `url` holds of each first name.
+pub fn stored_markers_counted(url: &str) -> std::collections::BTreeMap<String, usize> {
     #[derive(diesel::QueryableByName)]
     struct Text {
         #[diesel(sql_type = diesel::sql_types::Text)]
@@ -25,7 +26,15 @@ fn stored_markers(url: &str) -> BTreeSet<String> {
         clientele::store::DbConnection::Pg(mut pg) => query.load(&mut pg).unwrap(),
         clientele::store::DbConnection::Sqlite(mut sqlite) => query.load(&mut sqlite).unwrap(),
     };
-    rows.into_iter().map(|row| row.t).collect()
+    let mut counted = std::collections::BTreeMap::new();
+    for row in rows {
+        *counted.entry(row.t).or_default() += 1;
+    }
+    counted
+}
+
+fn stored_markers(url: &str) -> BTreeSet<String> {
+    stored_markers_counted(url).into_keys().collect()
 }
 
 fn writers_through_a_sigterm(backend: Backend) {

@@ -1,0 +1,264 @@
+//! Writes answered through kept answers: with an `Idempotency-Key`, a
+//! write's answer commits in the same transaction as the write and is
+//! replayed to a retry byte for byte (contract section 8); without one, the
+//! same answer is simply sent.
+
+use std::collections::HashSet;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use actix_web::dev::Payload;
+use actix_web::http::{StatusCode, header};
+use actix_web::{FromRequest, HttpRequest, HttpResponse, web};
+use serde_json::{Map, Value, json};
+use std::future::{Ready, ready};
+use utoipa::openapi::Required;
+use utoipa::openapi::path::{Parameter, ParameterBuilder, ParameterIn};
+
+use crate::domain::InvalidField;
+use crate::domain::customer::Customer;
+use crate::domain::idempotency::{IdempotencyKey, fingerprint};
+use crate::domain::ids::OrganizationId;
+use crate::domain::preconditions::etag;
+use crate::error::ApiError;
+use crate::store::idempotency::{self, Found, KeptAnswer};
+use crate::store::{Database, DbConnection, StoreError};
+
+/// How long an answer is kept (`CLIENTELE_IDEMPOTENCY_HOURS`).
+#[derive(Debug, Clone, Copy)]
+pub struct IdempotencyWindow(pub Duration);
+
+pub const REPLAYED: &str = "Idempotent-Replayed";
+
+/// The request's `Idempotency-Key`, if any (422 naming the header when it
+/// is not 1..=255 visible ASCII characters), with what its fingerprint
+/// needs of the request.
+pub struct Idempotency {
+    key: Option<IdempotencyKey>,
+    method: String,
+    path: String,
+    window: Duration,
+    running: web::Data<RunningKeys>,
+}
+
+impl FromRequest for Idempotency {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let key = match req.headers().get(IdempotencyKey::HEADER) {
+            None => Ok(None),
+            Some(value) => value
+                .to_str()
+                .map_err(|_| "must be visible ASCII".to_owned())
+                .and_then(IdempotencyKey::parse)
+                .map(Some),
+        };
+        let window = req
+            .app_data::<web::Data<IdempotencyWindow>>()
+            .map_or(Duration::from_secs(24 * 3600), |w| w.0);
+        let running = req
+            .app_data::<web::Data<RunningKeys>>()
+            .cloned()
+            .unwrap_or_default();
+        ready(
+            key.map(|key| Self {
+                key,
+                method: req.method().to_string(),
+                path: req.path().to_owned(),
+                window,
+                running,
+            })
+            .map_err(|message| {
+                ApiError::Invalid(vec![InvalidField {
+                    field: IdempotencyKey::HEADER.into(),
+                    message,
+                }])
+            }),
+        )
+    }
+}
+
+/// The answer of a write that returned a customer.
+pub fn customer(status: StatusCode, customer: &Customer, with_location: bool) -> KeptAnswer {
+    KeptAnswer {
+        status: status.as_u16(),
+        location: with_location.then(|| {
+            format!(
+                "/v1/public-api/organizations/{}/customers/{}",
+                customer.organization_id, customer.id
+            )
+        }),
+        etag: Some(etag(customer.revision)),
+        body: serde_json::to_string(customer).unwrap_or_default(),
+    }
+}
+
+/// A write's answer with no body.
+pub fn no_content() -> KeptAnswer {
+    KeptAnswer {
+        status: StatusCode::NO_CONTENT.as_u16(),
+        location: None,
+        etag: None,
+        body: String::new(),
+    }
+}
+
+/// A problem found while the write ran (404, 409, 412): kept like any
+/// answer of a request that ran.
+pub fn problem(error: &ApiError) -> KeptAnswer {
+    KeptAnswer {
+        status: actix_web::ResponseError::status_code(error).as_u16(),
+        location: None,
+        etag: None,
+        body: error.problem_json(),
+    }
+}
+
+/// Any JSON answer.
+pub fn json(status: StatusCode, body: &impl serde::Serialize) -> KeptAnswer {
+    KeptAnswer {
+        status: status.as_u16(),
+        location: None,
+        etag: None,
+        body: serde_json::to_string(body).unwrap_or_default(),
+    }
+}
+
+fn response(answer: KeptAnswer, replayed: bool) -> HttpResponse {
+    let status = StatusCode::from_u16(answer.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let mut response = HttpResponse::build(status);
+    if let Some(location) = answer.location {
+        response.insert_header((header::LOCATION, location));
+    }
+    if let Some(etag) = answer.etag {
+        response.insert_header((header::ETAG, etag));
+    }
+    if replayed {
+        response.insert_header((REPLAYED, "true"));
+    }
+    if answer.body.is_empty() {
+        return response.finish();
+    }
+    let problem = status.is_client_error() || status.is_server_error();
+    response.content_type(match problem {
+        true => "application/problem+json",
+        false => "application/json",
+    });
+    response.body(answer.body)
+}
+
+impl utoipa::IntoParams for Idempotency {
+    fn into_params(_: impl Fn() -> Option<ParameterIn>) -> Vec<Parameter> {
+        vec![header_parameter(
+            IdempotencyKey::HEADER,
+            "Makes a retry safe: the first request with a key runs, and its answer is kept and \
+             replayed to every retry with the same key and request (`Idempotent-Replayed: true`). \
+             1 to 255 visible ASCII characters.",
+            json!({"type": "string", "pattern": "^[!-~]{1,255}$", "examples": ["order-1017-attempt"]}),
+        )]
+    }
+}
+
+/// A request header, for the document.
+pub fn header_parameter(name: &str, description: &str, schema: Value) -> Parameter {
+    ParameterBuilder::new()
+        .name(name)
+        .parameter_in(ParameterIn::Header)
+        .required(Required::False)
+        .description(Some(description))
+        .schema(Some(crate::domain::schema::of(schema)))
+        .build()
+}
+
+impl Idempotency {
+    /// Runs `write` in one transaction and answers what it returns. With a
+    /// key: a kept answer is replayed without running anything; otherwise
+    /// the write runs and its answer is kept in the write's own
+    /// transaction. A failure the client may fix and retry (an error, not
+    /// an answer) keeps nothing.
+    pub async fn respond<F>(
+        self,
+        db: &Database,
+        org: OrganizationId,
+        body: Option<&Map<String, Value>>,
+        write: F,
+    ) -> Result<HttpResponse, ApiError>
+    where
+        F: FnOnce(&mut DbConnection) -> Result<KeptAnswer, StoreError> + Send + 'static,
+    {
+        let Some(key) = self.key else {
+            return Ok(response(db.transaction(write).await?, false));
+        };
+        let key = key.as_str().to_owned();
+        // A second request with a key that is running here is told so
+        // rather than kept waiting; one on another instance meets the key's
+        // primary key when it keeps its answer, and rolls back.
+        let _running = self
+            .running
+            .enter(org, &key)
+            .ok_or(ApiError::IdempotencyKeyInUse)?;
+        let print = fingerprint(&self.method, &self.path, body);
+        let window = self.window;
+        let found = {
+            let (key, print) = (key.clone(), print.clone());
+            db.run(move |conn| idempotency::find(conn, org, &key, &print, window))
+                .await?
+        };
+        let expired = match found {
+            Found::Answer(answer) => return Ok(response(answer, true)),
+            Found::Reused => return Err(ApiError::IdempotencyKeyReused),
+            Found::Expired => true,
+            Found::Nothing => false,
+        };
+        let outcome = db
+            .transaction(move |conn| {
+                if expired {
+                    idempotency::forget(conn, org, &key)?;
+                }
+                let answer = write(conn)?;
+                idempotency::keep(conn, org, &key, &print, &answer)?;
+                Ok(answer)
+            })
+            .await;
+        match outcome {
+            Ok(answer) => Ok(response(answer, false)),
+            Err(StoreError::UniqueViolation { .. }) => Err(ApiError::IdempotencyKeyInUse),
+            Err(error) => Err(error.into()),
+        }
+    }
+}
+
+/// The keys of requests running in this process.
+#[derive(Debug, Default)]
+pub struct RunningKeys(Mutex<HashSet<(OrganizationId, String)>>);
+
+/// A key marked as running until dropped.
+struct Running {
+    keys: web::Data<RunningKeys>,
+    entry: (OrganizationId, String),
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        if let Ok(mut keys) = self.keys.0.lock() {
+            keys.remove(&self.entry);
+        }
+    }
+}
+
+trait Enter {
+    fn enter(&self, org: OrganizationId, key: &str) -> Option<Running>;
+}
+
+impl Enter for web::Data<RunningKeys> {
+    /// Marks the key as running; `None` when it already is.
+    fn enter(&self, org: OrganizationId, key: &str) -> Option<Running> {
+        let entry = (org, key.to_owned());
+        let fresh = self.0.lock().ok()?.insert(entry.clone());
+        fresh.then(|| Running {
+            keys: self.clone(),
+            entry,
+        })
+    }
+}

@@ -1,0 +1,146 @@
+//! A crash at any moment loses no kept answer and runs no request twice:
+//! writers create customers with Idempotency-Keys, the real binary is
+//! killed with SIGKILL at a random moment, restarted, and every request that
+//! got no answer is retried with its key; then there is exactly one
+//! customer per key. Three crashes per database.
+
+use std::collections::BTreeMap;
+use std::process::Command;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, SystemTime};
+
+use serde_json::{Value, json};
+
+use crate::helpers::{Backend, JWT_SECRET, TestDatabase};
+use crate::process::{Server, clientele, http, scratch_dir};
+
+fn create(url: &str, auth: &str, key: &str) -> Result<u16, String> {
+    http()
+        .post(url)
+        .header("authorization", auth)
+        .header("idempotency-key", key)
+        .send_json(json!({"firstName": key}))
+        .and_then(|mut response| {
+            response.body_mut().read_to_string()?;
+            Ok(response.status().as_u16())
+        })
+        .map_err(|e| e.to_string())
+}
+
+fn crash_and_retry(backend: Backend) {
+    let Some(database) = TestDatabase::create(backend) else {
+        return;
+    };
+    let dir = scratch_dir(&format!("crash_{backend:?}"));
+    let env = [
+        ("CLIENTELE_DATABASE_URL", database.url.as_str()),
+        ("CLIENTELE_JWT_SECRET", JWT_SECRET),
+        ("CLIENTELE_BOOTSTRAP", "false"),
+    ];
+    let created: Value = serde_json::from_slice(
+        &clientele(&["org", "create", "--name", "Crash"], &env, &dir).stdout,
+    )
+    .unwrap();
+    let org = created["organizationId"].as_str().unwrap().to_owned();
+    let auth = format!("ApiKey {}", created["apiKey"].as_str().unwrap());
+    // Every key sent, and whether it was answered 201.
+    let sent: Mutex<BTreeMap<String, bool>> = Mutex::new(BTreeMap::new());
+    for round in 0..3 {
+        let server = Server::start(&env, &dir).unwrap();
+        let url = server.url(&format!("/v1/public-api/organizations/{org}/customers"));
+        let killed = AtomicBool::new(false);
+        std::thread::scope(|scope| {
+            for client in 0..16 {
+                let (url, auth, sent, killed) = (&url, &auth, &sent, &killed);
+                scope.spawn(move || {
+                    for n in 0.. {
+                        let key = format!("r{round}c{client}n{n}");
+                        sent.lock().unwrap().insert(key.clone(), false);
+                        let answered = create(url, auth, &key);
+                        if let Ok(status) = answered {
+                            assert!(matches!(status, 201 | 503), "{key}: {status}");
+                            sent.lock().unwrap().insert(key, status == 201);
+                        }
+                        if killed.load(Ordering::SeqCst) {
+                            return;
+                        }
+                    }
+                });
+            }
+            let nanos = SystemTime::now()
+                .duration_since(SystemTime::UNIX_EPOCH)
+                .unwrap()
+                .subsec_nanos();
+            std::thread::sleep(Duration::from_millis(300 + u64::from(nanos % 900)));
+            let pid = server.child.id().to_string();
+            assert!(
+                Command::new("kill")
+                    .args(["-KILL", &pid])
+                    .status()
+                    .unwrap()
+                    .success()
+            );
+            killed.store(true, Ordering::SeqCst);
+        });
+        server.stop();
+    }
+    // Retry every request that got no 201 answer, with its key.
+    let server = Server::start(&env, &dir).unwrap();
+    let url = server.url(&format!("/v1/public-api/organizations/{org}/customers"));
+    let sent = sent.into_inner().unwrap();
+    let unanswered: Vec<&String> = sent
+        .iter()
+        .filter(|(_, ok)| !**ok)
+        .map(|(key, _)| key)
+        .collect();
+    assert!(!unanswered.is_empty(), "no request was cut by the kills");
+    for key in &unanswered {
+        assert_eq!(create(&url, &auth, key), Ok(201), "{key}");
+    }
+    let list = server.url(&format!(
+        "/v1/public-api/organizations/{org}/customers?limit=1&includeTotal=true"
+    ));
+    let total = http()
+        .get(&list)
+        .header("authorization", &auth)
+        .call()
+        .unwrap()
+        .body_mut()
+        .read_json::<Value>()
+        .unwrap()["total"]
+        .clone();
+    server.stop();
+    let stored = crate::shutdown::stored_markers_counted(&database.url);
+    let doubled: Vec<_> = stored.iter().filter(|(_, n)| **n > 1).take(5).collect();
+    assert!(
+        doubled.is_empty(),
+        "keys that made two customers: {doubled:?}"
+    );
+    let missing: Vec<_> = sent
+        .keys()
+        .filter(|key| !stored.contains_key(*key))
+        .take(5)
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "keys with no customer after their retry: {missing:?}"
+    );
+    assert_eq!(
+        total,
+        sent.len(),
+        "{} keys, {unanswered:?} retried",
+        sent.len()
+    );
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn sqlite_crashes_run_no_idempotent_request_twice() {
+    crash_and_retry(Backend::Sqlite);
+}
+
+#[test]
+fn postgres_crashes_run_no_idempotent_request_twice() {
+    crash_and_retry(Backend::Postgres);
+}
