@@ -82,6 +82,14 @@ pub struct Settings {
     /// How long the answer of a request with an Idempotency-Key is kept and
     /// replayed (1..=168 hours).
     pub idempotency_hours: u64,
+    /// How long events are kept in the feed, in days.
+    pub event_retention_days: u64,
+    /// The first wait before a webhook delivery is retried, in seconds;
+    /// each later one doubles, up to an hour.
+    pub webhook_retry_base_seconds: u64,
+    /// Let webhook endpoints be plain http and point at private addresses
+    /// in production too (outside production they always may).
+    pub webhook_allow_private: bool,
 }
 
 pub const MIN_JWT_SECRET_BYTES: usize = 32;
@@ -144,6 +152,11 @@ impl Settings {
         if !(1..=168).contains(&self.idempotency_hours) {
             return Err("idempotency_hours must be from 1 to 168".into());
         }
+        if self.event_retention_days == 0 || self.webhook_retry_base_seconds == 0 {
+            return Err(
+                "event_retention_days and webhook_retry_base_seconds must be at least 1".into(),
+            );
+        }
         if self.request_timeout_seconds == 0 {
             return Err("request_timeout_seconds must be at least 1".into());
         }
@@ -155,6 +168,18 @@ impl Settings {
 
     pub fn idempotency_window(&self) -> std::time::Duration {
         std::time::Duration::from_secs(self.idempotency_hours * 3600)
+    }
+
+    pub fn event_retention(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(self.event_retention_days * 24 * 3600)
+    }
+
+    /// Webhook endpoints may be http and private outside production, or
+    /// when the setting allows it.
+    pub fn webhook_policy(&self) -> crate::domain::webhook::UrlPolicy {
+        crate::domain::webhook::UrlPolicy {
+            allow_private: self.webhook_allow_private || !self.is_production(),
+        }
     }
 
     /// The first-run bootstrap never runs in production, whatever the files say.

@@ -35,6 +35,8 @@ pub enum ApiError {
     Conflict { existing: CustomerId },
     /// 409: the first request with this Idempotency-Key is still running.
     IdempotencyKeyInUse,
+    /// 409: a limit on how many records an organization may have.
+    LimitReached(&'static str),
     /// 412: `If-Match` named other revisions than the current one.
     PreconditionFailed { current: i32 },
     /// 413: a body over the limit.
@@ -112,6 +114,11 @@ impl ApiError {
                 StatusCode::CONFLICT,
                 "idempotency-key-in-use",
                 "A request with this Idempotency-Key is still running.",
+            ),
+            Self::LimitReached(_) => (
+                StatusCode::CONFLICT,
+                "limit-reached",
+                "The organization has reached a limit.",
             ),
             Self::PreconditionFailed { .. } => (
                 StatusCode::PRECONDITION_FAILED,
@@ -194,6 +201,7 @@ impl ApiError {
                 "The first request with this Idempotency-Key has not finished; retry shortly."
                     .into()
             }
+            Self::LimitReached(detail) => (*detail).into(),
             Self::PreconditionFailed { current } => {
                 format!("The customer is at revision {current}; nothing was changed.")
             }

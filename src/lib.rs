@@ -16,3 +16,4 @@ pub mod startup;
 pub mod store;
 pub mod tasks;
 pub mod telemetry;
+pub mod webhooks;

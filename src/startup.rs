@@ -12,6 +12,7 @@ use actix_web::{App, HttpServer, web};
 use secrecy::{ExposeSecret, SecretString};
 
 use crate::api::answers::{IdempotencyWindow, RunningKeys};
+use crate::api::webhooks::WebhookSettings;
 use crate::auth::Authenticator;
 use crate::auth::keys::{self, IssuedKey};
 use crate::config::Settings;
@@ -19,10 +20,12 @@ use crate::domain::ids::OrganizationId;
 use crate::error::{json_error, query_error};
 use crate::limits::{self, BodyTimeout, Draining};
 use crate::store::Database;
-use crate::store::idempotency;
+use crate::store::{events, idempotency};
 use crate::tasks::{StopSignal, Supervisor, Task};
 use crate::telemetry::{self, Metrics};
+use crate::webhooks::{self, Dispatcher};
 use crate::{api, http};
+use std::sync::Arc;
 
 /// The largest request body accepted.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
@@ -102,11 +105,15 @@ impl Application {
             Duration::from_secs(settings.auth_cache_seconds),
         );
 
-        let mut tasks = service_tasks(settings, &db);
+        let metrics = web::Data::new(Metrics::new());
+        let mut tasks = service_tasks(settings, &db, metrics.clone().into_inner());
         tasks.extend(extra);
         let db = web::Data::new(db);
         let auth = web::Data::new(authenticator.clone());
-        let metrics = web::Data::new(Metrics::new());
+        let webhooks = web::Data::new(WebhookSettings {
+            policy: settings.webhook_policy(),
+            retention: settings.event_retention(),
+        });
         let timeout = web::Data::new(BodyTimeout(Duration::from_secs(
             settings.request_timeout_seconds,
         )));
@@ -123,6 +130,7 @@ impl Application {
                 .app_data(draining_data.clone())
                 .app_data(idempotency.clone())
                 .app_data(running_keys.clone())
+                .app_data(webhooks.clone())
                 .app_data(
                     web::JsonConfig::default()
                         .limit(MAX_BODY_BYTES)
@@ -212,9 +220,55 @@ impl Application {
 /// How often expired records (idempotency keys) are pruned.
 const PRUNE_EVERY: Duration = Duration::from_secs(600);
 
+/// How often the sequencer numbers committed events.
+const SEQUENCE_EVERY: Duration = Duration::from_millis(50);
+/// Webhook deliveries are given up 3 days after their event.
+const GIVE_UP_AFTER: Duration = Duration::from_secs(3 * 24 * 3600);
+
 /// The service's own background tasks.
-fn service_tasks(settings: &Settings, db: &Database) -> Vec<Task> {
+fn service_tasks(settings: &Settings, db: &Database, metrics: Arc<Metrics>) -> Vec<Task> {
     let mut tasks = Vec::new();
+    let sequencing = db.clone();
+    tasks.push(Task::every("event-sequencer", SEQUENCE_EVERY, move || {
+        let db = sequencing.clone();
+        async move {
+            // A full batch means more are waiting: go on at once.
+            while db
+                .transaction(events::sequence)
+                .await
+                .map_err(|e| e.to_string())?
+                == events::BATCH as usize
+            {}
+            Ok(())
+        }
+    }));
+    let retention = settings.event_retention();
+    let pruning_events = db.clone();
+    tasks.push(Task::every("prune-events", PRUNE_EVERY, move || {
+        let db = pruning_events.clone();
+        async move {
+            let pruned = db
+                .transaction(move |conn| events::prune(conn, retention))
+                .await
+                .map_err(|e| e.to_string())?;
+            if pruned > 0 {
+                log::info!("pruned {pruned} events older than the retention");
+            }
+            Ok(())
+        }
+    }));
+    let dispatcher = Dispatcher::new(
+        db.clone(),
+        webhooks::Client::new(settings.webhook_policy()),
+        metrics,
+        webhooks::Settings {
+            retry_base: Duration::from_secs(settings.webhook_retry_base_seconds),
+            give_up_after: GIVE_UP_AFTER,
+        },
+    );
+    tasks.push(Task::new("webhook-dispatcher", move |stop| {
+        dispatcher.clone().run(stop)
+    }));
     let window = settings.idempotency_window();
     let pruning = db.clone();
     tasks.push(Task::every(

@@ -29,7 +29,8 @@ impl Task {
         }
     }
 
-    /// A task that runs `work` every `period` until it is stopped.
+    /// A task that runs `work` at once and then every `period` until it is
+    /// stopped (so pruning catches up as soon as a server starts).
     pub fn every<F, Fut>(name: &'static str, period: Duration, work: F) -> Self
     where
         F: Fn() -> Fut + Clone + 'static,
@@ -39,10 +40,10 @@ impl Task {
             let work = work.clone();
             async move {
                 loop {
+                    work().await?;
                     if stop.sleep(period).await {
                         return Ok(());
                     }
-                    work().await?;
                 }
             }
         })

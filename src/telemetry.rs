@@ -62,6 +62,9 @@ pub struct Metrics {
     pool_connections: IntGauge,
     pool_idle: IntGauge,
     key_verifications: IntCounter,
+    webhook_deliveries: IntCounterVec,
+    webhook_backlog: IntGauge,
+    webhook_oldest: prometheus::Gauge,
 }
 
 impl Metrics {
@@ -100,6 +103,24 @@ impl Metrics {
             "argon2 verifications of API key secrets (at most one per key and cache lifetime).",
         )
         .expect("valid metric");
+        let webhook_deliveries = IntCounterVec::new(
+            Opts::new(
+                "clientele_webhook_deliveries_total",
+                "Webhook delivery attempts by outcome (delivered, retrying, failed).",
+            ),
+            &["outcome"],
+        )
+        .expect("valid metric");
+        let webhook_backlog = IntGauge::new(
+            "clientele_webhook_backlog",
+            "Webhook deliveries pending (refreshed every few seconds).",
+        )
+        .expect("valid metric");
+        let webhook_oldest = prometheus::Gauge::new(
+            "clientele_webhook_backlog_oldest_seconds",
+            "Age of the oldest pending webhook delivery, 0 when none.",
+        )
+        .expect("valid metric");
         let build_info = IntGaugeVec::new(
             Opts::new("clientele_build_info", "The running build; always 1."),
             &["version"],
@@ -122,6 +143,9 @@ impl Metrics {
             Box::new(pool_connections.clone()),
             Box::new(pool_idle.clone()),
             Box::new(key_verifications.clone()),
+            Box::new(webhook_deliveries.clone()),
+            Box::new(webhook_backlog.clone()),
+            Box::new(webhook_oldest.clone()),
         ] {
             registry
                 .register(collector)
@@ -134,7 +158,20 @@ impl Metrics {
             pool_connections,
             pool_idle,
             key_verifications,
+            webhook_deliveries,
+            webhook_backlog,
+            webhook_oldest,
         }
+    }
+
+    /// One webhook delivery attempt ended with `outcome`.
+    pub fn count_webhook_delivery(&self, outcome: &'static str) {
+        self.webhook_deliveries.with_label_values(&[outcome]).inc();
+    }
+
+    pub fn set_webhook_backlog(&self, pending: i64, oldest_seconds: f64) {
+        self.webhook_backlog.set(pending);
+        self.webhook_oldest.set(oldest_seconds);
     }
 
     fn observe(&self, route: &str, method: &Method, status: u16, seconds: f64) {

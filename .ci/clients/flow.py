@@ -8,6 +8,7 @@ package `clientele_client` under build/python.
 import datetime
 import os
 import sys
+import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "build", "python"))
 
@@ -19,12 +20,20 @@ from clientele_client.api.customers import (  # noqa: E402
     list_customers,
     update_customer,
 )
+from clientele_client.api.events import list_events  # noqa: E402
 from clientele_client.api.tokens import create_token  # noqa: E402
+from clientele_client.api.webhooks import (  # noqa: E402
+    create_webhook_endpoint,
+    delete_webhook_endpoint,
+    list_webhook_deliveries,
+    update_webhook_endpoint,
+)
 from clientele_client.models import (  # noqa: E402
     AddressInput,
     Customer,
     CustomerInput,
     CustomerPage,
+    EventPage,
     ListCustomersSort,
     MetadataInput,
     Problem,
@@ -32,6 +41,11 @@ from clientele_client.models import (  # noqa: E402
     TokenInput,
     TokenInputScopesItem,
     ValidationProblem,
+    WebhookAttemptPage,
+    WebhookEndpoint,
+    WebhookEndpointChanges,
+    WebhookEndpointInput,
+    WebhookEndpointInputEventsItem,
 )
 
 base, org, key = os.environ["CLIENTELE_URL"], os.environ["CLIENTELE_ORG"], os.environ["CLIENTELE_KEY"]
@@ -106,5 +120,26 @@ deleted = delete_customer.sync_detailed(org, created.id, client=client)
 assert deleted.status_code == 204, deleted
 gone = get_customer.sync(org, created.id, client=client)
 assert isinstance(gone, Problem) and gone.status == 404
+
+# The change feed holds the three changes, oldest first (the sequencer
+# numbers committed events every 50 ms).
+for _ in range(100):
+    feed = list_events.sync(org, client=client, customer_id=created.id, limit=10)
+    assert isinstance(feed, EventPage), feed
+    if len(feed.data) == 3:
+        break
+    time.sleep(0.05)
+assert [e.type_ for e in feed.data] == ["customer.created", "customer.updated", "customer.deleted"], feed
+assert feed.data[1].revision == 2 and not feed.has_more
+
+endpoint = create_webhook_endpoint.sync(
+    org, client=client, body=WebhookEndpointInput(url="https://hooks.example.com/clientele", events=[WebhookEndpointInputEventsItem.ALL])
+)
+assert isinstance(endpoint, WebhookEndpoint) and endpoint.secret.startswith("whsec_"), endpoint
+disabled = update_webhook_endpoint.sync(org, endpoint.id, client=client, body=WebhookEndpointChanges(enabled=False))
+assert isinstance(disabled, WebhookEndpoint) and disabled.enabled is False, disabled
+attempts = list_webhook_deliveries.sync(org, endpoint.id, client=client, limit=5)
+assert isinstance(attempts, WebhookAttemptPage) and attempts.data == [], attempts
+assert delete_webhook_endpoint.sync_detailed(org, endpoint.id, client=client).status_code == 204
 
 print("python client: every step as expected")

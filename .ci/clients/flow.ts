@@ -95,4 +95,38 @@ const deleted = await client.DELETE("/v1/public-api/organizations/{organizationI
 });
 check(deleted.response.status === 204, "delete", deleted.error);
 
+// The change feed holds the three changes, oldest first (the sequencer
+// numbers committed events every 50 ms).
+let feed = await client.GET("/v1/public-api/organizations/{organizationId}/events", {
+  params: { path: organization, query: { customerId: customer.id, limit: 10 } },
+});
+for (let tries = 0; tries < 100 && feed.data?.data.length !== 3; tries++) {
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  feed = await client.GET("/v1/public-api/organizations/{organizationId}/events", {
+    params: { path: organization, query: { customerId: customer.id, limit: 10 } },
+  });
+}
+const types = feed.data?.data.map((event) => event.type).join(",");
+check(types === "customer.created,customer.updated,customer.deleted", "events", feed.error ?? types);
+
+const endpoint = await client.POST("/v1/public-api/organizations/{organizationId}/webhook-endpoints", {
+  params: { path: organization },
+  body: { url: "https://hooks.example.com/clientele", events: ["customer.created", "customer.deleted"] },
+});
+check(endpoint.data?.secret?.startsWith("whsec_") === true, "webhook endpoint", endpoint.error);
+const hook = { organizationId: org, endpointId: endpoint.data.id };
+const disabled = await client.PUT("/v1/public-api/organizations/{organizationId}/webhook-endpoints/{endpointId}", {
+  params: { path: hook },
+  body: { enabled: false },
+});
+check(disabled.data?.enabled === false && disabled.data.secret === undefined, "disable", disabled.error);
+const attempts = await client.GET("/v1/public-api/organizations/{organizationId}/webhook-endpoints/{endpointId}/deliveries", {
+  params: { path: hook, query: { limit: 5 } },
+});
+check(attempts.data?.data.length === 0 && attempts.data.hasMore === false, "deliveries", attempts.error);
+const removed = await client.DELETE("/v1/public-api/organizations/{organizationId}/webhook-endpoints/{endpointId}", {
+  params: { path: hook },
+});
+check(removed.response.status === 204, "delete endpoint", removed.error);
+
 console.log("typescript client: every step as expected");

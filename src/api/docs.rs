@@ -8,7 +8,7 @@ use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder
 use utoipa::{Modify, OpenApi};
 
 use super::schemas::{MethodProblems, ValidationProblem, customer_input_components};
-use super::{customers, operations, paths, tokens};
+use super::{customers, events, operations, paths, tokens, webhooks};
 use crate::domain::InvalidField;
 use crate::error::Problem;
 
@@ -28,6 +28,13 @@ use crate::error::Problem;
         customers::update,
         customers::delete,
         tokens::create,
+        events::list,
+        webhooks::create,
+        webhooks::list,
+        webhooks::get,
+        webhooks::update,
+        webhooks::delete,
+        webhooks::deliveries,
         operations::health,
         operations::ready,
         operations::metrics,
@@ -39,6 +46,8 @@ use crate::error::Problem;
     tags(
         (name = "customers", description = "Customer records of one organization."),
         (name = "tokens", description = "Short-lived tokens for hosted payment forms."),
+        (name = "events", description = "The change feed."),
+        (name = "webhooks", description = "Endpoints the events are POSTed to, signed, and their delivery attempts."),
         (name = "operations", description = "Health, readiness, metrics and this document."),
     )
 )]

@@ -13,10 +13,13 @@ use utoipa::openapi::path::{Parameter, ParameterBuilder, ParameterIn};
 
 use crate::auth::Tenant;
 use crate::domain::InvalidField;
-use crate::domain::ids::{CustomerId, OrganizationId};
+use crate::domain::event::{FEED_PARAMETERS, FeedParams};
+use crate::domain::ids::{CustomerId, EndpointId, OrganizationId};
 use crate::domain::listing::{ListParams, PARAMETERS};
 use crate::domain::preconditions::Condition;
+use crate::domain::query;
 use crate::domain::schema;
+use crate::domain::webhook::{ATTEMPT_PARAMETERS, AttemptParams};
 use crate::error::ApiError;
 
 /// A JSON object body; anything else is 400 (see `error::json_error`).
@@ -36,6 +39,30 @@ fn path_parameter(name: &str, schema: Value) -> Parameter {
 impl IntoParams for Tenant {
     fn into_params(_: impl Fn() -> Option<ParameterIn>) -> Vec<Parameter> {
         vec![path_parameter("organizationId", OrganizationId::schema())]
+    }
+}
+
+/// The webhook endpoint named in the path. A malformed id names nothing:
+/// 404.
+#[derive(Debug, Clone, Copy)]
+pub struct EndpointPath(pub EndpointId);
+
+impl FromRequest for EndpointPath {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let id = req
+            .match_info()
+            .get("endpointId")
+            .and_then(EndpointId::parse);
+        ready(id.map(Self).ok_or(ApiError::NotFound))
+    }
+}
+
+impl IntoParams for EndpointPath {
+    fn into_params(_: impl Fn() -> Option<ParameterIn>) -> Vec<Parameter> {
+        vec![path_parameter("endpointId", EndpointId::schema())]
     }
 }
 
@@ -71,27 +98,72 @@ impl FromRequest for ListQuery {
     type Future = Ready<Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let parsed = web::Query::<Vec<(String, String)>>::from_query(req.query_string())
-            .map_err(|_| ApiError::Malformed("The query string could not be decoded.".into()))
-            .and_then(|pairs| Ok(Self(ListParams::parse(&pairs)?)));
-        ready(parsed)
+        ready(query_pairs(req).and_then(|pairs| Ok(Self(ListParams::parse(&pairs)?))))
     }
 }
 
 impl IntoParams for ListQuery {
     fn into_params(_: impl Fn() -> Option<ParameterIn>) -> Vec<Parameter> {
-        PARAMETERS
-            .iter()
-            .map(|parameter| {
-                ParameterBuilder::new()
-                    .name(parameter.name)
-                    .parameter_in(ParameterIn::Query)
-                    .required(Required::False)
-                    .description(Some(parameter.description))
-                    .schema(Some(schema::of((parameter.schema)())))
-                    .build()
-            })
-            .collect()
+        query_parameters(&PARAMETERS)
+    }
+}
+
+/// The document's query parameters, from the table the parser reads.
+fn query_parameters<P>(table: &[query::Parameter<P>]) -> Vec<Parameter> {
+    table
+        .iter()
+        .map(|parameter| {
+            ParameterBuilder::new()
+                .name(parameter.name)
+                .parameter_in(ParameterIn::Query)
+                .required(Required::False)
+                .description(Some(parameter.description))
+                .schema(Some(schema::of((parameter.schema)())))
+                .build()
+        })
+        .collect()
+}
+
+/// The decoded pairs of the query string.
+fn query_pairs(req: &HttpRequest) -> Result<Vec<(String, String)>, ApiError> {
+    web::Query::<Vec<(String, String)>>::from_query(req.query_string())
+        .map(web::Query::into_inner)
+        .map_err(|_| ApiError::Malformed("The query string could not be decoded.".into()))
+}
+
+/// The change feed's query string, parsed into [`FeedParams`].
+pub struct FeedQuery(pub FeedParams);
+
+impl FromRequest for FeedQuery {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(query_pairs(req).and_then(|pairs| Ok(Self(FeedParams::parse(&pairs)?))))
+    }
+}
+
+impl IntoParams for FeedQuery {
+    fn into_params(_: impl Fn() -> Option<ParameterIn>) -> Vec<Parameter> {
+        query_parameters(&FEED_PARAMETERS)
+    }
+}
+
+/// The deliveries listing's query string, parsed into [`AttemptParams`].
+pub struct AttemptQuery(pub AttemptParams);
+
+impl FromRequest for AttemptQuery {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(query_pairs(req).and_then(|pairs| Ok(Self(AttemptParams::parse(&pairs)?))))
+    }
+}
+
+impl IntoParams for AttemptQuery {
+    fn into_params(_: impl Fn() -> Option<ParameterIn>) -> Vec<Parameter> {
+        query_parameters(&ATTEMPT_PARAMETERS)
     }
 }
 

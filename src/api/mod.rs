@@ -5,17 +5,20 @@
 pub mod answers;
 pub mod customers;
 pub mod docs;
+pub mod events;
 pub mod extract;
 pub mod operations;
 pub mod schemas;
 pub mod tokens;
+pub mod webhooks;
 
 use actix_web::middleware::from_fn;
 use actix_web::{HttpResponse, ResponseError, web};
 use utoipa_swagger_ui::SwaggerUi;
 
 use crate::auth::middleware::{
-    authenticate, authorize_customer, authorize_customers, authorize_tokens,
+    authenticate, authorize_customer, authorize_customers, authorize_events, authorize_tokens,
+    authorize_webhooks,
 };
 use crate::error::ApiError;
 use crate::limits::body_deadline;
@@ -31,6 +34,11 @@ pub mod paths {
     pub const CUSTOMERS: &str = organization!("/customers");
     pub const CUSTOMER: &str = organization!("/customers/{customerId}");
     pub const TOKENS: &str = organization!("/tokens");
+    pub const EVENTS: &str = organization!("/events");
+    pub const WEBHOOK_ENDPOINTS: &str = organization!("/webhook-endpoints");
+    pub const WEBHOOK_ENDPOINT: &str = organization!("/webhook-endpoints/{endpointId}");
+    pub const WEBHOOK_DELIVERIES: &str =
+        organization!("/webhook-endpoints/{endpointId}/deliveries");
     pub const HEALTH: &str = "/health";
     pub const READY: &str = "/ready";
     pub const METRICS: &str = "/metrics";
@@ -76,6 +84,37 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .wrap(from_fn(authorize_tokens))
             .wrap(from_fn(authenticate))
             .route(web::post().to(tokens::create)),
+    )
+    .service(
+        resource(paths::EVENTS, "GET")
+            .wrap(from_fn(body_deadline))
+            .wrap(from_fn(authorize_events))
+            .wrap(from_fn(authenticate))
+            .route(web::get().to(events::list)),
+    )
+    .service(
+        resource(paths::WEBHOOK_ENDPOINTS, "GET, POST")
+            .wrap(from_fn(body_deadline))
+            .wrap(from_fn(authorize_webhooks))
+            .wrap(from_fn(authenticate))
+            .route(web::get().to(webhooks::list))
+            .route(web::post().to(webhooks::create)),
+    )
+    .service(
+        resource(paths::WEBHOOK_DELIVERIES, "GET")
+            .wrap(from_fn(body_deadline))
+            .wrap(from_fn(authorize_webhooks))
+            .wrap(from_fn(authenticate))
+            .route(web::get().to(webhooks::deliveries)),
+    )
+    .service(
+        resource(paths::WEBHOOK_ENDPOINT, "GET, PUT, DELETE")
+            .wrap(from_fn(body_deadline))
+            .wrap(from_fn(authorize_webhooks))
+            .wrap(from_fn(authenticate))
+            .route(web::get().to(webhooks::get))
+            .route(web::put().to(webhooks::update))
+            .route(web::delete().to(webhooks::delete)),
     )
     .service(resource(paths::HEALTH, "GET").route(web::get().to(operations::health)))
     .service(resource(paths::READY, "GET").route(web::get().to(operations::ready)))

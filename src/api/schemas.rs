@@ -63,6 +63,36 @@ pub fn customer_input_components() -> Vec<(String, RefOr<Schema>)> {
 
 impl ToSchema for CustomerInput {}
 
+/// The body of `POST …/webhook-endpoints`.
+pub struct EndpointCreateInput;
+
+impl PartialSchema for EndpointCreateInput {
+    fn schema() -> RefOr<Schema> {
+        schema::of(crate::domain::webhook::EndpointChanges::schema(true))
+    }
+}
+
+impl ToSchema for EndpointCreateInput {
+    fn name() -> std::borrow::Cow<'static, str> {
+        "WebhookEndpointInput".into()
+    }
+}
+
+/// The body of `PUT …/webhook-endpoints/{endpointId}`.
+pub struct EndpointUpdateInput;
+
+impl PartialSchema for EndpointUpdateInput {
+    fn schema() -> RefOr<Schema> {
+        schema::of(crate::domain::webhook::EndpointChanges::schema(false))
+    }
+}
+
+impl ToSchema for EndpointUpdateInput {
+    fn name() -> std::borrow::Cow<'static, str> {
+        "WebhookEndpointChanges".into()
+    }
+}
+
 /// The body of `POST …/tokens`.
 pub struct TokenInput;
 

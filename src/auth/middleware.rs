@@ -23,6 +23,10 @@ pub enum Resource {
     Customer,
     /// `/tokens`
     Tokens,
+    /// `/events`
+    Events,
+    /// `/webhook-endpoints[/…]`
+    Webhooks,
 }
 
 /// Refusals become responses, never errors, so that the middleware around
@@ -73,6 +77,20 @@ pub async fn authorize_tokens<B: MessageBody + 'static>(
     next: Next<B>,
 ) -> Result<ServiceResponse<EitherBody<B>>, actix_web::Error> {
     authorize_request(req, next, Resource::Tokens).await
+}
+
+pub async fn authorize_events<B: MessageBody + 'static>(
+    req: ServiceRequest,
+    next: Next<B>,
+) -> Result<ServiceResponse<EitherBody<B>>, actix_web::Error> {
+    authorize_request(req, next, Resource::Events).await
+}
+
+pub async fn authorize_webhooks<B: MessageBody + 'static>(
+    req: ServiceRequest,
+    next: Next<B>,
+) -> Result<ServiceResponse<EitherBody<B>>, actix_web::Error> {
+    authorize_request(req, next, Resource::Webhooks).await
 }
 
 async fn authorize_request<B: MessageBody + 'static>(
@@ -134,19 +152,32 @@ pub fn authorize(
     }
     let needed = match (resource, method.clone()) {
         (Resource::Tokens, Method::POST) => Some(Scope::TokensCreate),
-        (Resource::Tokens, _) => None,
-        (_, Method::GET) => Some(Scope::CustomersRead),
-        (_, Method::POST | Method::PUT | Method::DELETE) => Some(Scope::CustomersWrite),
+        (Resource::Events, Method::GET) => Some(Scope::EventsRead),
+        (Resource::Webhooks, _) => Some(Scope::WebhooksWrite),
+        (Resource::Customers | Resource::Customer, Method::GET) => Some(Scope::CustomersRead),
+        (Resource::Customers | Resource::Customer, Method::POST | Method::PUT | Method::DELETE) => {
+            Some(Scope::CustomersWrite)
+        }
         // Other methods are answered 405 by the route.
         _ => None,
     };
     match needed {
-        Some(scope) if !principal.scopes.contains(scope) => Err(ApiError::Forbidden(match scope {
-            Scope::CustomersRead => "The credential lacks the customers:read scope.",
-            Scope::CustomersWrite => "The credential lacks the customers:write scope.",
-            Scope::TokensCreate => "The credential lacks the tokens:create scope.",
-        })),
+        Some(scope) if !principal.scopes.contains(scope) => Err(ApiError::Forbidden(lacks(scope))),
         _ => Ok(()),
+    }
+}
+
+/// The detail of a 403 for a missing scope.
+fn lacks(scope: Scope) -> &'static str {
+    match scope {
+        Scope::CustomersRead => "The credential lacks the customers:read scope.",
+        Scope::CustomersWrite => "The credential lacks the customers:write scope.",
+        Scope::TokensCreate => "The credential lacks the tokens:create scope.",
+        Scope::CustomersErase => "The credential lacks the customers:erase scope.",
+        Scope::ReportsRead => "The credential lacks the reports:read scope.",
+        Scope::EventsRead => "The credential lacks the events:read scope.",
+        Scope::WebhooksWrite => "The credential lacks the webhooks:write scope.",
+        Scope::CustomFieldsWrite => "The credential lacks the custom-fields:write scope.",
     }
 }
 #[cfg(test)]
@@ -154,7 +185,6 @@ mod tests {
     use super::*;
     use crate::domain::customer::FieldSet;
     use crate::domain::ids::{CustomerId, KeyId, OrganizationId};
-    use crate::domain::scopes::Scopes;
 
     fn principal(scopes: &[Scope], credential: Credential) -> Principal {
         Principal {
@@ -191,7 +221,19 @@ mod tests {
         assert!(!check(&read, Resource::Tokens, Method::POST, None));
         let all = principal(&Scope::ALL, Credential::ApiKey);
         assert!(check(&all, Resource::Tokens, Method::POST, None));
-        assert_eq!(Scopes::all().names().len(), 3);
+        assert!(!check(&read, Resource::Events, Method::GET, None));
+        assert!(!check(&read, Resource::Webhooks, Method::GET, None));
+        let events = principal(&[Scope::EventsRead], Credential::ApiKey);
+        assert!(check(&events, Resource::Events, Method::GET, None));
+        assert!(!check(&events, Resource::Webhooks, Method::GET, None));
+        let webhooks = principal(&[Scope::WebhooksWrite], Credential::ApiKey);
+        assert!(check(&webhooks, Resource::Webhooks, Method::GET, None));
+        assert!(check(
+            &webhooks,
+            Resource::Webhooks,
+            Method::DELETE,
+            Some("whe_x")
+        ));
     }
 
     #[test]

@@ -79,6 +79,24 @@ prefixed_id!(
     "cus_0193a3c2e4f87b6a9d5e1f0c2b3a4d5e"
 );
 prefixed_id!(
+    /// An event of the change feed.
+    EventId,
+    "evt",
+    "evt_0193a3c2e5f07d1e8f2a3b4c5d6e7f80"
+);
+prefixed_id!(
+    /// A webhook endpoint of one organization.
+    EndpointId,
+    "whe",
+    "whe_0193a3c2e6117e2f9a3b4c5d6e7f8091"
+);
+prefixed_id!(
+    /// One attempt to deliver an event to an endpoint.
+    AttemptId,
+    "wha",
+    "wha_0193a3c2e7227f3a0b4c5d6e7f8091a2"
+);
+prefixed_id!(
     /// The public half of an API key.
     KeyId,
     "key",

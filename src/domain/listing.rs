@@ -6,7 +6,8 @@ use serde_json::{Value, json};
 use super::contact::{Email, fold_case, phone_digits};
 use super::external_id::ExternalId;
 use super::ids::CustomerId;
-use super::invalid::{InvalidField, InvalidFields};
+use super::invalid::InvalidField;
+use super::query::{Parameter, parse_query};
 use super::text::{trimmed_line, trimmed_line_pattern};
 use super::time::Time;
 
@@ -123,6 +124,24 @@ impl Cursor {
     }
 }
 
+/// The parameters of a request that answers pages.
+pub trait Paged {
+    fn limit_mut(&mut self) -> &mut i64;
+}
+
+/// `limit`, the same on every list.
+pub const fn limit_parameter<P: Paged>() -> Parameter<P> {
+    Parameter {
+        name: "limit",
+        description: "Page size.",
+        parse: |p, raw| {
+            *p.limit_mut() = parse_int(raw, 1, MAX_LIMIT)?;
+            Ok(())
+        },
+        schema: || json!({"type": "integer", "format": "int64", "minimum": 1, "maximum": MAX_LIMIT, "default": DEFAULT_LIMIT}),
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ListParams {
     pub limit: i64,
@@ -137,6 +156,12 @@ pub struct ListParams {
     pub created_to: Option<Time>,
     pub sort: Sort,
     pub include_total: bool,
+}
+
+impl Paged for ListParams {
+    fn limit_mut(&mut self) -> &mut i64 {
+        &mut self.limit
+    }
 }
 
 impl Default for ListParams {
@@ -157,26 +182,8 @@ impl Default for ListParams {
     }
 }
 
-/// One query parameter: its name, how it is parsed into the parameters,
-/// and how the document describes it. The parser and the OpenAPI document
-/// both read [`PARAMETERS`].
-pub struct Parameter {
-    pub name: &'static str,
-    pub description: &'static str,
-    parse: fn(&mut ListParams, &str) -> Result<(), String>,
-    pub schema: fn() -> Value,
-}
-
-pub const PARAMETERS: [Parameter; 11] = [
-    Parameter {
-        name: "limit",
-        description: "Page size.",
-        parse: |p, raw| {
-            p.limit = parse_int(raw, 1, MAX_LIMIT)?;
-            Ok(())
-        },
-        schema: || json!({"type": "integer", "format": "int64", "minimum": 1, "maximum": MAX_LIMIT, "default": DEFAULT_LIMIT}),
-    },
+pub const PARAMETERS: [Parameter<ListParams>; 11] = [
+    limit_parameter(),
     Parameter {
         name: "offset",
         description: "Rows to skip.",
@@ -273,23 +280,7 @@ impl ListParams {
     /// Parses decoded query pairs. Unknown and repeated parameters are
     /// rejected, like every bad value, with the parameter's name.
     pub fn parse(pairs: &[(String, String)]) -> Result<Self, Vec<InvalidField>> {
-        let mut errors = InvalidFields::default();
-        let mut params = Self::default();
-        let mut seen: Vec<&str> = Vec::new();
-        for (name, value) in pairs {
-            if seen.contains(&name.as_str()) {
-                errors.push(name.as_str(), "must be given at most once");
-                continue;
-            }
-            seen.push(name);
-            let outcome = match PARAMETERS.iter().find(|p| p.name == name) {
-                Some(parameter) => (parameter.parse)(&mut params, value),
-                None => Err("unknown parameter".into()),
-            };
-            if let Err(message) = outcome {
-                errors.push(name.as_str(), message);
-            }
-        }
+        let (params, mut errors) = parse_query(pairs, &PARAMETERS, Self::default());
         let cursors = [
             ("startingAfter", params.starting_after),
             ("endingBefore", params.ending_before),

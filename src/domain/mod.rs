@@ -7,6 +7,7 @@
 pub mod address;
 pub mod contact;
 pub mod customer;
+pub mod event;
 pub mod external_id;
 pub mod idempotency;
 pub mod ids;
@@ -16,10 +17,12 @@ pub mod locale;
 pub mod metadata;
 pub mod name;
 pub mod preconditions;
+pub mod query;
 pub mod schema;
 pub mod scopes;
 pub mod text;
 pub mod time;
 pub mod token_request;
+pub mod webhook;
 
 pub use invalid::{InvalidField, InvalidFields};

@@ -2,21 +2,33 @@
 
 use std::fmt;
 
-/// One permission. The contract defines them by method: `customers:read`
-/// for GET, `customers:write` for POST, PUT and DELETE, `tokens:create` for
-/// minting tokens.
+/// One permission (contract section 2): `customers:read` for reading
+/// customers, `customers:write` for changing them, `tokens:create` for
+/// minting tokens, `events:read` for the change feed, `webhooks:write` for
+/// every webhook-endpoint route, and those of the reporting, privacy and
+/// custom-field routes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Scope {
     CustomersRead,
     CustomersWrite,
     TokensCreate,
+    CustomersErase,
+    ReportsRead,
+    EventsRead,
+    WebhooksWrite,
+    CustomFieldsWrite,
 }
 
 impl Scope {
-    pub const ALL: [Scope; 3] = [
+    pub const ALL: [Scope; 8] = [
         Scope::CustomersRead,
         Scope::CustomersWrite,
         Scope::TokensCreate,
+        Scope::CustomersErase,
+        Scope::ReportsRead,
+        Scope::EventsRead,
+        Scope::WebhooksWrite,
+        Scope::CustomFieldsWrite,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -24,6 +36,11 @@ impl Scope {
             Self::CustomersRead => "customers:read",
             Self::CustomersWrite => "customers:write",
             Self::TokensCreate => "tokens:create",
+            Self::CustomersErase => "customers:erase",
+            Self::ReportsRead => "reports:read",
+            Self::EventsRead => "events:read",
+            Self::WebhooksWrite => "webhooks:write",
+            Self::CustomFieldsWrite => "custom-fields:write",
         }
     }
 

@@ -8,10 +8,11 @@ use diesel::sql_types::Bool;
 use serde_json::value::RawValue;
 
 use super::schema::customers;
-use super::{Db, DbConnection, StoreError};
+use super::{Db, DbConnection, StoreError, events};
 use crate::domain::address::Address;
 use crate::domain::contact::{fold_case, phone_digits};
 use crate::domain::customer::{Change, Customer, CustomerChanges};
+use crate::domain::event::EventType;
 use crate::domain::ids::{CustomerId, OrganizationId};
 use crate::domain::listing::{Cursor, ListParams, Sort};
 use crate::domain::preconditions::Condition;
@@ -196,7 +197,10 @@ pub fn create(
     if let Some(taken) = holding_external_id(conn, &row, insert)? {
         return Ok(Written::ExternalIdTaken(taken));
     }
-    Ok(Written::Done(Box::new(row.into())))
+    let at = Time::from_stored(row.created_at);
+    let customer = Customer::from(row);
+    events::append(conn, EventType::CustomerCreated, &customer, None, at)?;
+    Ok(Written::Done(Box::new(customer)))
 }
 
 /// Runs `write` of `row`; when `row` sets an externalId that another live
@@ -298,6 +302,7 @@ pub fn update(
         Ok(row) => row,
         Err(refused) => return Ok(refused),
     };
+    let before = Customer::from(row.clone());
     row.apply(changes);
     row.revision += 1;
     // updatedTime always moves, even for two updates in one millisecond.
@@ -311,7 +316,16 @@ pub fn update(
     if let Some(taken) = holding_external_id(conn, &row, write)? {
         return Ok(Written::ExternalIdTaken(taken));
     }
-    Ok(Written::Done(Box::new(row.into())))
+    let at = Time::from_stored(row.updated_at);
+    let customer = Customer::from(row);
+    events::append(
+        conn,
+        EventType::CustomerUpdated,
+        &customer,
+        Some(&before),
+        at,
+    )?;
+    Ok(Written::Done(Box::new(customer)))
 }
 
 /// Soft-deletes a live customer; [`Written::Done`] holds it as it was.
@@ -325,10 +339,15 @@ pub fn delete(
         Ok(row) => row,
         Err(refused) => return Ok(refused),
     };
+    // After every earlier change of this customer, so that its events keep
+    // their order.
+    let at = Time::now().max(Time::from_stored(row.updated_at).next_millisecond());
     diesel::update(customers::table.filter(live_one(org, id)))
-        .set(customers::deleted_at.eq(Time::now().naive()))
+        .set(customers::deleted_at.eq(at.naive()))
         .execute(conn)?;
-    Ok(Written::Done(Box::new(row.into())))
+    let customer = Customer::from(row);
+    events::append(conn, EventType::CustomerDeleted, &customer, None, at)?;
+    Ok(Written::Done(Box::new(customer)))
 }
 
 pub struct Page {

@@ -11,7 +11,7 @@ use diesel::sql_types::Text;
 use diesel::sqlite::Sqlite;
 
 use super::Db;
-use crate::domain::ids::{CustomerId, KeyId, OrganizationId};
+use crate::domain::ids::{AttemptId, CustomerId, EndpointId, EventId, KeyId, OrganizationId};
 
 macro_rules! stored_as_text {
     ($($id:ident),*) => {$(
@@ -57,4 +57,11 @@ macro_rules! stored_as_text {
     )*};
 }
 
-stored_as_text!(OrganizationId, CustomerId, KeyId);
+stored_as_text!(
+    OrganizationId,
+    CustomerId,
+    KeyId,
+    EventId,
+    EndpointId,
+    AttemptId
+);

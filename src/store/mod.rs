@@ -9,11 +9,13 @@ pub mod citus;
 mod connection;
 pub mod customers;
 mod error;
+pub mod events;
 pub mod idempotency;
 mod ids;
 mod migrations;
 pub mod organizations;
 mod schema;
+pub mod webhooks;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};

@@ -67,4 +67,72 @@ diesel::table! {
 }
 
 diesel::joinable!(idempotency_keys -> organizations (organization_id));
-diesel::allow_tables_to_appear_in_same_query!(organizations, customers, api_keys, idempotency_keys);
+
+diesel::table! {
+    events (organization_id, id) {
+        organization_id -> Text,
+        id -> Text,
+        sequence -> Nullable<BigInt>,
+        #[sql_name = "type"]
+        kind -> Text,
+        customer_id -> Text,
+        revision -> Integer,
+        data -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    webhook_endpoints (organization_id, id) {
+        organization_id -> Text,
+        id -> Text,
+        url -> Text,
+        events -> Text,
+        description -> Nullable<Text>,
+        enabled -> Bool,
+        secret -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    webhook_deliveries (organization_id, endpoint_id, event_id) {
+        organization_id -> Text,
+        endpoint_id -> Text,
+        event_id -> Text,
+        customer_id -> Text,
+        sequence -> BigInt,
+        state -> Text,
+        attempts -> Integer,
+        next_attempt_at -> Timestamp,
+        locked_until -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    webhook_attempts (organization_id, endpoint_id, id) {
+        organization_id -> Text,
+        endpoint_id -> Text,
+        id -> Text,
+        event_id -> Text,
+        attempt -> Integer,
+        status -> Nullable<Integer>,
+        error -> Nullable<Text>,
+        duration_ms -> Integer,
+        outcome -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::allow_tables_to_appear_in_same_query!(
+    organizations,
+    customers,
+    api_keys,
+    idempotency_keys,
+    events,
+    webhook_endpoints,
+    webhook_deliveries,
+    webhook_attempts,
+);

@@ -16,8 +16,12 @@ fn declared() -> Columns {
     let schema = include_str!("../../src/store/schema.rs");
     let mut tables = Columns::new();
     let mut current: Option<String> = None;
+    // `#[sql_name = "type"]` renames the column on the next line.
+    let mut renamed: Option<String> = None;
     for line in schema.lines().map(str::trim) {
-        if let Some(rest) = line.strip_suffix('{').filter(|_| line.contains('(')) {
+        if let Some(name) = line.strip_prefix("#[sql_name = \"") {
+            renamed = Some(name.trim_end_matches("\"]").to_owned());
+        } else if let Some(rest) = line.strip_suffix('{').filter(|_| line.contains('(')) {
             current = Some(rest.split_whitespace().next().unwrap().to_owned());
         } else if line == "}" {
             current = None;
@@ -27,10 +31,10 @@ fn declared() -> Columns {
                 Some(inner) => (inner.trim_end_matches('>'), true),
                 None => (kind, false),
             };
-            tables
-                .entry(table.clone())
-                .or_default()
-                .insert(column.trim().to_owned(), (kind.to_owned(), nullable));
+            tables.entry(table.clone()).or_default().insert(
+                renamed.take().unwrap_or_else(|| column.trim().to_owned()),
+                (kind.to_owned(), nullable),
+            );
         }
     }
     assert!(tables.len() >= 3, "schema.rs was not read: {tables:?}");

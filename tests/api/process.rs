@@ -127,6 +127,9 @@ pub fn scratch_dir(name: &str) -> PathBuf {
 pub fn http() -> ureq::Agent {
     ureq::Agent::config_builder()
         .http_status_as_error(false)
+        // Under the server's 5 s keep-alive: a pooled connection
+        // is never one the server is closing.
+        .max_idle_age(std::time::Duration::from_secs(2))
         .build()
         .new_agent()
 }

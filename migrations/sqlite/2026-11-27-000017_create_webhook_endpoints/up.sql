@@ -1,0 +1,15 @@
+-- Where an organization's events are POSTed (contract section 9). The
+-- secret signs every delivery, so it is kept as given; it is shown once.
+CREATE TABLE webhook_endpoints (
+    organization_id TEXT NOT NULL REFERENCES organizations (id),
+    id              TEXT NOT NULL,
+    url             TEXT NOT NULL,
+    -- Space-separated event types, or *.
+    events          TEXT NOT NULL,
+    description     TEXT,
+    enabled         BOOLEAN NOT NULL,
+    secret          TEXT NOT NULL,
+    created_at      TIMESTAMP NOT NULL,
+    updated_at      TIMESTAMP NOT NULL,
+    PRIMARY KEY (organization_id, id)
+);

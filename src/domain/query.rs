@@ -1,0 +1,41 @@
+//! Query strings: each parameter is written once, as a [`Parameter`] that
+//! both the parser and the OpenAPI document read.
+
+use serde_json::Value;
+
+use super::invalid::InvalidFields;
+
+/// One query parameter of a request whose parameters are a `P`: its name,
+/// how it is parsed into them, and how the document describes it.
+pub struct Parameter<P> {
+    pub name: &'static str,
+    pub description: &'static str,
+    pub parse: fn(&mut P, &str) -> Result<(), String>,
+    pub schema: fn() -> Value,
+}
+
+/// Parses decoded query pairs into `params` by `parameters`: every unknown
+/// or repeated parameter and every bad value is named in the complaints.
+pub fn parse_query<P>(
+    pairs: &[(String, String)],
+    parameters: &[Parameter<P>],
+    mut params: P,
+) -> (P, InvalidFields) {
+    let mut errors = InvalidFields::default();
+    let mut seen: Vec<&str> = Vec::new();
+    for (name, value) in pairs {
+        if seen.contains(&name.as_str()) {
+            errors.push(name.as_str(), "must be given at most once");
+            continue;
+        }
+        seen.push(name);
+        let outcome = match parameters.iter().find(|p| p.name == name) {
+            Some(parameter) => (parameter.parse)(&mut params, value),
+            None => Err("unknown parameter".into()),
+        };
+        if let Err(message) = outcome {
+            errors.push(name.as_str(), message);
+        }
+    }
+    (params, errors)
+}

@@ -1,0 +1,265 @@
+//! The change feed. An event is written in the transaction of its change,
+//! unnumbered; [`sequence`] numbers committed events, one sequencer at a
+//! time, and the feed shows numbered events only, in their numbers' order.
+//! A number is therefore never given while an earlier-committing change is
+//! still invisible: a consumer that polls after the last event it saw
+//! misses nothing and sees nothing twice.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use chrono::{NaiveDateTime, TimeDelta};
+use diesel::prelude::*;
+use serde_json::value::RawValue;
+
+use super::schema::{events, webhook_deliveries, webhook_endpoints};
+use super::{DbConnection, StoreError};
+use crate::domain::customer::Customer;
+use crate::domain::event::{self, Event, EventType};
+use crate::domain::ids::{CustomerId, EndpointId, EventId, OrganizationId};
+use crate::domain::time::Time;
+use crate::domain::webhook::Subscription;
+
+/// Writes the event of a change to `customer`, in the change's
+/// transaction. `at` must grow with every change of one customer (the
+/// sequencer keeps one customer's events in that order).
+pub fn append(
+    conn: &mut DbConnection,
+    kind: EventType,
+    customer: &Customer,
+    before: Option<&Customer>,
+    at: Time,
+) -> Result<(), StoreError> {
+    diesel::insert_into(events::table)
+        .values((
+            events::organization_id.eq(customer.organization_id),
+            events::id.eq(EventId::generate()),
+            events::kind.eq(kind.as_str()),
+            events::customer_id.eq(customer.id),
+            events::revision.eq(customer.revision),
+            events::data.eq(event::data(kind, customer, before)),
+            events::created_at.eq(at.naive()),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = events)]
+struct Row {
+    organization_id: OrganizationId,
+    id: EventId,
+    kind: String,
+    customer_id: CustomerId,
+    revision: i32,
+    data: String,
+    created_at: NaiveDateTime,
+}
+
+impl From<Row> for Event {
+    fn from(row: Row) -> Self {
+        Self {
+            id: row.id,
+            r#type: EventType::parse(&row.kind).map_or("unknown", EventType::as_str),
+            organization_id: row.organization_id,
+            livemode: true,
+            customer_id: row.customer_id,
+            revision: row.revision,
+            created_time: Time::from_stored(row.created_at),
+            data: RawValue::from_string(row.data)
+                .unwrap_or_else(|_| RawValue::from_string("{}".into()).unwrap()),
+        }
+    }
+}
+
+/// One event as its deliveries need it.
+pub fn find(
+    conn: &mut DbConnection,
+    org: OrganizationId,
+    id: EventId,
+) -> Result<Option<Event>, StoreError> {
+    Ok(events::table
+        .filter(events::organization_id.eq(org))
+        .filter(events::id.eq(id))
+        .select(Row::as_select())
+        .first(conn)
+        .optional()?
+        .map(Event::from))
+}
+
+/// What the sequencer numbers in one turn at most.
+pub const BATCH: i64 = 1_000;
+/// A key for PostgreSQL's advisory lock: one sequencer at a time, across
+/// every instance.
+const SEQUENCER_LOCK: i64 = 7_201_202_615;
+
+/// Numbers the committed events that have no number yet, in the order of
+/// their times (each customer's in the order of its changes), and creates
+/// a pending delivery for every enabled endpoint subscribed to each; in one
+/// transaction ([`super::Database::transaction`]). Returns how many it
+/// numbered; 0 when another instance is sequencing.
+pub fn sequence(conn: &mut DbConnection) -> Result<usize, StoreError> {
+    if let DbConnection::Pg(pg) = conn {
+        #[derive(QueryableByName)]
+        struct Locked {
+            #[diesel(sql_type = diesel::sql_types::Bool)]
+            locked: bool,
+        }
+        let lock: Locked = diesel::sql_query(format!(
+            "SELECT pg_try_advisory_xact_lock({SEQUENCER_LOCK}) AS locked"
+        ))
+        .get_result(pg)?;
+        if !lock.locked {
+            return Ok(0);
+        }
+    }
+    let pending: Vec<(OrganizationId, EventId, String, CustomerId)> = events::table
+        .filter(events::sequence.is_null())
+        .order((events::created_at.asc(), events::id.asc()))
+        .select((
+            events::organization_id,
+            events::id,
+            events::kind,
+            events::customer_id,
+        ))
+        .limit(BATCH)
+        .load(conn)?;
+    let mut last: HashMap<OrganizationId, i64> = HashMap::new();
+    let mut endpoints: HashMap<OrganizationId, Vec<(EndpointId, Subscription)>> = HashMap::new();
+    let now = Time::now().naive();
+    for (org, id, kind, customer) in &pending {
+        let next = match last.get(org) {
+            Some(last) => last + 1,
+            None => {
+                let max: Option<i64> = events::table
+                    .filter(events::organization_id.eq(*org))
+                    .filter(events::sequence.is_not_null())
+                    .select(diesel::dsl::max(events::sequence))
+                    .first(conn)?;
+                max.unwrap_or(0) + 1
+            }
+        };
+        last.insert(*org, next);
+        diesel::update(
+            events::table
+                .filter(events::organization_id.eq(*org))
+                .filter(events::id.eq(*id)),
+        )
+        .set(events::sequence.eq(next))
+        .execute(conn)?;
+        if !endpoints.contains_key(org) {
+            let enabled: Vec<(EndpointId, String)> = webhook_endpoints::table
+                .filter(webhook_endpoints::organization_id.eq(*org))
+                .filter(webhook_endpoints::enabled.eq(true))
+                .select((webhook_endpoints::id, webhook_endpoints::events))
+                .load(conn)?;
+            let enabled = enabled
+                .into_iter()
+                .map(|(id, events)| (id, Subscription::from_stored(&events)))
+                .collect();
+            endpoints.insert(*org, enabled);
+        }
+        let Some(kind) = EventType::parse(kind) else {
+            continue;
+        };
+        for (endpoint, subscription) in &endpoints[org] {
+            if !subscription.includes(kind) {
+                continue;
+            }
+            diesel::insert_into(webhook_deliveries::table)
+                .values((
+                    webhook_deliveries::organization_id.eq(*org),
+                    webhook_deliveries::endpoint_id.eq(*endpoint),
+                    webhook_deliveries::event_id.eq(*id),
+                    webhook_deliveries::customer_id.eq(*customer),
+                    webhook_deliveries::sequence.eq(next),
+                    webhook_deliveries::state.eq("pending"),
+                    webhook_deliveries::attempts.eq(0),
+                    webhook_deliveries::next_attempt_at.eq(now),
+                    webhook_deliveries::created_at.eq(now),
+                ))
+                .execute(conn)?;
+        }
+    }
+    Ok(pending.len())
+}
+
+/// A page of the feed: events after `after` (a sequence number), oldest
+/// first, optionally of one type or one customer.
+pub struct FeedQuery {
+    pub after: Option<EventId>,
+    /// How long events are kept: an older one is no position in the feed.
+    pub retention: Duration,
+    pub kind: Option<EventType>,
+    pub customer_id: Option<CustomerId>,
+    pub limit: i64,
+}
+
+pub struct FeedPage {
+    pub events: Vec<Event>,
+    pub has_more: bool,
+}
+
+/// The event named as `startingAfter` is not (or no longer) in the feed.
+#[derive(Debug)]
+pub struct UnknownEvent;
+
+pub fn feed(
+    conn: &mut DbConnection,
+    org: OrganizationId,
+    query: &FeedQuery,
+) -> Result<Result<FeedPage, UnknownEvent>, StoreError> {
+    let after = match query.after {
+        None => 0,
+        Some(id) => {
+            let anchor: Option<(Option<i64>, NaiveDateTime)> = events::table
+                .filter(events::organization_id.eq(org))
+                .filter(events::id.eq(id))
+                .select((events::sequence, events::created_at))
+                .first(conn)
+                .optional()?;
+            let cutoff = Time::now().naive()
+                - TimeDelta::from_std(query.retention).unwrap_or(TimeDelta::MAX);
+            match anchor {
+                Some((Some(sequence), at)) if at >= cutoff => sequence,
+                _ => return Ok(Err(UnknownEvent)),
+            }
+        }
+    };
+    let mut select = events::table
+        .filter(events::organization_id.eq(org))
+        .filter(events::sequence.gt(after))
+        .into_boxed();
+    if let Some(kind) = query.kind {
+        select = select.filter(events::kind.eq(kind.as_str()));
+    }
+    if let Some(customer) = query.customer_id {
+        select = select.filter(events::customer_id.eq(customer));
+    }
+    let mut rows: Vec<Row> = select
+        .order(events::sequence.asc())
+        .select(Row::as_select())
+        .limit(query.limit + 1)
+        .load(conn)?;
+    let has_more = rows.len() as i64 > query.limit;
+    rows.truncate(query.limit as usize);
+    Ok(Ok(FeedPage {
+        events: rows.into_iter().map(Event::from).collect(),
+        has_more,
+    }))
+}
+
+/// Deletes events older than `retention`, and the deliveries of them that
+/// are done; returns how many events.
+pub fn prune(conn: &mut DbConnection, retention: Duration) -> Result<usize, StoreError> {
+    let cutoff = Time::now().naive() - TimeDelta::from_std(retention).unwrap_or(TimeDelta::MAX);
+    let pruned =
+        diesel::delete(events::table.filter(events::created_at.lt(cutoff))).execute(conn)?;
+    diesel::delete(
+        webhook_deliveries::table
+            .filter(webhook_deliveries::created_at.lt(cutoff))
+            .filter(webhook_deliveries::state.ne("pending")),
+    )
+    .execute(conn)?;
+    Ok(pruned)
+}

@@ -1,0 +1,367 @@
+//! Webhook endpoints, the deliveries of events to them, and the attempts.
+//! Several instances share the deliveries through these tables: a due
+//! delivery is claimed by a conditional update (`locked_until`), so no two
+//! make the same attempt; a claim whose instance died expires, and the
+//! delivery is made again (at least once).
+
+use std::time::Duration;
+
+use chrono::{NaiveDateTime, TimeDelta};
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Text, Timestamp};
+
+use super::schema::{webhook_attempts, webhook_deliveries, webhook_endpoints};
+use super::{DbConnection, StoreError};
+use crate::domain::customer::Change;
+use crate::domain::ids::{AttemptId, CustomerId, EndpointId, EventId, OrganizationId};
+use crate::domain::time::Time;
+use crate::domain::webhook::{EndpointChanges, MAX_ENDPOINTS, Subscription};
+
+/// An endpoint as stored. No `Debug`: the secret must not reach a log.
+#[derive(Clone, Queryable, Selectable)]
+#[diesel(table_name = webhook_endpoints)]
+pub struct Endpoint {
+    pub organization_id: OrganizationId,
+    pub id: EndpointId,
+    pub url: String,
+    events: String,
+    pub description: Option<String>,
+    pub enabled: bool,
+    pub secret: String,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+impl Endpoint {
+    pub fn subscription(&self) -> Subscription {
+        Subscription::from_stored(&self.events)
+    }
+}
+
+/// Why an endpoint could not be created.
+#[derive(Debug)]
+pub struct TooManyEndpoints;
+
+/// Creates an endpoint with `secret`; refused once the organization has
+/// [`MAX_ENDPOINTS`]. `changes` must hold a url and events.
+pub fn create(
+    conn: &mut DbConnection,
+    org: OrganizationId,
+    changes: &EndpointChanges,
+    secret: &str,
+) -> Result<Result<Endpoint, TooManyEndpoints>, StoreError> {
+    let count: i64 = webhook_endpoints::table
+        .filter(webhook_endpoints::organization_id.eq(org))
+        .count()
+        .get_result(conn)?;
+    if count >= MAX_ENDPOINTS {
+        return Ok(Err(TooManyEndpoints));
+    }
+    let now = Time::now().naive();
+    let description = match &changes.description {
+        Change::Set(text) => text.clone(),
+        Change::Keep => None,
+    };
+    let endpoint = Endpoint {
+        organization_id: org,
+        id: EndpointId::generate(),
+        url: changes
+            .url
+            .as_ref()
+            .map(|u| u.as_str().to_owned())
+            .unwrap_or_default(),
+        events: changes
+            .events
+            .as_ref()
+            .map(Subscription::to_stored)
+            .unwrap_or_default(),
+        description,
+        enabled: true,
+        secret: secret.to_owned(),
+        created_at: now,
+        updated_at: now,
+    };
+    diesel::insert_into(webhook_endpoints::table)
+        .values((
+            webhook_endpoints::organization_id.eq(endpoint.organization_id),
+            webhook_endpoints::id.eq(endpoint.id),
+            webhook_endpoints::url.eq(&endpoint.url),
+            webhook_endpoints::events.eq(&endpoint.events),
+            webhook_endpoints::description.eq(&endpoint.description),
+            webhook_endpoints::enabled.eq(endpoint.enabled),
+            webhook_endpoints::secret.eq(&endpoint.secret),
+            webhook_endpoints::created_at.eq(now),
+            webhook_endpoints::updated_at.eq(now),
+        ))
+        .execute(conn)?;
+    Ok(Ok(endpoint))
+}
+
+pub fn list(conn: &mut DbConnection, org: OrganizationId) -> Result<Vec<Endpoint>, StoreError> {
+    Ok(webhook_endpoints::table
+        .filter(webhook_endpoints::organization_id.eq(org))
+        .order(webhook_endpoints::id.asc())
+        .select(Endpoint::as_select())
+        .load(conn)?)
+}
+
+pub fn find(
+    conn: &mut DbConnection,
+    org: OrganizationId,
+    id: EndpointId,
+) -> Result<Option<Endpoint>, StoreError> {
+    Ok(webhook_endpoints::table
+        .filter(webhook_endpoints::organization_id.eq(org))
+        .filter(webhook_endpoints::id.eq(id))
+        .select(Endpoint::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+/// Applies `changes`; `None` when there is no such endpoint. A disabled
+/// endpoint's pending deliveries wait; they go once it is enabled again.
+pub fn update(
+    conn: &mut DbConnection,
+    org: OrganizationId,
+    id: EndpointId,
+    changes: &EndpointChanges,
+) -> Result<Option<Endpoint>, StoreError> {
+    let Some(mut endpoint) = find(conn, org, id)? else {
+        return Ok(None);
+    };
+    if let Some(url) = &changes.url {
+        endpoint.url = url.as_str().to_owned();
+    }
+    if let Some(events) = &changes.events {
+        endpoint.events = events.to_stored();
+    }
+    if let Change::Set(description) = &changes.description {
+        endpoint.description = description.clone();
+    }
+    if let Some(enabled) = changes.enabled {
+        endpoint.enabled = enabled;
+    }
+    endpoint.updated_at = Time::now().naive();
+    diesel::update(
+        webhook_endpoints::table
+            .filter(webhook_endpoints::organization_id.eq(org))
+            .filter(webhook_endpoints::id.eq(id)),
+    )
+    .set((
+        webhook_endpoints::url.eq(&endpoint.url),
+        webhook_endpoints::events.eq(&endpoint.events),
+        webhook_endpoints::description.eq(&endpoint.description),
+        webhook_endpoints::enabled.eq(endpoint.enabled),
+        webhook_endpoints::updated_at.eq(endpoint.updated_at),
+    ))
+    .execute(conn)?;
+    Ok(Some(endpoint))
+}
+
+/// Deletes an endpoint and the deliveries still pending to it; `false`
+/// when there is no such endpoint.
+pub fn delete(
+    conn: &mut DbConnection,
+    org: OrganizationId,
+    id: EndpointId,
+) -> Result<bool, StoreError> {
+    let deleted = diesel::delete(
+        webhook_endpoints::table
+            .filter(webhook_endpoints::organization_id.eq(org))
+            .filter(webhook_endpoints::id.eq(id)),
+    )
+    .execute(conn)?;
+    diesel::delete(
+        webhook_deliveries::table
+            .filter(webhook_deliveries::organization_id.eq(org))
+            .filter(webhook_deliveries::endpoint_id.eq(id))
+            .filter(webhook_deliveries::state.eq("pending")),
+    )
+    .execute(conn)?;
+    Ok(deleted == 1)
+}
+
+/// A delivery that is due: its event may go to its endpoint now.
+#[derive(Debug, Clone, QueryableByName)]
+pub struct Due {
+    #[diesel(sql_type = Text)]
+    pub organization_id: OrganizationId,
+    #[diesel(sql_type = Text)]
+    pub endpoint_id: EndpointId,
+    #[diesel(sql_type = Text)]
+    pub event_id: EventId,
+    #[diesel(sql_type = Text)]
+    pub customer_id: CustomerId,
+    #[diesel(sql_type = BigInt)]
+    pub sequence: i64,
+    #[diesel(sql_type = Timestamp)]
+    pub created_at: NaiveDateTime,
+}
+
+/// Pending deliveries that are due and unclaimed, to enabled endpoints,
+/// each the earliest pending one of its customer to its endpoint (a later
+/// event waits until the earlier one is delivered or has failed for good).
+pub fn due(conn: &mut DbConnection, limit: i64) -> Result<Vec<Due>, StoreError> {
+    let now = Time::now().naive();
+    Ok(diesel::sql_query(
+        "SELECT d.organization_id, d.endpoint_id, d.event_id, d.customer_id, d.sequence, d.created_at \
+         FROM webhook_deliveries d \
+         JOIN webhook_endpoints e ON e.organization_id = d.organization_id AND e.id = d.endpoint_id \
+         WHERE d.state = 'pending' AND d.next_attempt_at <= $1 AND e.enabled \
+           AND (d.locked_until IS NULL OR d.locked_until < $1) \
+           AND NOT EXISTS (SELECT 1 FROM webhook_deliveries p \
+                           WHERE p.organization_id = d.organization_id AND p.endpoint_id = d.endpoint_id \
+                             AND p.customer_id = d.customer_id AND p.state = 'pending' AND p.sequence < d.sequence) \
+         ORDER BY d.next_attempt_at LIMIT $2",
+    )
+    .bind::<Timestamp, _>(now)
+    .bind::<BigInt, _>(limit)
+    .load(conn)?)
+}
+
+/// Claims a due delivery for `hold`; the attempt's number, or `None` when
+/// another instance claimed it first.
+pub fn claim(
+    conn: &mut DbConnection,
+    due: &Due,
+    hold: Duration,
+) -> Result<Option<i32>, StoreError> {
+    let now = Time::now().naive();
+    let until = now + TimeDelta::from_std(hold).unwrap_or(TimeDelta::MAX);
+    let this = webhook_deliveries::table
+        .filter(webhook_deliveries::organization_id.eq(due.organization_id))
+        .filter(webhook_deliveries::endpoint_id.eq(due.endpoint_id))
+        .filter(webhook_deliveries::event_id.eq(due.event_id));
+    let claimed = diesel::update(
+        this.filter(webhook_deliveries::state.eq("pending")).filter(
+            webhook_deliveries::locked_until
+                .is_null()
+                .or(webhook_deliveries::locked_until.lt(now)),
+        ),
+    )
+    .set((
+        webhook_deliveries::locked_until.eq(until),
+        webhook_deliveries::attempts.eq(webhook_deliveries::attempts + 1),
+    ))
+    .execute(conn)?;
+    if claimed == 0 {
+        return Ok(None);
+    }
+    let attempts: i32 = this.select(webhook_deliveries::attempts).first(conn)?;
+    Ok(Some(attempts))
+}
+
+/// How an attempt ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Delivered,
+    /// Another attempt follows at this time.
+    Retrying(NaiveDateTime),
+    /// No attempt follows.
+    Failed,
+}
+
+impl Outcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Delivered => "delivered",
+            Self::Retrying(_) => "retrying",
+            Self::Failed => "failed",
+        }
+    }
+}
+
+/// What one attempt found.
+pub struct Attempt {
+    pub number: i32,
+    pub status: Option<u16>,
+    pub error: Option<String>,
+    pub duration: Duration,
+    pub outcome: Outcome,
+}
+
+/// Records an attempt and moves the delivery on, in one transaction.
+pub fn record(conn: &mut DbConnection, due: &Due, attempt: &Attempt) -> Result<(), StoreError> {
+    let now = Time::now().naive();
+    let this = webhook_deliveries::table
+        .filter(webhook_deliveries::organization_id.eq(due.organization_id))
+        .filter(webhook_deliveries::endpoint_id.eq(due.endpoint_id))
+        .filter(webhook_deliveries::event_id.eq(due.event_id));
+    let (state, next) = match attempt.outcome {
+        Outcome::Delivered => ("delivered", now),
+        Outcome::Retrying(at) => ("pending", at),
+        Outcome::Failed => ("failed", now),
+    };
+    diesel::update(this)
+        .set((
+            webhook_deliveries::state.eq(state),
+            webhook_deliveries::next_attempt_at.eq(next),
+            webhook_deliveries::locked_until.eq(None::<NaiveDateTime>),
+        ))
+        .execute(conn)?;
+    diesel::insert_into(webhook_attempts::table)
+        .values((
+            webhook_attempts::organization_id.eq(due.organization_id),
+            webhook_attempts::endpoint_id.eq(due.endpoint_id),
+            webhook_attempts::id.eq(AttemptId::generate()),
+            webhook_attempts::event_id.eq(due.event_id),
+            webhook_attempts::attempt.eq(attempt.number),
+            webhook_attempts::status.eq(attempt.status.map(i32::from)),
+            webhook_attempts::error.eq(&attempt.error),
+            webhook_attempts::duration_ms
+                .eq(i32::try_from(attempt.duration.as_millis()).unwrap_or(i32::MAX)),
+            webhook_attempts::outcome.eq(attempt.outcome.as_str()),
+            webhook_attempts::created_at.eq(now),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// An attempt as the deliveries listing shows it.
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = webhook_attempts)]
+pub struct AttemptRow {
+    pub id: AttemptId,
+    pub event_id: EventId,
+    pub attempt: i32,
+    pub status: Option<i32>,
+    pub error: Option<String>,
+    pub duration_ms: i32,
+    pub outcome: String,
+    pub created_at: NaiveDateTime,
+}
+
+/// An endpoint's attempts, newest first, after (older than) `after`.
+pub fn attempts(
+    conn: &mut DbConnection,
+    org: OrganizationId,
+    endpoint: EndpointId,
+    after: Option<AttemptId>,
+    limit: i64,
+) -> Result<(Vec<AttemptRow>, bool), StoreError> {
+    let mut query = webhook_attempts::table
+        .filter(webhook_attempts::organization_id.eq(org))
+        .filter(webhook_attempts::endpoint_id.eq(endpoint))
+        .into_boxed();
+    if let Some(after) = after {
+        query = query.filter(webhook_attempts::id.lt(after));
+    }
+    let mut rows: Vec<AttemptRow> = query
+        .order(webhook_attempts::id.desc())
+        .select(AttemptRow::as_select())
+        .limit(limit + 1)
+        .load(conn)?;
+    let more = rows.len() as i64 > limit;
+    rows.truncate(limit as usize);
+    Ok((rows, more))
+}
+
+/// The backlog: pending deliveries and the creation time of the oldest.
+pub fn backlog(conn: &mut DbConnection) -> Result<(i64, Option<NaiveDateTime>), StoreError> {
+    let pending = webhook_deliveries::table.filter(webhook_deliveries::state.eq("pending"));
+    let count: i64 = pending.count().get_result(conn)?;
+    let oldest: Option<NaiveDateTime> = pending
+        .select(diesel::dsl::min(webhook_deliveries::created_at))
+        .first(conn)?;
+    Ok((count, oldest))
+}
