@@ -492,7 +492,7 @@ fn citus_schema(base: &str, name: &str) -> String {
         match store::run_next_migration(&mut conn) {
             Ok(Some(_)) => drop(store::citus::distribute(&mut conn).unwrap()),
             Ok(None) => break,
-            Err(e) if e.to_string().contains("deadlock detected") && deadlocks < 5 => {
+            Err(e) if e.to_string().contains("deadlock") && deadlocks < 5 => {
                 deadlocks += 1
             }
             Err(e) => panic!("{e}"),
