@@ -1,8 +1,12 @@
 # syntax=docker/dockerfile:1
 # Build: docker build -t clientele .
-# Run (SQLite on a volume):  docker run -p 8080:8080 -v clientele-data:/var/lib/clientele clientele
-# Run (PostgreSQL):          docker run -p 8080:8080 -e CLIENTELE_ENV=production \
+# Run (SQLite on a volume):  docker run -p 8080:8080 -v clientele-data:/var/lib/clientele \
+#                              -e CLIENTELE_JWT_SECRET=... clientele
+#                            then: docker exec <container> clientele org create --name Acme
+# Run (PostgreSQL):          docker run -p 8080:8080 -e CLIENTELE_JWT_SECRET=... \
 #                              -e CLIENTELE_DATABASE_URL=postgres://user:pass@db/clientele clientele
+# The image runs the production profile; -e CLIENTELE_ENV=development for a
+# first-run key printed in the logs.
 
 FROM rust:1.95-bookworm AS build
 WORKDIR /src
@@ -11,7 +15,7 @@ WORKDIR /src
 # names needs a file (cargo refuses a [[bench]] without one): dummies here.
 COPY Cargo.toml Cargo.lock ./
 RUN mkdir src benches && echo 'fn main() {}' > src/main.rs \
-    && cp src/main.rs benches/authentication.rs \
+    && cp src/main.rs benches/authentication.rs && cp src/main.rs benches/webhook_receiver.rs \
     && cargo build --release --locked \
     && rm -rf src benches
 COPY . .
@@ -23,7 +27,10 @@ RUN useradd --system --uid 10001 --home-dir /var/lib/clientele --create-home cli
 COPY --from=build /src/target/release/clientele /usr/local/bin/clientele
 USER clientele
 WORKDIR /var/lib/clientele
-ENV CLIENTELE_BIND=0.0.0.0:8080 \
+# Production unless told otherwise: no first-run key printed into the
+# container's logs, a JWT secret required, https-only public webhooks.
+ENV CLIENTELE_ENV=production \
+    CLIENTELE_BIND=0.0.0.0:8080 \
     CLIENTELE_DATABASE_URL=sqlite:///var/lib/clientele/clientele.db
 VOLUME /var/lib/clientele
 EXPOSE 8080

@@ -9,9 +9,10 @@ SELECT 'org_' || lpad(to_hex(o), 32, '0'), 'Bench ' || o, timestamp '2025-01-01'
 FROM generate_series(1, 100) AS o;
 
 INSERT INTO customers (organization_id, id, first_name, last_name, email, phone_number, language,
-                       city, country, name_search, email_search, phone_search, revision, created_at, updated_at)
+                       city, country, name_search, email_search, phone_search, revision, created_at, updated_at,
+                       external_id)
 SELECT org, id, first, last, email, phone, 'en', 'Springfield', 'US',
-       lower(first || ' ' || last), email, substr(phone, 2), 1, at, at
+       lower(first || ' ' || last), email, substr(phone, 2), 1, at, at, 'ext-' || i
 FROM (
     SELECT 'org_' || lpad(to_hex(CASE WHEN i <= 500000 THEN 1 ELSE 2 + i % 99 END), 32, '0') AS org,
            'cus_' || lpad(to_hex(i), 32, '0') AS id,
@@ -23,9 +24,20 @@ FROM (
                 ELSE initcap(translate(substr(md5(i::text), 1, 10), '0123456789', 'ghijklmnop')) END AS last,
            'user' || i || '@example' || (i % 7) || '.com' AS email,
            '+1555' || lpad(i::text, 7, '0') AS phone,
-           timestamp '2025-01-01' + i * interval '10 seconds' AS at
+           timestamp '2025-01-01' + i * interval '10 seconds' AS at, i
     FROM generate_series(1, 1000000) AS i
 ) AS rows;
+
+-- 1,000,000 events of organization 1, numbered (as the sequencer leaves
+-- them), each about the size of a real one.
+INSERT INTO events (organization_id, id, sequence, type, customer_id, revision, data, created_at)
+SELECT 'org_' || lpad(to_hex(1), 32, '0'), 'evt_' || lpad(to_hex(i), 32, '0'), i, 'customer.created',
+       'cus_' || lpad(to_hex(1 + i % 500000), 32, '0'), 1,
+       '{"object": {"id": "cus_' || lpad(to_hex(1 + i % 500000), 32, '0') || '", "firstName": "James", "lastName": "Smith", '
+       || '"email": "user' || i || '@example.com", "phoneNumber": "+15550000000", "language": "en", '
+       || '"address": {"city": "Springfield", "country": "US"}, "metadata": null, "revision": 1}}',
+       now()::timestamp - interval '1 day' + i * interval '1 millisecond'
+FROM generate_series(1, 1000000) AS i;
 
 CREATE INDEX customers_search ON customers
     USING gin (name_search gin_trgm_ops, email_search gin_trgm_ops, phone_search gin_trgm_ops)

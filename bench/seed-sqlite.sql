@@ -18,7 +18,7 @@ rows AS (
            CASE WHEN i % 10 = 0 THEN 'Smith'
                 ELSE upper(substr(h, 1, 1)) || substr(h, 2) END AS last,
            'user' || i || '@example' || (i % 7) || '.com' AS email,
-           printf('+1555%07d', i) AS phone,
+           printf('+1555%07d', i) AS phone, i,
            strftime('%Y-%m-%d %H:%M:%S', '2025-01-01', '+' || (i * 10) || ' seconds') AS at
     FROM (SELECT i, replace(replace(replace(replace(replace(replace(replace(replace(replace(replace(
                     replace(replace(replace(replace(replace(replace(
@@ -29,8 +29,21 @@ rows AS (
           FROM c)
 )
 INSERT INTO customers (organization_id, id, first_name, last_name, email, phone_number, language,
-                       city, country, name_search, email_search, phone_search, revision, created_at, updated_at)
+                       city, country, name_search, email_search, phone_search, revision, created_at, updated_at,
+                       external_id)
 SELECT org, id, first, last, email, phone, 'en', 'Springfield', 'US',
-       lower(first || ' ' || last), email, substr(phone, 2), 1, at, at
+       lower(first || ' ' || last), email, substr(phone, 2), 1, at, at, 'ext-' || i
 FROM rows;
+
+-- 1,000,000 events of organization 1, numbered (as the sequencer leaves
+-- them), each about the size of a real one.
+WITH RECURSIVE e(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM e WHERE i < 1000000)
+INSERT INTO events (organization_id, id, sequence, type, customer_id, revision, data, created_at)
+SELECT printf('org_%032x', 1), printf('evt_%032x', i), i, 'customer.created',
+       printf('cus_%032x', 1 + i % 50000), 1,
+       '{"object": {"id": "' || printf('cus_%032x', 1 + i % 50000) || '", "firstName": "James", "lastName": "Smith", '
+       || '"email": "user' || i || '@example.com", "phoneNumber": "+15550000000", "language": "en", '
+       || '"address": {"city": "Springfield", "country": "US"}, "metadata": null, "revision": 1}}',
+       strftime('%Y-%m-%d %H:%M:%f', 'now', '-1 day', '+' || (i / 1000.0) || ' seconds')
+FROM e;
 ANALYZE;

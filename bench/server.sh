@@ -4,6 +4,7 @@
 # Starts the server on database URL $1; sets server_pid and port.
 start_server() {
     env -i PATH="$PATH" CLIENTELE_DATABASE_URL="$1" CLIENTELE_BIND=127.0.0.1:0 CLIENTELE_BOOTSTRAP=false \
+        CLIENTELE_RATE_LIMIT_PER_SECOND="${CLIENTELE_RATE_LIMIT_PER_SECOND:-1000000}" CLIENTELE_RATE_LIMIT_BURST="${CLIENTELE_RATE_LIMIT_BURST:-1000000}" \
         CLIENTELE_DATABASE_POOL_SIZE="$pool" CLIENTELE_WORKERS="$workers" RUST_LOG=warn,clientele=info \
         CLIENTELE_SQLITE_SYNCHRONOUS="${CLIENTELE_SQLITE_SYNCHRONOUS:-full}" \
         "$binary" >"$work/stdout" 2>"$work/stderr" &
@@ -17,6 +18,6 @@ stop_server() { kill -TERM "$server_pid"; wait "$server_pid" || true; server_pid
 
 # Prints a new API key for organization $2 in the database at URL $1.
 create_key() {
-    env -i PATH="$PATH" CLIENTELE_DATABASE_URL="$1" "$binary" key create --organization "$2" \
+    env -i PATH="$PATH" CLIENTELE_DATABASE_URL="$1" "$binary" key create --organization "$2" --scopes customers:read,customers:write,tokens:create,events:read,webhooks:write \
         | sed 's/.*"apiKey":"\([^"]*\)".*/\1/'
 }

@@ -90,6 +90,21 @@ pub struct Settings {
     /// Let webhook endpoints be plain http and point at private addresses
     /// in production too (outside production they always may).
     pub webhook_allow_private: bool,
+    /// Requests per second each credential's key may make (a token bucket
+    /// per key, per instance), and how many at once above that.
+    pub rate_limit_per_second: u32,
+    pub rate_limit_burst: u32,
+    /// PostgreSQL's statement timeout, in seconds.
+    pub statement_timeout_seconds: u64,
+    /// Connections one organization's requests may hold at once; 0 means
+    /// one fewer than the pool (at least one).
+    pub organization_connections: u32,
+    /// Serve `/metrics` on this address only (not on `bind`); empty: on
+    /// `bind`.
+    pub metrics_bind: String,
+    /// When set, `/metrics` needs `Authorization: Bearer <this>`.
+    #[serde(default)]
+    pub metrics_token: Option<SecretString>,
 }
 
 pub const MIN_JWT_SECRET_BYTES: usize = 32;
@@ -129,6 +144,13 @@ impl Settings {
         {
             self.jwt_secret = None;
         }
+        if self
+            .metrics_token
+            .as_ref()
+            .is_some_and(|s| s.expose_secret().is_empty())
+        {
+            self.metrics_token = None;
+        }
         self
     }
 
@@ -160,10 +182,27 @@ impl Settings {
         if self.request_timeout_seconds == 0 {
             return Err("request_timeout_seconds must be at least 1".into());
         }
+        if self.rate_limit_per_second == 0 || self.rate_limit_burst == 0 {
+            return Err("rate_limit_per_second and rate_limit_burst must be at least 1".into());
+        }
+        if self.statement_timeout_seconds == 0 {
+            return Err("statement_timeout_seconds must be at least 1".into());
+        }
         if !(1..=60).contains(&self.auth_cache_seconds) {
             return Err("auth_cache_seconds must be from 1 to 60".into());
         }
         Ok(())
+    }
+
+    /// How connections are set up.
+    pub fn tuning(&self) -> crate::store::Tuning {
+        crate::store::Tuning {
+            synchronous: self.sqlite_synchronous,
+            statement_timeout: Some(std::time::Duration::from_secs(
+                self.statement_timeout_seconds,
+            )),
+            organization_connections: self.organization_connections as usize,
+        }
     }
 
     pub fn idempotency_window(&self) -> std::time::Duration {

@@ -19,6 +19,9 @@ use crate::store::StoreError;
 pub enum ApiError {
     /// 400: a body that is not JSON, or not the JSON shape asked for.
     Malformed(String),
+    /// 400: both `Content-Length` and `Transfer-Encoding`: where the body
+    /// ends is ambiguous (RFC 9112 §6.3), so the connection is closed.
+    AmbiguousFraming,
     /// 401: a missing, malformed, unknown, revoked or expired credential.
     Unauthorized,
     /// 403: a valid credential that may not do this here.
@@ -47,6 +50,9 @@ pub enum ApiError {
     Invalid(Vec<InvalidField>),
     /// 422: the Idempotency-Key was used for another method, path or body.
     IdempotencyKeyReused,
+    /// 429: too many requests (or wrong secrets) for now; retry after this
+    /// many seconds.
+    RateLimited { retry_after: u64 },
     /// 503: the database does not answer; the cause is logged.
     Unavailable(String),
     /// 503: the server is stopping and takes no new request.
@@ -70,7 +76,7 @@ const RETRY_AFTER_SECONDS: &str = "1";
 impl ApiError {
     fn kind(&self) -> (StatusCode, &'static str, &'static str) {
         match self {
-            Self::Malformed(_) => (
+            Self::Malformed(_) | Self::AmbiguousFraming => (
                 StatusCode::BAD_REQUEST,
                 "malformed-request",
                 "The request is malformed.",
@@ -130,6 +136,11 @@ impl ApiError {
                 "idempotency-key-reused",
                 "The Idempotency-Key was used for another request.",
             ),
+            Self::RateLimited { .. } => (
+                StatusCode::TOO_MANY_REQUESTS,
+                "rate-limited",
+                "Too many requests.",
+            ),
             Self::PayloadTooLarge => (
                 StatusCode::PAYLOAD_TOO_LARGE,
                 "payload-too-large",
@@ -174,12 +185,17 @@ impl ApiError {
                 | Self::PayloadTooLarge
                 | Self::UnsupportedMediaType
                 | Self::ShuttingDown
+                | Self::RateLimited { .. }
+                | Self::AmbiguousFraming
         )
     }
 
     fn detail(&self) -> String {
         match self {
             Self::Malformed(detail) => detail.clone(),
+            Self::AmbiguousFraming => "Send either Content-Length or Transfer-Encoding, not both; \
+                the connection is closed."
+                .into(),
             Self::Unauthorized => {
                 "Send a valid credential: Authorization: ApiKey <key> or Bearer <token>.".into()
             }
@@ -208,6 +224,9 @@ impl ApiError {
             Self::IdempotencyKeyReused => "This Idempotency-Key was first used with another \
                 method, path or body; use a new key for a new request."
                 .into(),
+            Self::RateLimited { retry_after } => {
+                format!("Too many requests for now; nothing was done. Retry after {retry_after} s.")
+            }
             Self::PayloadTooLarge => "The request body must be at most 64 KiB.".into(),
             Self::UnsupportedMediaType => {
                 "Send the body with Content-Type: application/json.".into()
@@ -331,6 +350,9 @@ impl ResponseError for ApiError {
             }
             Self::Unavailable(_) | Self::ShuttingDown | Self::IdempotencyKeyInUse => {
                 response.insert_header((header::RETRY_AFTER, RETRY_AFTER_SECONDS));
+            }
+            Self::RateLimited { retry_after } => {
+                response.insert_header((header::RETRY_AFTER, retry_after.to_string()));
             }
             _ => {}
         }

@@ -1,9 +1,14 @@
 //! Conventions of HTTP that hold for every route.
 
-use actix_web::body::MessageBody;
+use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::Method;
+use actix_web::http::header::{self, HeaderValue};
 use actix_web::middleware::Next;
+
+use actix_web::ResponseError;
+
+use crate::error::ApiError;
 
 /// HEAD is answered wherever GET is (RFC 9110): routed as GET, and the
 /// server sends the head of the answer without its body (actix knows the
@@ -16,4 +21,50 @@ pub async fn head_as_get<B: MessageBody + 'static>(
         req.head_mut().method = Method::GET;
     }
     next.call(req).await
+}
+
+/// A request with both `Content-Length` and `Transfer-Encoding` is refused
+/// with 400 and its connection closed (RFC 9112 §6.3): a proxy in front
+/// that framed it by the length would take the rest of the body for
+/// another request.
+pub async fn refuse_ambiguous_framing<B: MessageBody + 'static>(
+    req: ServiceRequest,
+    next: Next<B>,
+) -> Result<ServiceResponse<EitherBody<B>>, actix_web::Error> {
+    let headers = req.headers();
+    if headers.contains_key(header::CONTENT_LENGTH)
+        && headers.contains_key(header::TRANSFER_ENCODING)
+    {
+        return Ok(req
+            .error_response(ApiError::AmbiguousFraming)
+            .map_into_right_body());
+    }
+    Ok(next.call(req).await?.map_into_left_body())
+}
+
+/// API answers (customers, tokens, events, errors) are never stored by a
+/// cache on the way.
+pub async fn no_store<B: MessageBody + 'static>(
+    req: ServiceRequest,
+    next: Next<B>,
+) -> Result<ServiceResponse<B>, actix_web::Error> {
+    let mut response = next.call(req).await?;
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(response)
+}
+
+/// A 404 from a service of another crate (Swagger UI's files) answered as
+/// every other 404 is: problem+json.
+pub async fn problem_for_not_found<B: MessageBody + 'static>(
+    req: ServiceRequest,
+    next: Next<B>,
+) -> Result<ServiceResponse<EitherBody<B>>, actix_web::Error> {
+    let response = next.call(req).await?;
+    if response.status() != actix_web::http::StatusCode::NOT_FOUND {
+        return Ok(response.map_into_left_body());
+    }
+    let (req, _) = response.into_parts();
+    Ok(ServiceResponse::new(req, ApiError::NotFound.error_response()).map_into_right_body())
 }

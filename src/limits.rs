@@ -1,5 +1,6 @@
-//! Bounds on a request's life: how long its body may take to arrive, and
-//! what happens to requests once the server has begun to stop.
+//! Bounds on a request's life: how long its body may take to arrive, how
+//! often a key may call, which organization's share of the connections a
+//! request draws on, and what happens to requests once the server has begun to stop.
 
 use std::io;
 use std::pin::Pin;
@@ -13,11 +14,19 @@ use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
 use actix_web::error::PayloadError;
 use actix_web::http::ConnectionType;
+use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::middleware::Next;
 use actix_web::web::{self, Bytes};
 use futures_core::Stream;
+use governor::clock::{Clock, DefaultClock};
+use governor::middleware::StateInformationMiddleware;
+use governor::state::keyed::DashMapStateStore;
+use governor::{Quota, RateLimiter};
+use std::num::NonZeroU32;
 use tokio::time::Sleep;
 
+use crate::auth::Principal;
+use crate::domain::ids::KeyId;
 use crate::error::ApiError;
 
 /// How long a request's body may take to arrive.
@@ -123,4 +132,102 @@ pub async fn refuse_when_draining<B: MessageBody + 'static>(
             .set_connection_type(ConnectionType::Close);
     }
     Ok(response.map_into_left_body())
+}
+
+/// A token bucket per key (an API key and the tokens it minted share one),
+/// per instance: `per_second` requests a second, `burst` at once.
+pub struct RateLimits {
+    limiter: RateLimiter<KeyId, DashMapStateStore<KeyId>, DefaultClock, StateInformationMiddleware>,
+    clock: DefaultClock,
+    /// `RateLimit-Policy`, the same on every answer (IETF
+    /// draft-ietf-httpapi-ratelimit-headers: quota `q` per window `w` s).
+    policy: HeaderValue,
+}
+
+impl RateLimits {
+    pub fn new(per_second: u32, burst: u32) -> Self {
+        let per_second = NonZeroU32::new(per_second).unwrap_or(NonZeroU32::MIN);
+        let burst = NonZeroU32::new(burst).unwrap_or(NonZeroU32::MIN);
+        let quota = Quota::per_second(per_second).allow_burst(burst);
+        let window = burst.get().div_ceil(per_second.get());
+        Self {
+            limiter: RateLimiter::dashmap(quota).with_middleware::<StateInformationMiddleware>(),
+            clock: DefaultClock::default(),
+            policy: HeaderValue::from_str(&format!("\"key\";q={burst};w={window}"))
+                .expect("digits and quotes are a valid header value"),
+        }
+    }
+
+    /// Takes one request from `key`'s bucket: the `RateLimit` header value
+    /// (what remains), or how long to wait.
+    fn take(&self, key: KeyId) -> Result<HeaderValue, u64> {
+        match self.limiter.check_key(&key) {
+            Ok(state) => Ok(HeaderValue::from_str(&format!(
+                "\"key\";r={};t=1",
+                state.remaining_burst_capacity()
+            ))
+            .expect("digits are a valid header value")),
+            Err(not_until) => {
+                let wait = not_until.wait_time_from(self.clock.now());
+                Err(wait.as_secs() + u64::from(wait.subsec_nanos() > 0))
+            }
+        }
+    }
+}
+
+/// Refuses a request whose key has used up its bucket with 429 and
+/// `Retry-After`, before anything else is done for it; every answer tells
+/// the policy and what remains (`RateLimit-Policy`, `RateLimit`). Runs
+/// after [`crate::auth::middleware::authenticate`].
+pub async fn rate_limit<B: MessageBody + 'static>(
+    req: ServiceRequest,
+    next: Next<B>,
+) -> Result<ServiceResponse<EitherBody<B>>, actix_web::Error> {
+    let limits = req.app_data::<web::Data<RateLimits>>().cloned();
+    let key = req.extensions().get::<Principal>().map(|p| p.key_id);
+    let (Some(limits), Some(key)) = (limits, key) else {
+        return Ok(next.call(req).await?.map_into_left_body());
+    };
+    let policy = (
+        HeaderName::from_static("ratelimit-policy"),
+        limits.policy.clone(),
+    );
+    match limits.take(key) {
+        Ok(remaining) => {
+            let mut response = next.call(req).await?;
+            let headers = response.headers_mut();
+            headers.insert(policy.0, policy.1);
+            headers.insert(HeaderName::from_static("ratelimit"), remaining);
+            Ok(response.map_into_left_body())
+        }
+        Err(retry_after) => {
+            let mut response = req.error_response(ApiError::RateLimited { retry_after });
+            let headers = response.headers_mut();
+            headers.insert(policy.0, policy.1);
+            headers.insert(
+                HeaderName::from_static("ratelimit"),
+                HeaderValue::from_str(&format!("\"key\";r=0;t={retry_after}"))
+                    .expect("digits are a valid header value"),
+            );
+            Ok(response.map_into_right_body())
+        }
+    }
+}
+
+/// Runs the rest of the request as its organization's (see
+/// [`crate::store::for_organization`]): its database work counts against
+/// the organization's share of the connections. Runs after authorization,
+/// so the organization is the credential's own.
+pub async fn organization_share<B: MessageBody + 'static>(
+    req: ServiceRequest,
+    next: Next<B>,
+) -> Result<ServiceResponse<B>, actix_web::Error> {
+    let org = req
+        .extensions()
+        .get::<Principal>()
+        .map(|p| p.organization_id);
+    match org {
+        Some(org) => crate::store::for_organization(org, next.call(req)).await,
+        None => next.call(req).await,
+    }
 }

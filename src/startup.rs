@@ -22,7 +22,7 @@ use crate::limits::{self, BodyTimeout, Draining};
 use crate::store::Database;
 use crate::store::{events, idempotency};
 use crate::tasks::{StopSignal, Supervisor, Task};
-use crate::telemetry::{self, Metrics};
+use crate::telemetry::{self, Metrics, MetricsAccess};
 use crate::webhooks::{self, Dispatcher};
 use crate::{api, http};
 use std::sync::Arc;
@@ -81,16 +81,27 @@ impl Application {
         let listener = TcpListener::bind(&settings.bind)
             .map_err(|e| format!("cannot listen on {}: {e}", settings.bind))?;
         let port = listener.local_addr()?.port();
+        let metrics_listener = match settings.metrics_bind.trim() {
+            "" => None,
+            address => Some(
+                TcpListener::bind(address)
+                    .map_err(|e| format!("cannot listen on {address} for metrics: {e}"))?,
+            ),
+        };
+        let metrics_access = web::Data::new(MetricsAccess {
+            port: match &metrics_listener {
+                Some(listener) => Some(listener.local_addr()?.port()),
+                None => None,
+            },
+            token: settings.metrics_token.clone(),
+            production: settings.is_production(),
+        });
         let database_url = settings.database_url.expose_secret();
         let applied = Database::migrate(database_url)?;
         if !applied.is_empty() {
             log::info!("applied migrations: {}", applied.join(", "));
         }
-        let db = Database::open(
-            database_url,
-            settings.database_pool_size,
-            settings.sqlite_synchronous,
-        )?;
+        let db = Database::open(database_url, settings.database_pool_size, settings.tuning())?;
         let bootstrapped = match settings.bootstrap_enabled() {
             true => db.run_blocking(keys::bootstrap)?,
             false => None,
@@ -106,7 +117,7 @@ impl Application {
         );
 
         let metrics = web::Data::new(Metrics::new());
-        let mut tasks = service_tasks(settings, &db, metrics.clone().into_inner());
+        let mut tasks = service_tasks(settings, &db, &authenticator, metrics.clone().into_inner());
         tasks.extend(extra);
         let db = web::Data::new(db);
         let auth = web::Data::new(authenticator.clone());
@@ -119,6 +130,11 @@ impl Application {
         )));
         let idempotency = web::Data::new(IdempotencyWindow(settings.idempotency_window()));
         let running_keys = web::Data::new(RunningKeys::default());
+        let rate_limits = web::Data::new(limits::RateLimits::new(
+            settings.rate_limit_per_second,
+            settings.rate_limit_burst,
+        ));
+
         let draining = Draining::default();
         let draining_data = web::Data::new(draining.clone());
         let server = HttpServer::new(move || {
@@ -131,6 +147,8 @@ impl Application {
                 .app_data(idempotency.clone())
                 .app_data(running_keys.clone())
                 .app_data(webhooks.clone())
+                .app_data(rate_limits.clone())
+                .app_data(metrics_access.clone())
                 .app_data(
                     web::JsonConfig::default()
                         .limit(MAX_BODY_BYTES)
@@ -138,6 +156,8 @@ impl Application {
                 )
                 .app_data(web::QueryConfig::default().error_handler(query_error))
                 .wrap(from_fn(http::head_as_get))
+                .wrap(from_fn(http::refuse_ambiguous_framing))
+                .wrap(from_fn(telemetry::metrics_listener_only))
                 .wrap(from_fn(limits::refuse_when_draining))
                 .wrap(from_fn(telemetry::track))
                 .wrap(from_fn(telemetry::request_id))
@@ -168,7 +188,12 @@ impl Application {
             0 => server,
             n => server.workers(n),
         };
-        let server = server.listen(listener)?.run();
+        let mut server = server.listen(listener)?;
+        if let Some(listener) = metrics_listener {
+            log::info!("metrics on {}", listener.local_addr()?);
+            server = server.listen(listener)?;
+        }
+        let server = server.run();
         let stopper = Stopper {
             server: server.handle(),
             tasks: StopSignal::new(),
@@ -220,14 +245,45 @@ impl Application {
 /// How often expired records (idempotency keys) are pruned.
 const PRUNE_EVERY: Duration = Duration::from_secs(600);
 
+/// How often each instance looks for revoked keys: a revocation takes
+/// effect everywhere within twice this.
+const REVOCATIONS_EVERY: Duration = Duration::from_millis(500);
+
 /// How often the sequencer numbers committed events.
 const SEQUENCE_EVERY: Duration = Duration::from_millis(50);
 /// Webhook deliveries are given up 3 days after their event.
 const GIVE_UP_AFTER: Duration = Duration::from_secs(3 * 24 * 3600);
 
 /// The service's own background tasks.
-fn service_tasks(settings: &Settings, db: &Database, metrics: Arc<Metrics>) -> Vec<Task> {
+fn service_tasks(
+    settings: &Settings,
+    db: &Database,
+    authenticator: &Authenticator,
+    metrics: Arc<Metrics>,
+) -> Vec<Task> {
     let mut tasks = Vec::new();
+    let watching = authenticator.clone();
+    tasks.push(Task::every("revocations", REVOCATIONS_EVERY, move || {
+        let authenticator = watching.clone();
+        async move {
+            authenticator
+                .watch_revocations()
+                .await
+                .map_err(|e| e.to_string())
+        }
+    }));
+    let counting = authenticator.clone();
+    tasks.push(Task::every("refused-attempts", Duration::from_secs(60), move || {
+        let refused = counting.take_refused();
+        async move {
+            // One line a minute, however many attempts: a client cannot
+            // grow the log by guessing secrets.
+            if refused > 0 {
+                log::warn!("{refused} authentication attempts refused unheard in the last minute (throttled or over the argon2 budget)");
+            }
+            Ok(())
+        }
+    }));
     let sequencing = db.clone();
     tasks.push(Task::every("event-sequencer", SEQUENCE_EVERY, move || {
         let db = sequencing.clone();

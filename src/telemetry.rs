@@ -4,8 +4,9 @@
 use std::borrow::Cow;
 use std::time::Instant;
 
-use crate::error::Cause;
-use actix_web::body::MessageBody;
+use crate::error::{ApiError, Cause};
+use actix_web::HttpRequest;
+use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::Method;
 use actix_web::http::header::{HeaderName, HeaderValue};
@@ -15,6 +16,7 @@ use prometheus::{
     Encoder, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, IntGaugeVec, Opts,
     Registry, TextEncoder,
 };
+use secrecy::{ExposeSecret, SecretString};
 
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 const MAX_REQUEST_ID_LEN: usize = 128;
@@ -310,4 +312,65 @@ impl log::Log for ClientErrorsAtDebug {
     fn flush(&self) {
         self.0.flush();
     }
+}
+
+/// Who may read `/metrics`: on its own listener only, when one is
+/// configured; with a bearer secret, when one is set; otherwise anyone
+/// outside production and no one in it.
+pub struct MetricsAccess {
+    pub port: Option<u16>,
+    pub token: Option<SecretString>,
+    pub production: bool,
+}
+
+impl MetricsAccess {
+    /// Whether `req` may read the metrics: `NotFound` where they are not
+    /// served, `Unauthorized` without the secret.
+    pub fn check(&self, req: &HttpRequest) -> Result<(), ApiError> {
+        if let Some(port) = self.port {
+            return match req.app_config().local_addr().port() == port {
+                true => Ok(()),
+                false => Err(ApiError::NotFound),
+            };
+        }
+        match &self.token {
+            Some(token) => {
+                let presented = req
+                    .headers()
+                    .get(actix_web::http::header::AUTHORIZATION)
+                    .and_then(|value| value.to_str().ok())
+                    .and_then(|value| value.strip_prefix("Bearer "))
+                    .unwrap_or_default();
+                let expected = token.expose_secret().as_bytes();
+                match constant_time_eq(presented.as_bytes(), expected) {
+                    true => Ok(()),
+                    false => Err(ApiError::Unauthorized),
+                }
+            }
+            None if self.production => Err(ApiError::NotFound),
+            None => Ok(()),
+        }
+    }
+}
+
+/// Compares without stopping at the first difference, so the time taken
+/// does not tell how much of a guess was right.
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// On the metrics listener, nothing but `/metrics` is served: the API's
+/// routes stay on the API's address.
+pub async fn metrics_listener_only<B: MessageBody + 'static>(
+    req: ServiceRequest,
+    next: Next<B>,
+) -> Result<ServiceResponse<EitherBody<B>>, actix_web::Error> {
+    let port = req
+        .app_data::<web::Data<MetricsAccess>>()
+        .and_then(|access| access.port);
+    let on_metrics_port = port.is_some_and(|port| req.app_config().local_addr().port() == port);
+    if on_metrics_port && req.path() != crate::api::paths::METRICS {
+        return Ok(req.error_response(ApiError::NotFound).map_into_right_body());
+    }
+    Ok(next.call(req).await?.map_into_left_body())
 }

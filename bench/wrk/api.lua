@@ -4,6 +4,9 @@
 --   create     POST a new customer
 --   delete S:W DELETE cus_S+1, S+2, ... (thread k starts at S + k*W; each id once)
 --   path P     GET path P (query string included)
+--   keyed      POST a new customer with a new Idempotency-Key each time
+--   replay K   POST with Idempotency-Key K (per thread): one run, then replays
+--   etag N     GET a random customer cus_1..N with If-None-Match: "1" (304)
 local threads = {}
 
 function setup(thread)
@@ -30,6 +33,18 @@ function request()
     return wrk.format("PUT", string.format("%s/cus_%032x", base, math.random(1, tonumber(arg))), headers, update_body)
   elseif mode == "create" then
     return wrk.format("POST", base, headers, create_body)
+  elseif mode == "keyed" then
+    counter = counter + 1
+    local keyed = { ["Authorization"] = headers["Authorization"], ["Content-Type"] = "application/json",
+                    ["Idempotency-Key"] = string.format("bench-%d-%d-%d", os.time(), index, counter) }
+    return wrk.format("POST", base, keyed, create_body)
+  elseif mode == "replay" then
+    local replayed = { ["Authorization"] = headers["Authorization"], ["Content-Type"] = "application/json",
+                       ["Idempotency-Key"] = arg .. "-" .. index }
+    return wrk.format("POST", base, replayed, create_body)
+  elseif mode == "etag" then
+    local conditional = { ["Authorization"] = headers["Authorization"], ["If-None-Match"] = '"1"' }
+    return wrk.format("GET", string.format("%s/cus_%032x", base, math.random(1, tonumber(arg))), conditional)
   elseif mode == "delete" then
     counter = counter + 1
     local start, stride = arg:match("(%d+):(%d+)")

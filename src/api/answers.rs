@@ -191,13 +191,6 @@ impl Idempotency {
             return Ok(response(db.transaction(write).await?, false));
         };
         let key = key.as_str().to_owned();
-        // A second request with a key that is running here is told so
-        // rather than kept waiting; one on another instance meets the key's
-        // primary key when it keeps its answer, and rolls back.
-        let _running = self
-            .running
-            .enter(org, &key)
-            .ok_or(ApiError::IdempotencyKeyInUse)?;
         let print = fingerprint(&self.method, &self.path, body);
         let window = self.window;
         let found = {
@@ -211,6 +204,15 @@ impl Idempotency {
             Found::Expired => true,
             Found::Nothing => false,
         };
+        // Retries of a finished request replay above, however many at once.
+        // A second request with a key that is running here is told so
+        // rather than kept waiting; one on another instance (or one that
+        // looked just before the first finished) meets the key's primary
+        // key when it keeps its answer, and rolls back.
+        let _running = self
+            .running
+            .enter(org, &key)
+            .ok_or(ApiError::IdempotencyKeyInUse)?;
         let outcome = db
             .transaction(move |conn| {
                 if expired {

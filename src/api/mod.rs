@@ -21,7 +21,8 @@ use crate::auth::middleware::{
     authorize_webhooks,
 };
 use crate::error::ApiError;
-use crate::limits::body_deadline;
+use crate::http::{no_store, problem_for_not_found};
+use crate::limits::{body_deadline, organization_share, rate_limit};
 use crate::telemetry::RouteTemplate;
 
 pub mod paths {
@@ -56,65 +57,62 @@ fn resource(path: &'static str, allow: &'static str) -> actix_web::Resource {
         }))
 }
 
+/// An organization's resource: its middleware, from the outside in:
+/// no-store on every answer, authenticate, the key's rate limit, authorize
+/// (with the given function), the organization's share of the
+/// connections, then the body's deadline starts.
+macro_rules! organization_resource {
+    ($path:expr, $allow:literal, $authorize:expr) => {
+        resource($path, $allow)
+            .wrap(from_fn(body_deadline))
+            .wrap(from_fn(organization_share))
+            .wrap(from_fn($authorize))
+            .wrap(from_fn(rate_limit))
+            .wrap(from_fn(authenticate))
+            .wrap(from_fn(no_store))
+    };
+}
+
 /// Every route of the service. actix-router tries routes in this order, so
 /// the API comes first and Swagger UI's catch-all last.
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    // Middleware runs from the last `wrap` inwards: authenticate, then
-    // authorize, then the body's deadline starts.
     cfg.service(
-        resource(paths::CUSTOMER, "GET, PUT, DELETE")
-            .wrap(from_fn(body_deadline))
-            .wrap(from_fn(authorize_customer))
-            .wrap(from_fn(authenticate))
+        organization_resource!(paths::CUSTOMER, "GET, PUT, DELETE", authorize_customer)
             .route(web::get().to(customers::get))
             .route(web::put().to(customers::update))
             .route(web::delete().to(customers::delete)),
     )
     .service(
-        resource(paths::CUSTOMERS, "GET, POST")
-            .wrap(from_fn(body_deadline))
-            .wrap(from_fn(authorize_customers))
-            .wrap(from_fn(authenticate))
+        organization_resource!(paths::CUSTOMERS, "GET, POST", authorize_customers)
             .route(web::get().to(customers::list))
             .route(web::post().to(customers::create)),
     )
     .service(
-        resource(paths::TOKENS, "POST")
-            .wrap(from_fn(body_deadline))
-            .wrap(from_fn(authorize_tokens))
-            .wrap(from_fn(authenticate))
+        organization_resource!(paths::TOKENS, "POST", authorize_tokens)
             .route(web::post().to(tokens::create)),
     )
     .service(
-        resource(paths::EVENTS, "GET")
-            .wrap(from_fn(body_deadline))
-            .wrap(from_fn(authorize_events))
-            .wrap(from_fn(authenticate))
+        organization_resource!(paths::EVENTS, "GET", authorize_events)
             .route(web::get().to(events::list)),
     )
     .service(
-        resource(paths::WEBHOOK_ENDPOINTS, "GET, POST")
-            .wrap(from_fn(body_deadline))
-            .wrap(from_fn(authorize_webhooks))
-            .wrap(from_fn(authenticate))
+        organization_resource!(paths::WEBHOOK_ENDPOINTS, "GET, POST", authorize_webhooks)
             .route(web::get().to(webhooks::list))
             .route(web::post().to(webhooks::create)),
     )
     .service(
-        resource(paths::WEBHOOK_DELIVERIES, "GET")
-            .wrap(from_fn(body_deadline))
-            .wrap(from_fn(authorize_webhooks))
-            .wrap(from_fn(authenticate))
+        organization_resource!(paths::WEBHOOK_DELIVERIES, "GET", authorize_webhooks)
             .route(web::get().to(webhooks::deliveries)),
     )
     .service(
-        resource(paths::WEBHOOK_ENDPOINT, "GET, PUT, DELETE")
-            .wrap(from_fn(body_deadline))
-            .wrap(from_fn(authorize_webhooks))
-            .wrap(from_fn(authenticate))
-            .route(web::get().to(webhooks::get))
-            .route(web::put().to(webhooks::update))
-            .route(web::delete().to(webhooks::delete)),
+        organization_resource!(
+            paths::WEBHOOK_ENDPOINT,
+            "GET, PUT, DELETE",
+            authorize_webhooks
+        )
+        .route(web::get().to(webhooks::get))
+        .route(web::put().to(webhooks::update))
+        .route(web::delete().to(webhooks::delete)),
     )
     .service(resource(paths::HEALTH, "GET").route(web::get().to(operations::health)))
     .service(resource(paths::READY, "GET").route(web::get().to(operations::ready)))
@@ -126,11 +124,16 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .finish()
     })))
     // Swagger UI, its files compiled into the binary (nothing is fetched).
+    // Its own 404s (a file it does not have) become problem+json.
     .service(
-        // No validator badge: it would send the document's address to
-        // validator.swagger.io (a third party, and broken offline).
-        SwaggerUi::new("/docs/{_:.*}")
-            .config(utoipa_swagger_ui::Config::new([paths::OPENAPI]).validator_url("none")),
+        web::scope("/docs")
+            .wrap(from_fn(problem_for_not_found))
+            .service(
+                // No validator badge: it would send the document's address to
+                // validator.swagger.io (a third party, and broken offline).
+                SwaggerUi::new("/{_:.*}")
+                    .config(utoipa_swagger_ui::Config::new([paths::OPENAPI]).validator_url("none")),
+            ),
     );
 }
 

@@ -1,6 +1,6 @@
 //! Liveness and readiness.
 
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::json;
 
 use super::paths;
@@ -9,7 +9,7 @@ use crate::auth::Authenticator;
 use crate::error::ApiError;
 use crate::store::Database;
 use crate::store::citus::Worker;
-use crate::telemetry::Metrics;
+use crate::telemetry::{Metrics, MetricsAccess};
 
 #[derive(serde::Serialize, utoipa::ToSchema)]
 pub struct Status {
@@ -66,12 +66,15 @@ pub async fn ready(db: web::Data<Database>) -> Result<HttpResponse, ApiError> {
     responses((status = 200, description = "Request counts by route template and status, latency histograms, pool gauges, process metrics.",
         body = String, content_type = "text/plain"), MethodProblems))]
 pub async fn metrics(
+    req: HttpRequest,
+    access: web::Data<MetricsAccess>,
     metrics: web::Data<Metrics>,
     db: web::Data<Database>,
     authenticator: web::Data<Authenticator>,
-) -> HttpResponse {
+) -> Result<HttpResponse, ApiError> {
+    access.check(&req)?;
     let (connections, idle) = db.pool_state();
-    HttpResponse::Ok()
+    Ok(HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4; charset=utf-8")
-        .body(metrics.render(connections, idle, authenticator.verifications()))
+        .body(metrics.render(connections, idle, authenticator.verifications())))
 }

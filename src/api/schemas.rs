@@ -155,9 +155,18 @@ fn problems(list: &[(u16, &str)]) -> BTreeMap<String, RefOr<Response>> {
                 let (name, value) = header("WWW-Authenticate", "`ApiKey, Bearer`");
                 response = response.header(name, value);
             }
-            if *status == 503 {
+            if *status == 503 || *status == 429 {
                 let (name, value) = header("Retry-After", "Seconds to wait before retrying.");
                 response = response.header(name, value);
+            }
+            if *status == 429 {
+                for (name, description) in [
+                    ("RateLimit-Policy", "The key's quota: `\"key\";q=<burst>;w=<seconds>` (draft-ietf-httpapi-ratelimit-headers)."),
+                    ("RateLimit", "What remains: `\"key\";r=<requests>;t=<seconds>`."),
+                ] {
+                    let (name, value) = header(name, description);
+                    response = response.header(name, value);
+                }
             }
             if *status == 405 {
                 let (name, value) = header("Allow", "The methods this path serves.");
@@ -203,8 +212,12 @@ impl IntoResponses for GuardedProblems {
                 "The request body did not arrive within the request timeout; nothing was done.",
             ),
             (
+                429,
+                "The key (with the tokens it minted) is over its rate limit, or wrong secrets for it came too often from this address: retry after `Retry-After` seconds. Every answer carries `RateLimit-Policy` and `RateLimit`.",
+            ),
+            (
                 503,
-                "The database is unavailable, or this server is stopping; retry later.",
+                "The database is unavailable, a statement ran past the timeout, the organization holds its share of the connections, or this server is stopping; retry after `Retry-After`.",
             ),
         ])
     }

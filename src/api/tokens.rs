@@ -60,6 +60,9 @@ pub async fn create(
             "A token cannot have scopes its key lacks.",
         ));
     }
+    let key_ref = principal.key_ref.ok_or(ApiError::Forbidden(
+        "This key cannot mint tokens; create a new key.",
+    ))?;
     let org = principal.organization_id;
     let authenticator = authenticator.into_inner();
     idempotency
@@ -70,7 +73,7 @@ pub async fn create(
             {
                 return Ok(answers::problem(&ApiError::NotFound));
             }
-            let (token, expires) = authenticator.signer().mint(org, principal.key_id, &request);
+            let (token, expires) = authenticator.signer().mint(org, key_ref, &request);
             let body = TokenBody {
                 token: token.expose_secret().to_owned(),
                 expires_time: expires,

@@ -1,41 +1,57 @@
-//! Turns an `Authorization` header into a [`Principal`], cheaply.
+//! Turns an `Authorization` header into a [`Principal`], cheaply, in a way
+//! no outsider can turn against a key's owner.
 //!
-//! argon2id is slow by design (tens of milliseconds), so it runs at most once
-//! per presented key per cache lifetime and instance, off the async executor.
-//! What is remembered, each for at most the cache lifetime (60 s by default):
-//! key records by id (so revocation reaches every instance within it),
-//! digests of keys that passed argon2, digests of keys that failed it, a
-//! count of failures per key id that stops a client from burning CPU by
-//! guessing secrets for a real key id, and the grants of tokens that passed
-//! verification, by digest (decoding and checking a JWT costs more than the
-//! rest of authentication put together).
+//! argon2id is slow by design (tens of milliseconds), so it runs rarely:
+//! - a key that passed it is remembered by its digest for an hour of
+//!   disuse, and honoured before any throttle (its record, which says
+//!   whether it is revoked, is reloaded every cache lifetime, and at once
+//!   when any key is revoked: [`Authenticator::watch_revocations`]);
+//! - wrong secrets are counted per key id *and client address*, the count
+//!   reserved before argon2 runs, so a burst of wrong secrets from one
+//!   address runs it at most [`MAX_FAILURES_PER_MINUTE`] times a minute and
+//!   others' attempts are untouched;
+//! - every argon2 run holds one of [`ARGON2_AT_ONCE`] permits, on a thread
+//!   of its own (never the pool database work runs on); a run beyond them
+//!   is refused with 429 and `Retry-After` without running;
+//! - concurrent requests presenting one key share one run.
+//!
+//! Verified tokens are remembered by digest too (decoding and checking a
+//! JWT costs more than the rest of authentication put together).
 
+use std::net::IpAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::time::Duration;
 
-use actix_web::web;
 use moka::sync::Cache;
 use secrecy::{ExposeSecret, SecretString};
+use tokio::sync::{Mutex, Semaphore};
 
-use super::tokens::{TokenGrant, TokenSigner};
+use super::tokens::{KeyRef, TokenGrant, TokenSigner};
 use super::{Credential, Principal, keys};
 use crate::domain::ids::{KeyId, OrganizationId};
 use crate::domain::scopes::Scopes;
 use crate::error::ApiError;
-use crate::store::{Database, StoreError, api_keys};
+use crate::store::api_keys::{self, Revocations};
+use crate::store::{Database, StoreError};
 
-/// Wrong secrets tolerated per key id and minute before further attempts
-/// are refused without running argon2.
+/// Wrong secrets tolerated per key id, client address and minute before
+/// further attempts are refused without running argon2.
 pub const MAX_FAILURES_PER_MINUTE: u32 = 5;
+/// argon2 runs at once, across every key (each takes a core for tens of
+/// milliseconds and 19 MiB).
+pub const ARGON2_AT_ONCE: usize = 2;
 const ENTRIES: u64 = 100_000;
 const MINUTE: Duration = Duration::from_secs(60);
+/// How long a verified key's digest is remembered without use.
+const VERIFIED_IDLE: Duration = Duration::from_secs(3600);
 
 /// What authentication needs to know of a key.
 struct KeyState {
     organization_id: OrganizationId,
     scopes: Scopes,
     secret_hash: String,
+    key_ref: Option<KeyRef>,
     revoked: bool,
 }
 
@@ -45,6 +61,7 @@ impl From<api_keys::ApiKey> for KeyState {
             organization_id: record.organization_id,
             scopes: record.scopes,
             secret_hash: record.secret_hash,
+            key_ref: record.token_ref.as_deref().and_then(KeyRef::parse),
             revoked: record.revoked_time.is_some(),
         }
     }
@@ -85,33 +102,67 @@ pub struct Authenticator {
     inner: Arc<Inner>,
 }
 
+/// Why an argon2 run did not say yes.
+#[derive(Debug, Clone, Copy)]
+enum Refusal {
+    WrongSecret,
+    Throttled,
+    Busy,
+    Failed,
+}
+
+impl From<Refusal> for ApiError {
+    fn from(refusal: Refusal) -> Self {
+        match refusal {
+            Refusal::WrongSecret => ApiError::Unauthorized,
+            Refusal::Throttled => ApiError::RateLimited {
+                retry_after: MINUTE.as_secs(),
+            },
+            Refusal::Busy => ApiError::RateLimited { retry_after: 1 },
+            Refusal::Failed => ApiError::Unavailable("the key could not be loaded".into()),
+        }
+    }
+}
+
 struct Inner {
     db: Database,
     signer: TokenSigner,
     keys: Cache<KeyId, Option<Arc<KeyState>>>,
-    verified: Cache<[u8; 32], KeyId>,
+    keys_by_ref: Cache<KeyRef, Option<KeyId>>,
+    verified: moka::future::Cache<[u8; 32], KeyId>,
     rejected: Cache<[u8; 32], ()>,
-    failures: Cache<KeyId, Arc<AtomicU32>>,
+    failures: Cache<(KeyId, Option<IpAddr>), Arc<AtomicU32>>,
+    argon2: Arc<Semaphore>,
     tokens: Cache<[u8; 32], TokenGrant>,
     recorded_use: Cache<KeyId, ()>,
+    revocations: Mutex<Option<Revocations>>,
     verifications: AtomicU64,
+    refused: AtomicU64,
 }
 
 impl Authenticator {
-    /// `cache_lifetime` bounds how long a revoked key keeps working on an
-    /// instance that did not see the revocation.
+    /// `cache_lifetime` bounds how long a key's record is trusted without
+    /// a look at the database (revocations reach it sooner, see
+    /// [`Authenticator::watch_revocations`]).
     pub fn new(db: Database, jwt_secret: &SecretString, cache_lifetime: Duration) -> Self {
         Self {
             inner: Arc::new(Inner {
                 db,
                 signer: TokenSigner::new(jwt_secret),
                 keys: cache(cache_lifetime),
-                verified: cache(cache_lifetime),
+                keys_by_ref: cache(cache_lifetime),
+                verified: moka::future::Cache::builder()
+                    .max_capacity(ENTRIES)
+                    .time_to_idle(VERIFIED_IDLE)
+                    .build(),
                 rejected: cache(MINUTE),
                 failures: cache(MINUTE),
+                argon2: Arc::new(Semaphore::new(ARGON2_AT_ONCE)),
                 tokens: cache(cache_lifetime),
                 recorded_use: cache(MINUTE),
+                revocations: Mutex::new(None),
                 verifications: AtomicU64::new(0),
+                refused: AtomicU64::new(0),
             }),
         }
     }
@@ -125,80 +176,130 @@ impl Authenticator {
         self.inner.verifications.load(Ordering::Relaxed)
     }
 
-    /// The principal behind an `Authorization` header value; 401 for a
-    /// missing, malformed, unknown, revoked or expired credential.
-    pub async fn authenticate(&self, header: Option<String>) -> Result<Principal, ApiError> {
+    /// How many attempts were refused unheard (throttled or over the argon2
+    /// budget) since the last call: for a periodic log line rather than
+    /// one line per attempt.
+    pub fn take_refused(&self) -> u64 {
+        self.inner.refused.swap(0, Ordering::Relaxed)
+    }
+
+    /// The principal behind an `Authorization` header value, presented
+    /// from `client`; 401 for a missing, malformed, unknown, revoked or
+    /// expired credential, 429 when wrong secrets for the key came too
+    /// often from `client` or argon2 is at its budget.
+    pub async fn authenticate(
+        &self,
+        header: Option<String>,
+        client: Option<IpAddr>,
+    ) -> Result<Principal, ApiError> {
         let principal = match parse_authorization(header)? {
-            Presented::ApiKey(key) => self.api_key(key).await?,
+            Presented::ApiKey(key) => self.api_key(key, client).await?,
             Presented::Bearer(token) => self.token(token).await?,
         };
         self.record_use(principal.key_id);
         Ok(principal)
     }
 
-    async fn api_key(&self, key: SecretString) -> Result<Principal, ApiError> {
+    async fn api_key(
+        &self,
+        key: SecretString,
+        client: Option<IpAddr>,
+    ) -> Result<Principal, ApiError> {
         let (key_id, _) = keys::parse(key.expose_secret()).ok_or(ApiError::Unauthorized)?;
         let fingerprint = keys::fingerprint(key.expose_secret());
-        // The fast path: this exact key passed argon2 and its record is fresh.
-        if self.inner.verified.contains_key(&fingerprint)
-            && let Some(Some(state)) = self.inner.keys.get(&key_id)
-        {
-            return principal(&state, key_id, Credential::ApiKey);
-        }
-        let this = self.clone();
-        web::block(move || this.verify_api_key(key_id, fingerprint, &key))
-            .await
-            .map_err(|e| ApiError::Internal(format!("key verification failed: {e}")))?
-    }
-
-    /// The slow path: load the key, then argon2, once for all concurrent
-    /// requests presenting the same key.
-    fn verify_api_key(
-        &self,
-        key_id: KeyId,
-        fingerprint: [u8; 32],
-        key: &SecretString,
-    ) -> Result<Principal, ApiError> {
         // An unknown key id is refused without running argon2.
-        let state = self.key_state(key_id)?.ok_or(ApiError::Unauthorized)?;
+        let state = self
+            .key_state(key_id)
+            .await?
+            .ok_or(ApiError::Unauthorized)?;
         let principal = principal(&state, key_id, Credential::ApiKey)?;
+        // A key that passed argon2 before goes first: no throttle applies.
+        if self.inner.verified.get(&fingerprint).await.is_some() {
+            return Ok(principal);
+        }
         if self.inner.rejected.contains_key(&fingerprint) {
             return Err(ApiError::Unauthorized);
         }
-        let failures = self.inner.failures.get_with(key_id, Default::default);
-        if failures.load(Ordering::Relaxed) >= MAX_FAILURES_PER_MINUTE {
-            log::warn!("refusing key {key_id}: too many wrong secrets in the last minute");
-            return Err(ApiError::Unauthorized);
-        }
-        let verified = self.inner.verified.try_get_with(fingerprint, || {
-            self.inner.verifications.fetch_add(1, Ordering::Relaxed);
-            let (_, secret) = keys::parse(key.expose_secret()).ok_or(())?;
-            match keys::verify(&SecretString::from(secret), &state.secret_hash) {
-                true => Ok(key_id),
-                false => Err(()),
+        let this = self.clone();
+        let secret_hash = state.secret_hash.clone();
+        let verified = self
+            .inner
+            .verified
+            .try_get_with(fingerprint, async move {
+                this.verify(key_id, client, key, secret_hash).await
+            })
+            .await;
+        match verified {
+            Ok(_) => Ok(principal),
+            Err(refusal) => {
+                match *refusal {
+                    Refusal::WrongSecret => {
+                        self.inner.rejected.insert(fingerprint, ());
+                        log::debug!("wrong secret presented for key {key_id}");
+                    }
+                    Refusal::Throttled | Refusal::Busy => {
+                        self.inner.refused.fetch_add(1, Ordering::Relaxed);
+                        log::debug!("refused an attempt for key {key_id} unheard: {refusal:?}");
+                    }
+                    Refusal::Failed => {}
+                }
+                Err((*refusal).into())
             }
-        });
-        if verified.is_err() {
-            self.inner.rejected.insert(fingerprint, ());
-            failures.fetch_add(1, Ordering::Relaxed);
-            log::info!("wrong secret presented for key {key_id}");
-            return Err(ApiError::Unauthorized);
         }
-        Ok(principal)
+    }
+
+    /// One argon2 run for one presented key, shared by every concurrent
+    /// request presenting it: the attempt is reserved in the count of
+    /// `client`'s failures first, and needs a permit.
+    async fn verify(
+        &self,
+        key_id: KeyId,
+        client: Option<IpAddr>,
+        key: SecretString,
+        secret_hash: String,
+    ) -> Result<KeyId, Refusal> {
+        let failures = self
+            .inner
+            .failures
+            .get_with((key_id, client), Default::default);
+        if failures.fetch_add(1, Ordering::AcqRel) >= MAX_FAILURES_PER_MINUTE {
+            failures.fetch_sub(1, Ordering::AcqRel);
+            return Err(Refusal::Throttled);
+        }
+        let Ok(permit) = self.inner.argon2.clone().try_acquire_owned() else {
+            failures.fetch_sub(1, Ordering::AcqRel);
+            return Err(Refusal::Busy);
+        };
+        self.inner.verifications.fetch_add(1, Ordering::Relaxed);
+        let (sender, receiver) = tokio::sync::oneshot::channel();
+        // A thread of its own: the permit, not the caller, bounds how many
+        // run, and a caller that goes away does not stop a run midway.
+        std::thread::spawn(move || {
+            let matches = keys::parse(key.expose_secret())
+                .is_some_and(|(_, secret)| keys::verify(&SecretString::from(secret), &secret_hash));
+            drop(permit);
+            let _ = sender.send(matches);
+        });
+        match receiver.await {
+            Ok(true) => {
+                failures.fetch_sub(1, Ordering::AcqRel);
+                Ok(key_id)
+            }
+            Ok(false) => Err(Refusal::WrongSecret),
+            Err(_) => Err(Refusal::Failed),
+        }
     }
 
     async fn token(&self, token: SecretString) -> Result<Principal, ApiError> {
         let grant = self.token_grant(&token)?;
-        let state = match self.inner.keys.get(&grant.key_id) {
-            Some(state) => state,
-            None => {
-                let this = self.clone();
-                web::block(move || this.key_state(grant.key_id))
-                    .await
-                    .map_err(|e| ApiError::Internal(format!("key lookup failed: {e}")))??
-            }
-        }
-        .ok_or(ApiError::Unauthorized)?;
+        let key_id = self
+            .key_by_ref(grant.key_ref)
+            .await?
+            .ok_or(ApiError::Unauthorized)?;
+        let state = self
+            .key_state(key_id)
+            .await?
+            .ok_or(ApiError::Unauthorized)?;
         // The minting key must still be live, of the same organization, and
         // hold every scope the token carries.
         let minted_by_key = state.organization_id == grant.organization_id
@@ -208,7 +309,7 @@ impl Authenticator {
         }
         let key = principal(
             &state,
-            grant.key_id,
+            key_id,
             Credential::Token {
                 customer_id: grant.customer_id,
                 fields: grant.fields,
@@ -240,18 +341,57 @@ impl Authenticator {
         Ok(grant)
     }
 
-    /// The key's record, from the cache or (blocking) the database.
-    fn key_state(&self, key_id: KeyId) -> Result<Option<Arc<KeyState>>, ApiError> {
-        self.inner
-            .keys
-            .try_get_with(key_id, || {
-                let record = self
-                    .inner
-                    .db
-                    .run_blocking(|conn| api_keys::find_for_authentication(conn, key_id))?;
-                Ok::<_, StoreError>(record.map(|r| Arc::new(KeyState::from(r))))
-            })
-            .map_err(|e| ApiError::from((*e).clone()))
+    /// The key's record, from the cache or the database.
+    async fn key_state(&self, key_id: KeyId) -> Result<Option<Arc<KeyState>>, ApiError> {
+        if let Some(state) = self.inner.keys.get(&key_id) {
+            return Ok(state);
+        }
+        let record = self
+            .inner
+            .db
+            .run(move |conn| api_keys::find_for_authentication(conn, key_id))
+            .await?;
+        let state = record.map(|r| Arc::new(KeyState::from(r)));
+        self.inner.keys.insert(key_id, state.clone());
+        Ok(state)
+    }
+
+    /// The key a token names, from the cache or the database.
+    async fn key_by_ref(&self, key_ref: KeyRef) -> Result<Option<KeyId>, ApiError> {
+        if let Some(key_id) = self.inner.keys_by_ref.get(&key_ref) {
+            return Ok(key_id);
+        }
+        let text = key_ref.to_string();
+        let record = self
+            .inner
+            .db
+            .run(move |conn| api_keys::find_by_token_ref(conn, &text))
+            .await?;
+        let key_id = record.map(|r| {
+            let id = r.id;
+            self.inner
+                .keys
+                .insert(id, Some(Arc::new(KeyState::from(r))));
+            id
+        });
+        self.inner.keys_by_ref.insert(key_ref, key_id);
+        Ok(key_id)
+    }
+
+    /// Looks whether a key was revoked since the last look (on any
+    /// instance) and, if so, forgets every key record, so that the next
+    /// request with the revoked key reloads it. Run twice a second, this
+    /// makes a revocation take effect everywhere within a second, at the
+    /// cost of one indexed query per half second per instance and nothing
+    /// per request.
+    pub async fn watch_revocations(&self) -> Result<(), StoreError> {
+        let now = self.inner.db.run(api_keys::revocations).await?;
+        let mut seen = self.inner.revocations.lock().await;
+        if seen.is_some_and(|seen| seen != now) {
+            self.inner.keys.invalidate_all();
+        }
+        *seen = Some(now);
+        Ok(())
     }
 
     /// Notes the key's last use, at most once a minute per key and instance:
@@ -301,6 +441,7 @@ fn principal(
     Ok(Principal {
         organization_id: state.organization_id,
         key_id,
+        key_ref: state.key_ref,
         scopes: state.scopes,
         credential,
     })

@@ -63,6 +63,7 @@ pub fn issue(
         name,
         scopes,
         secret_hash: key.secret_hash,
+        token_ref: random_hex(16),
     };
     api_keys::insert(conn, org, new)?;
     Ok(IssuedKey {

@@ -49,7 +49,8 @@ pub async fn authenticate<B: MessageBody + 'static>(
         .headers()
         .get(header::AUTHORIZATION)
         .map(|value| value.to_str().map(str::to_owned).unwrap_or_default());
-    match authenticator.authenticate(authorization).await {
+    let client = req.peer_addr().map(|address| address.ip());
+    match authenticator.authenticate(authorization, client).await {
         Ok(principal) => {
             req.extensions_mut().insert(principal);
             Ok(next.call(req).await?.map_into_left_body())
@@ -190,6 +191,7 @@ mod tests {
         Principal {
             organization_id: OrganizationId::generate(),
             key_id: KeyId::generate(),
+            key_ref: None,
             scopes: scopes.iter().copied().collect(),
             credential,
         }

@@ -38,6 +38,9 @@ pub struct Principal {
     pub organization_id: OrganizationId,
     /// The API key, or the key that minted the token.
     pub key_id: KeyId,
+    /// What tokens minted by that key name it by; `None` for a key stored
+    /// without one (by an older version), which cannot mint tokens.
+    pub key_ref: Option<tokens::KeyRef>,
     pub scopes: Scopes,
     pub credential: Credential,
 }

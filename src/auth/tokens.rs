@@ -10,7 +10,7 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 
 use crate::domain::customer::FieldSet;
-use crate::domain::ids::{CustomerId, KeyId, OrganizationId};
+use crate::domain::ids::{CustomerId, OrganizationId};
 use crate::domain::scopes::Scopes;
 use crate::domain::time::Time;
 use crate::domain::token_request::{MAX_EXPIRES_IN, TokenRequest};
@@ -26,8 +26,10 @@ struct Claims {
     aud: String,
     /// The organization.
     sub: String,
-    /// The minting key: revoking it ends the token.
-    kid: String,
+    /// The minting key, by its opaque reference (never its id, which is
+    /// half of the key): revoking the key ends the token.
+    #[serde(rename = "ref")]
+    key_ref: String,
     /// Space-separated scopes.
     scope: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -44,13 +46,34 @@ struct Claims {
 #[derive(Debug, Clone, Copy)]
 pub struct TokenGrant {
     pub organization_id: OrganizationId,
-    pub key_id: KeyId,
+    pub key_ref: KeyRef,
     pub scopes: Scopes,
     pub customer_id: Option<CustomerId>,
     /// What it may change of a customer.
     pub fields: FieldSet,
     /// `exp`, in seconds since the epoch.
     pub expires_at: i64,
+}
+
+/// What tokens name their minting key by: 128 random bits, stored with the
+/// key, so that a token shows nothing about the key itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct KeyRef(u128);
+
+impl KeyRef {
+    /// 32 lowercase hex digits.
+    pub fn parse(text: &str) -> Option<Self> {
+        let hex = text.len() == 32 && text.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
+        hex.then(|| u128::from_str_radix(text, 16).ok())
+            .flatten()
+            .map(Self)
+    }
+}
+
+impl fmt::Display for KeyRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:032x}", self.0)
+    }
 }
 
 impl TokenGrant {
@@ -86,7 +109,7 @@ impl TokenSigner {
     pub fn mint(
         &self,
         organization_id: OrganizationId,
-        key_id: KeyId,
+        key_ref: KeyRef,
         request: &TokenRequest,
     ) -> (SecretString, Time) {
         let issued = Utc::now().timestamp();
@@ -94,7 +117,7 @@ impl TokenSigner {
             iss: ISSUER.into(),
             aud: AUDIENCE.into(),
             sub: organization_id.to_string(),
-            kid: key_id.to_string(),
+            key_ref: key_ref.to_string(),
             scope: request.scopes.to_string(),
             cus: request.customer_id.map(|c| c.to_string()),
             fld: request.fields.map(|fields| fields.names().join(" ")),
@@ -130,7 +153,7 @@ impl TokenSigner {
         };
         Some(TokenGrant {
             organization_id: OrganizationId::parse(&claims.sub)?,
-            key_id: KeyId::parse(&claims.kid)?,
+            key_ref: KeyRef::parse(&claims.key_ref)?,
             scopes: Scopes::parse_list(&claims.scope, ' ').ok()?,
             customer_id,
             fields,
@@ -166,12 +189,12 @@ mod tests {
     #[test]
     fn round_trip() {
         let signer = signer("a-secret-of-at-least-thirty-two-bytes");
-        let (org, key) = (OrganizationId::generate(), KeyId::generate());
+        let (org, key) = (OrganizationId::generate(), KeyRef(7));
         let request = request();
         let (token, expires) = signer.mint(org, key, &request);
         let grant = signer.verify(token.expose_secret()).unwrap();
         assert_eq!(grant.organization_id, org);
-        assert_eq!(grant.key_id, key);
+        assert_eq!(grant.key_ref, key);
         assert_eq!(grant.scopes, request.scopes);
         assert_eq!(grant.customer_id, request.customer_id);
         assert_eq!(grant.fields.names(), ["email"]);
@@ -187,7 +210,7 @@ mod tests {
         let now = Utc::now().timestamp();
         let grant = |expires_at| TokenGrant {
             organization_id: OrganizationId::generate(),
-            key_id: KeyId::generate(),
+            key_ref: KeyRef(7),
             scopes: Scopes::all(),
             customer_id: None,
             fields: FieldSet::all(),
@@ -199,10 +222,24 @@ mod tests {
     }
 
     #[test]
+    fn key_refs_are_32_hex_digits() {
+        let text = "0123456789abcdef0123456789abcdef";
+        assert_eq!(KeyRef::parse(text).unwrap().to_string(), text);
+        for bad in [
+            "",
+            "0123456789ABCDEF0123456789ABCDEF",
+            &text[1..],
+            "+123456789abcdef0123456789abcdef",
+        ] {
+            assert!(KeyRef::parse(bad).is_none(), "{bad}");
+        }
+    }
+
+    #[test]
     fn another_secret_fails() {
         let (token, _) = signer("a-secret-of-at-least-thirty-two-bytes").mint(
             OrganizationId::generate(),
-            KeyId::generate(),
+            KeyRef(7),
             &request(),
         );
         assert!(

@@ -9,14 +9,28 @@ pub struct InvalidField {
     pub message: String,
 }
 
-/// Collects every complaint about one request so that all are reported at once.
+/// Collects the complaints about one request so that they are reported at
+/// once: the first [`InvalidFields::MAX`], each naming its field in at most
+/// [`InvalidFields::MAX_NAME_CHARS`] characters, so that no request buys an
+/// answer larger than it is (names come from the client).
 #[derive(Debug, Default)]
 pub struct InvalidFields(Vec<InvalidField>);
 
 impl InvalidFields {
+    pub const MAX: usize = 20;
+    pub const MAX_NAME_CHARS: usize = 64;
+
     pub fn push(&mut self, field: impl Into<String>, message: impl Into<String>) {
+        if self.0.len() == Self::MAX {
+            return;
+        }
+        let mut field = field.into();
+        if let Some((cut, _)) = field.char_indices().nth(Self::MAX_NAME_CHARS) {
+            field.truncate(cut);
+            field.push('…');
+        }
         self.0.push(InvalidField {
-            field: field.into(),
+            field,
             message: message.into(),
         });
     }
@@ -55,5 +69,25 @@ impl InvalidFields {
                 None
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn complaints_are_bounded() {
+        let mut fields = InvalidFields::default();
+        for n in 0..100 {
+            fields.push(format!("{n}{}", "é".repeat(1000)), "unknown field");
+        }
+        let fields = fields.into_result(()).unwrap_err();
+        assert_eq!(fields.len(), InvalidFields::MAX);
+        assert_eq!(
+            fields[0].field.chars().count(),
+            InvalidFields::MAX_NAME_CHARS + 1
+        );
+        assert!(fields[0].field.ends_with('…'));
     }
 }

@@ -1,6 +1,6 @@
 //! Times as the contract writes them: UTC, to the millisecond, with a `Z`.
 
-use chrono::{DateTime, NaiveDateTime, SecondsFormat, TimeDelta, Utc};
+use chrono::{DateTime, NaiveDate, NaiveDateTime, SecondsFormat, TimeDelta, Utc};
 use serde::{Serialize, Serializer};
 use utoipa::openapi::{RefOr, Schema};
 
@@ -18,6 +18,21 @@ impl Time {
     pub fn from_utc(time: DateTime<Utc>) -> Self {
         let millis = DateTime::from_timestamp_millis(time.timestamp_millis()).unwrap_or(time);
         Self(millis.naive_utc())
+    }
+
+    /// `time` within the years 0 to 9999, where a time keeps its order
+    /// when written as text (as SQLite compares stored times): a bound a
+    /// client gives past either end means the same as that end.
+    pub fn from_utc_within_4_digit_years(time: DateTime<Utc>) -> Self {
+        let earliest = NaiveDate::from_ymd_opt(0, 1, 1)
+            .and_then(|d| d.and_hms_opt(0, 0, 0))
+            .expect("a valid date")
+            .and_utc();
+        let latest = NaiveDate::from_ymd_opt(9999, 12, 31)
+            .and_then(|d| d.and_hms_milli_opt(23, 59, 59, 999))
+            .expect("a valid date")
+            .and_utc();
+        Self::from_utc(time.clamp(earliest, latest))
     }
 
     /// A stored time (already in milliseconds).

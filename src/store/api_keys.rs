@@ -20,6 +20,7 @@ struct ApiKeyRow {
     secret_hash: String,
     created_at: NaiveDateTime,
     revoked_at: Option<NaiveDateTime>,
+    token_ref: Option<String>,
 }
 
 /// A stored key. No `Debug`: the secret's hash must not reach a log line
@@ -33,6 +34,8 @@ pub struct ApiKey {
     pub secret_hash: String,
     pub created_time: Time,
     pub revoked_time: Option<Time>,
+    /// What tokens minted with it name it by.
+    pub token_ref: Option<String>,
 }
 
 impl TryFrom<ApiKeyRow> for ApiKey {
@@ -49,6 +52,7 @@ impl TryFrom<ApiKeyRow> for ApiKey {
             secret_hash: row.secret_hash,
             created_time: Time::from_stored(row.created_at),
             revoked_time: row.revoked_at.map(Time::from_stored),
+            token_ref: row.token_ref,
         })
     }
 }
@@ -58,6 +62,7 @@ pub struct NewApiKey<'a> {
     pub name: Option<&'a str>,
     pub scopes: Scopes,
     pub secret_hash: String,
+    pub token_ref: String,
 }
 
 pub fn insert(
@@ -72,6 +77,7 @@ pub fn insert(
             api_keys::name.eq(key.name),
             api_keys::scopes.eq(key.scopes.to_string()),
             api_keys::secret_hash.eq(key.secret_hash),
+            api_keys::token_ref.eq(key.token_ref),
             api_keys::created_at.eq(Time::now().naive()),
         ))
         .execute(conn)?;
@@ -91,6 +97,39 @@ pub fn find_for_authentication(
         .optional()?
         .map(ApiKey::try_from)
         .transpose()
+}
+
+/// The key a token names by its reference.
+pub fn find_by_token_ref(
+    conn: &mut DbConnection,
+    token_ref: &str,
+) -> Result<Option<ApiKey>, StoreError> {
+    api_keys::table
+        .filter(api_keys::token_ref.eq(token_ref))
+        .select(ApiKeyRow::as_select())
+        .first(conn)
+        .optional()?
+        .map(ApiKey::try_from)
+        .transpose()
+}
+
+/// Where revocations stand: how many keys are revoked, and the latest
+/// revocation. Any change means a key was revoked since.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Revocations {
+    count: i64,
+    latest: Option<NaiveDateTime>,
+}
+
+pub fn revocations(conn: &mut DbConnection) -> Result<Revocations, StoreError> {
+    let (count, latest) = api_keys::table
+        .filter(api_keys::revoked_at.is_not_null())
+        .select((
+            diesel::dsl::count_star(),
+            diesel::dsl::max(api_keys::revoked_at),
+        ))
+        .first(conn)?;
+    Ok(Revocations { count, latest })
 }
 
 pub fn list(conn: &mut DbConnection, org: OrganizationId) -> Result<Vec<ApiKey>, StoreError> {

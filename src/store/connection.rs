@@ -49,6 +49,20 @@ impl TryFrom<String> for Synchronous {
     }
 }
 
+/// How connections are set up, beyond what the URL says.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Tuning {
+    /// SQLite's durability.
+    pub synchronous: Synchronous,
+    /// PostgreSQL's `statement_timeout`: a statement running longer is
+    /// cancelled (answered 503), so that no request holds a connection for
+    /// long. `None`: the server's own setting.
+    pub statement_timeout: Option<std::time::Duration>,
+    /// Connections one organization may hold at once; 0: one fewer than
+    /// the pool (at least one).
+    pub organization_connections: usize,
+}
+
 /// How much of an SQLite file is read through a memory map.
 const MMAP_BYTES: u64 = 256 << 20;
 
@@ -56,7 +70,10 @@ const MMAP_BYTES: u64 = 256 << 20;
 /// (`sqlite://path` or a bare path).
 #[derive(Clone)]
 pub(super) enum Target {
-    Postgres(String),
+    Postgres {
+        url: String,
+        statement_timeout: Option<std::time::Duration>,
+    },
     Sqlite {
         path: String,
         synchronous: Synchronous,
@@ -66,14 +83,17 @@ pub(super) enum Target {
 impl Target {
     /// An unknown scheme (`mysql://…`) is refused by name rather than
     /// taken for a file name.
-    pub(super) fn from_url(url: &str, synchronous: Synchronous) -> Result<Self, String> {
+    pub(super) fn from_url(url: &str, tuning: Tuning) -> Result<Self, String> {
         match url.split_once("://") {
-            Some(("postgres" | "postgresql", _)) => Ok(Self::Postgres(url.to_owned())),
-            Some(("sqlite", path)) => Ok(Self::sqlite(path, synchronous)),
+            Some(("postgres" | "postgresql", _)) => Ok(Self::Postgres {
+                url: url.to_owned(),
+                statement_timeout: tuning.statement_timeout,
+            }),
+            Some(("sqlite", path)) => Ok(Self::sqlite(path, tuning.synchronous)),
             Some((scheme, _)) => Err(format!(
                 "the database URL scheme {scheme:?} is not supported: use postgres://, postgresql:// or sqlite://"
             )),
-            None => Ok(Self::sqlite(url, synchronous)),
+            None => Ok(Self::sqlite(url, tuning.synchronous)),
         }
     }
 
@@ -87,7 +107,7 @@ impl Target {
     /// What the URL names, for the log: never its credentials.
     pub(super) fn describe(&self) -> String {
         match self {
-            Self::Postgres(url) => {
+            Self::Postgres { url, .. } => {
                 let rest = url.split_once("://").map_or(url.as_str(), |(_, rest)| rest);
                 let place = rest.rsplit_once('@').map_or(rest, |(_, place)| place);
                 format!("PostgreSQL at {}", place.split('?').next().unwrap_or(place))
@@ -103,8 +123,19 @@ impl Target {
     /// would hide behind "invalid connection url".
     pub(super) fn connect(&self) -> ConnectionResult<DbConnection> {
         match self {
-            Self::Postgres(url) => PgConnection::establish(url).map(DbConnection::Pg),
+            Self::Postgres {
+                url,
+                statement_timeout,
+            } => {
+                let mut conn = PgConnection::establish(url)?;
+                if let Some(timeout) = statement_timeout {
+                    conn.batch_execute(&format!("SET statement_timeout = {}", timeout.as_millis()))
+                        .map_err(ConnectionError::CouldntSetupConfiguration)?;
+                }
+                Ok(DbConnection::Pg(conn))
+            }
             Self::Sqlite { path, synchronous } => {
+                create_private(path);
                 let mut conn = SqliteConnection::establish(path)?;
                 let synchronous = match synchronous {
                     Synchronous::Full => "FULL",
@@ -127,6 +158,22 @@ impl Target {
             }
         }
     }
+}
+
+/// Creates a missing SQLite file readable by its owner only (SQLite would
+/// create it as the umask allows, typically 0644, and gives its -wal and
+/// -shm files the database file's mode). A path SQLite reads otherwise
+/// (`:memory:`, `file:` URIs) or cannot create here is left to SQLite.
+fn create_private(path: &str) {
+    use std::os::unix::fs::OpenOptionsExt;
+    if path.starts_with(':') || path.starts_with("file:") {
+        return;
+    }
+    let _ = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path);
 }
 
 pub(super) struct Manager(pub(super) Target);

@@ -25,7 +25,9 @@ use diesel::Connection;
 use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
 use tokio::sync::Semaphore;
 
-pub use connection::{DbConnection, Synchronous};
+use crate::domain::ids::OrganizationId;
+
+pub use connection::{DbConnection, Synchronous, Tuning};
 use connection::{Manager, Target};
 pub use error::StoreError;
 pub use migrations::{run_migrations, run_next_migration};
@@ -34,7 +36,7 @@ type Db = <DbConnection as Connection>::Backend;
 
 /// How long a request may wait for a connection before it is told the
 /// database is unavailable.
-const CONNECTION_WAIT: Duration = Duration::from_secs(3);
+pub const CONNECTION_WAIT: Duration = Duration::from_secs(3);
 /// How long a readiness probe waits: it must answer before the probe's own
 /// timeout, whatever the queue of API requests.
 const PING_WAIT: Duration = Duration::from_secs(1);
@@ -53,14 +55,44 @@ pub struct Database {
     /// always waiting there no checkpoint could ever finish: the WAL grew
     /// without bound (172 MB in 60 s of creates at 32 connections).
     writer: Option<Arc<Semaphore>>,
+    /// Each organization's share of the permits (see [`for_organization`]).
+    shares: Arc<Shares>,
+}
+
+tokio::task_local! {
+    /// The organization whose request is running, when the request was
+    /// started with [`for_organization`].
+    static ORGANIZATION: OrganizationId;
+}
+
+/// Runs a request's future as `org`'s: its database work then waits for one
+/// of `org`'s permits as well as for a connection (within the same
+/// deadline), so that one organization cannot hold every connection.
+pub async fn for_organization<F: Future>(org: OrganizationId, work: F) -> F::Output {
+    ORGANIZATION.scope(org, work).await
+}
+
+/// How many connections one organization may hold at once, and the permits
+/// of the organizations seen lately (an idle one is forgotten; a permit in
+/// use keeps its semaphore alive).
+struct Shares {
+    per_organization: usize,
+    permits: moka::sync::Cache<OrganizationId, Arc<Semaphore>>,
+}
+
+impl Shares {
+    fn of(&self, org: OrganizationId) -> Arc<Semaphore> {
+        self.permits
+            .get_with(org, || Arc::new(Semaphore::new(self.per_organization)))
+    }
 }
 
 impl Database {
     /// Opens a pool without waiting for the database: requests made while it
     /// is down answer 503 and recover by themselves once it is back.
-    pub fn open(url: &str, pool_size: u32, synchronous: Synchronous) -> Result<Self, StoreError> {
+    pub fn open(url: &str, pool_size: u32, tuning: Tuning) -> Result<Self, StoreError> {
         let size = pool_size.max(1);
-        let target = Target::from_url(url, synchronous).map_err(StoreError::Failed)?;
+        let target = Target::from_url(url, tuning).map_err(StoreError::Failed)?;
         let writer = matches!(target, Target::Sqlite { .. }).then(|| Arc::new(Semaphore::new(1)));
         let pool = r2d2::Pool::builder()
             .max_size(size)
@@ -70,10 +102,21 @@ impl Database {
             .test_on_check_out(false)
             .connection_timeout(CONNECTION_WAIT)
             .build_unchecked(Manager(target));
+        let per_organization = match tuning.organization_connections {
+            0 => (size as usize).saturating_sub(1).max(1),
+            n => n,
+        };
         Ok(Self {
             pool,
             permits: Arc::new(Semaphore::new(size as usize)),
             writer,
+            shares: Arc::new(Shares {
+                per_organization,
+                permits: moka::sync::Cache::builder()
+                    .max_capacity(100_000)
+                    .time_to_idle(Duration::from_secs(600))
+                    .build(),
+            }),
         })
     }
 
@@ -122,22 +165,34 @@ impl Database {
         F: FnOnce(&mut DbConnection) -> Result<T, StoreError> + Send + 'static,
     {
         let deadline = Instant::now() + wait;
-        let acquire = |semaphore: &Arc<Semaphore>| {
+        let acquire = |semaphore: &Arc<Semaphore>, what: &'static str| {
             let permit = semaphore.clone().acquire_owned();
             async move {
                 tokio::time::timeout_at(deadline.into(), permit)
                     .await
-                    .map_err(|_| {
-                        StoreError::Unavailable("no database connection became free in time".into())
-                    })?
+                    .map_err(|_| StoreError::Unavailable(format!("{what} in time")))?
                     .map_err(|_| StoreError::Unavailable("the pool is closed".into()))
             }
         };
+        let share = match ORGANIZATION.try_with(|org| *org) {
+            Ok(org) => Some(
+                acquire(
+                    &self.shares.of(org),
+                    "the organization held its share of the connections: none became free",
+                )
+                .await?,
+            ),
+            Err(_) => None,
+        };
         let turn = match turn {
-            Some(semaphore) => Some(acquire(semaphore).await?),
+            Some(semaphore) => Some(acquire(semaphore, "no writer's turn came").await?),
             None => None,
         };
-        let permit = (acquire(&self.permits).await?, turn);
+        let permit = (
+            acquire(&self.permits, "no database connection became free").await?,
+            turn,
+            share,
+        );
         let abandoned = Abandoned::default();
         let flag = abandoned.0.clone();
         let pool = self.pool.clone();
@@ -263,7 +318,7 @@ pub fn in_transaction<T>(
 /// in the log which database it opened (an SQLite path is created when
 /// missing, so a mistyped one shows here).
 pub fn connect(url: &str) -> Result<DbConnection, StoreError> {
-    let target = Target::from_url(url, Synchronous::default()).map_err(StoreError::Failed)?;
+    let target = Target::from_url(url, Tuning::default()).map_err(StoreError::Failed)?;
     log::info!("database: {}", target.describe());
     target
         .connect()
@@ -272,11 +327,11 @@ pub fn connect(url: &str) -> Result<DbConnection, StoreError> {
 
 /// Whether `url` names a database this service can use; says why not.
 pub fn check_url(url: &str) -> Result<(), String> {
-    Target::from_url(url, Synchronous::default()).map(drop)
+    Target::from_url(url, Tuning::default()).map(drop)
 }
 
 /// What `url` names, for a log line (never its credentials): `SQLite file
 /// /abs/path.db` or `PostgreSQL at host:port/db`.
 pub fn describe(url: &str) -> String {
-    Target::from_url(url, Synchronous::default()).map_or_else(|e| e, |target| target.describe())
+    Target::from_url(url, Tuning::default()).map_or_else(|e| e, |target| target.describe())
 }

@@ -48,6 +48,7 @@ diesel::table! {
         created_at -> Timestamp,
         last_used_at -> Nullable<Timestamp>,
         revoked_at -> Nullable<Timestamp>,
+        token_ref -> Nullable<Text>,
     }
 }
 

@@ -67,14 +67,23 @@ fn key_id_of(api_key: &str) -> &str {
     &api_key[3..39]
 }
 
+/// What tokens name the key by (never its id).
+fn token_ref_of(app: &TestApp, api_key: &str) -> String {
+    let sql = format!(
+        "SELECT token_ref AS t FROM api_keys WHERE id = '{}'",
+        key_id_of(api_key)
+    );
+    app.texts(&sql).remove(0)
+}
+
 fn claims(app: &TestApp, exp_offset: i64) -> Value {
     let now = chrono::Utc::now().timestamp();
     json!({"iss": "clientele", "aud": "clientele-public-api", "sub": app.organization_id,
-           "kid": key_id_of(&app.api_key), "scope": "customers:read customers:write",
+           "ref": token_ref_of(app, &app.api_key), "scope": "customers:read customers:write",
            "iat": now - 10, "exp": now + exp_offset})
 }
 
-fn mint(app: &TestApp, auth: &str, body: Value) -> Response {
+pub fn mint(app: &TestApp, auth: &str, body: Value) -> Response {
     let path = format!(
         "/v1/public-api/organizations/{}/tokens",
         app.organization_id
@@ -359,7 +368,14 @@ on_both_backends! {
         let prefix = &victim[..victim.len() - 64];
         for guess in 0..20 {
             let attempt = format!("ApiKey {prefix}{guess:064x}");
-            app.send_as(Some(&attempt), "GET", &app.customers_path(), None).problem(401);
+            let answer = app.send_as(Some(&attempt), "GET", &app.customers_path(), None);
+            match guess < clientele::auth::MAX_FAILURES_PER_MINUTE {
+                true => answer.problem(401),
+                false => {
+                    assert_eq!(answer.header("retry-after"), Some("60"));
+                    answer.problem(429)
+                }
+            };
         }
         let spent = app.authenticator.verifications() - before;
         assert_eq!(spent, clientele::auth::MAX_FAILURES_PER_MINUTE as u64);

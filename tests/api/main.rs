@@ -15,6 +15,7 @@ mod customers_list;
 mod customers_update;
 mod errors;
 mod events;
+mod hardening;
 mod health;
 mod migrations;
 mod openapi;

@@ -37,6 +37,9 @@ impl Server {
     pub fn start(env: &[(&str, &str)], dir: &Path) -> Result<Server, String> {
         let mut child = Command::new(BINARY)
             .env_clear()
+            // The tests' own clients are fast; a test may set a limit.
+            .env("CLIENTELE_RATE_LIMIT_PER_SECOND", "1000000")
+            .env("CLIENTELE_RATE_LIMIT_BURST", "1000000")
             .envs(env.iter().copied())
             .env("CLIENTELE_BIND", "127.0.0.1:0")
             .current_dir(dir)

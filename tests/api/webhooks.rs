@@ -269,7 +269,12 @@ on_both_backends_fast_retries! {
         assert!(tries[1] - tries[0] >= Duration::from_millis(900), "{:?}", tries[1] - tries[0]);
         assert!(tries[2] - tries[1] >= Duration::from_millis(1900), "{:?}", tries[2] - tries[1]);
         let listed = wait_for_attempts(app, &endpoint, 6);
-        let first_event = received[0].event_id.as_str();
+        let first_event = received
+            .iter()
+            .find(|r| r.json()["customerId"] == slow["id"])
+            .unwrap()
+            .event_id
+            .as_str();
         let mut of_first: Vec<(i64, Value, String)> = listed
             .iter()
             .filter(|a| a["eventId"] == first_event)
