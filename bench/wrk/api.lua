@@ -7,6 +7,7 @@
 --   keyed      POST a new customer with a new Idempotency-Key each time
 --   replay K   POST with Idempotency-Key K (per thread): one run, then replays
 --   etag N     GET a random customer cus_1..N with If-None-Match: "1" (304)
+--   wrong      GET the list with KEY's id and a random wrong secret (401/429)
 local threads = {}
 
 function setup(thread)
@@ -45,6 +46,11 @@ function request()
   elseif mode == "etag" then
     local conditional = { ["Authorization"] = headers["Authorization"], ["If-None-Match"] = '"1"' }
     return wrk.format("GET", string.format("%s/cus_%032x", base, math.random(1, tonumber(arg))), conditional)
+  elseif mode == "wrong" then
+    local guess = { ["Authorization"] = "ApiKey " .. key:sub(1, #key - 64)
+                    .. string.format("%016x%016x%016x%016x", math.random(0, 2^31), math.random(0, 2^31),
+                                     math.random(0, 2^31), math.random(0, 2^31)) }
+    return wrk.format("GET", base, guess)
   elseif mode == "delete" then
     counter = counter + 1
     local start, stride = arg:match("(%d+):(%d+)")
