@@ -22,7 +22,8 @@ fn main() {
     let url = format!("sqlite://{}", dir.join("bench.db").display());
     Database::migrate(&url).unwrap();
     let db = Database::open(&url, 1, Default::default()).unwrap();
-    let (org, key) = db.run_blocking(keys::bootstrap).unwrap().unwrap();
+    let created = db.run_blocking(keys::bootstrap).unwrap().unwrap();
+    let (org, key) = (created.organization_id, created.live);
     let secret = SecretString::from(keys::random_hex(32));
     let authenticator = Authenticator::new(db, &secret, Duration::from_secs(60));
     let request = TokenRequest {

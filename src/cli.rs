@@ -5,7 +5,7 @@ use clap::{Parser, Subcommand};
 use secrecy::ExposeSecret;
 use serde_json::{Value, json};
 
-use crate::auth::keys::{self, IssuedKey};
+use crate::auth::keys::{self, NewOrganization};
 use crate::config::Settings;
 use crate::domain::ids::{KeyId, OrganizationId};
 use crate::domain::scopes::Scopes;
@@ -66,7 +66,8 @@ pub enum CitusCommand {
 
 #[derive(Debug, Subcommand)]
 pub enum OrgCommand {
-    /// Create an organization with a key holding every scope.
+    /// Create an organization with a live key and a test key, each holding
+    /// every scope.
     Create {
         /// The organization's name.
         #[arg(long, value_parser = non_empty)]
@@ -86,12 +87,18 @@ pub enum KeyCommand {
         /// A name to tell the key by.
         #[arg(long, value_parser = non_empty)]
         name: Option<String>,
-        /// Comma-separated: customers:read, customers:write, tokens:create.
+        /// Comma-separated: customers:read, customers:write, tokens:create,
+        /// events:read, webhooks:write, custom-fields:write, customers:erase,
+        /// reports:read.
         #[arg(long, value_parser = scopes, default_value = "customers:read,customers:write,tokens:create")]
         scopes: Scopes,
+        /// live, or test: a test key (ck_test_…) and its tokens see and
+        /// change only test-mode data.
+        #[arg(long, value_parser = mode, default_value = "live")]
+        mode: Mode,
     },
-    /// Revoke a key: it and the tokens it minted stop working (within 60 s
-    /// on every running instance).
+    /// Revoke a key: it and the tokens it minted stop working (within a
+    /// second on every running instance).
     Revoke {
         /// The key's id (key_…).
         #[arg(value_parser = key_id)]
@@ -120,6 +127,24 @@ fn key_id(text: &str) -> Result<KeyId, String> {
     KeyId::parse(text).ok_or_else(|| "not a key id (key_…)".into())
 }
 
+/// A key's mode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Mode {
+    pub livemode: bool,
+}
+
+fn mode(text: &str) -> Result<Mode, String> {
+    match text {
+        "live" => Ok(Mode { livemode: true }),
+        "test" => Ok(Mode { livemode: false }),
+        _ => Err("live or test".into()),
+    }
+}
+
+fn mode_name(livemode: bool) -> &'static str {
+    if livemode { "live" } else { "test" }
+}
+
 fn scopes(text: &str) -> Result<Scopes, String> {
     let scopes = Scopes::parse_list(text, ',')?;
     match scopes.is_empty() {
@@ -146,8 +171,9 @@ pub fn run(cli: Cli, mut settings: Settings) -> Result<(), StartupError> {
             let mut conn = migrated_connection(&settings)?;
             match command {
                 OrgCommand::Create { name } => {
-                    let (org, key) = keys::create_organization(&mut conn, &name)?;
-                    print(organization_json(&org, &key));
+                    print(organization_json(&keys::create_organization(
+                        &mut conn, &name,
+                    )?));
                 }
                 OrgCommand::List => {
                     let organizations: Vec<Value> = organizations::list(&mut conn)?
@@ -175,12 +201,14 @@ pub fn run(cli: Cli, mut settings: Settings) -> Result<(), StartupError> {
 fn serve(settings: Settings) -> Result<(), StartupError> {
     actix_web::rt::System::new().block_on(async {
         let mut app = Application::build(&settings)?;
-        if let Some((org, key)) = app.take_bootstrapped() {
-            // The one time this key is shown: on stdout, not in the log.
-            print(organization_json(&org, &key));
+        if let Some(created) = app.take_bootstrapped() {
+            // The one time these keys are shown: on stdout, not in the log.
+            print(organization_json(&created));
             log::info!(
-                "first run: created organization {org} and key {}",
-                key.key_id
+                "first run: created organization {} and keys {} (live) and {} (test)",
+                created.organization_id,
+                created.live.key_id,
+                created.test.key_id
             );
         }
         log::info!("listening on {} (port {})", settings.bind, app.port());
@@ -195,12 +223,16 @@ fn key_command(command: KeyCommand, conn: &mut store::DbConnection) -> Result<()
             organization,
             name,
             scopes,
+            mode,
         } => {
             if !organizations::exists(conn, organization)? {
                 return Err(format!("no organization {organization}").into());
             }
-            let key = keys::issue(conn, organization, name.as_deref(), scopes)?;
-            print(json!({"keyId": key.key_id.to_string(), "apiKey": key.api_key.expose_secret()}));
+            let key = keys::issue(conn, organization, name.as_deref(), scopes, mode.livemode)?;
+            print(
+                json!({"keyId": key.key_id.to_string(), "apiKey": key.api_key.expose_secret(),
+                         "mode": mode_name(key.livemode)}),
+            );
         }
         KeyCommand::Revoke { key_id } => {
             if !api_keys::revoke(conn, key_id)? {
@@ -219,6 +251,7 @@ fn key_command(command: KeyCommand, conn: &mut store::DbConnection) -> Result<()
                         "keyId": key.id,
                         "name": key.name,
                         "scopes": key.scopes.names(),
+                        "mode": mode_name(key.livemode),
                         "createdTime": key.created_time,
                         "revokedTime": key.revoked_time,
                     })
@@ -236,11 +269,13 @@ fn migrated_connection(settings: &Settings) -> Result<store::DbConnection, Start
     Ok(conn)
 }
 
-fn organization_json(org: &OrganizationId, key: &IssuedKey) -> Value {
+fn organization_json(created: &NewOrganization) -> Value {
     json!({
-        "organizationId": org.to_string(),
-        "keyId": key.key_id.to_string(),
-        "apiKey": key.api_key.expose_secret(),
+        "organizationId": created.organization_id.to_string(),
+        "keyId": created.live.key_id.to_string(),
+        "apiKey": created.live.api_key.expose_secret(),
+        "testKeyId": created.test.key_id.to_string(),
+        "testApiKey": created.test.api_key.expose_secret(),
     })
 }
 

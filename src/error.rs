@@ -36,6 +36,8 @@ pub enum ApiError {
     RequestTimeout,
     /// 409: another live customer holds the externalId.
     Conflict { existing: CustomerId },
+    /// 409: a record of this name exists (a custom field's definition).
+    NameTaken(&'static str),
     /// 409: the first request with this Idempotency-Key is still running.
     IdempotencyKeyInUse,
     /// 409: a limit on how many records an organization may have.
@@ -115,6 +117,11 @@ impl ApiError {
                 StatusCode::CONFLICT,
                 "conflict",
                 "Another customer holds this externalId.",
+            ),
+            Self::NameTaken(_) => (
+                StatusCode::CONFLICT,
+                "conflict",
+                "A record of this name exists.",
             ),
             Self::IdempotencyKeyInUse => (
                 StatusCode::CONFLICT,
@@ -217,7 +224,7 @@ impl ApiError {
                 "The first request with this Idempotency-Key has not finished; retry shortly."
                     .into()
             }
-            Self::LimitReached(detail) => (*detail).into(),
+            Self::LimitReached(detail) | Self::NameTaken(detail) => (*detail).into(),
             Self::PreconditionFailed { current } => {
                 format!("The customer is at revision {current}; nothing was changed.")
             }

@@ -14,12 +14,12 @@ use secrecy::{ExposeSecret, SecretString};
 use crate::api::answers::{IdempotencyWindow, RunningKeys};
 use crate::api::webhooks::WebhookSettings;
 use crate::auth::Authenticator;
-use crate::auth::keys::{self, IssuedKey};
+use crate::auth::keys::{self, NewOrganization};
 use crate::config::Settings;
-use crate::domain::ids::OrganizationId;
 use crate::error::{json_error, query_error};
 use crate::limits::{self, BodyTimeout, Draining};
 use crate::store::Database;
+use crate::store::custom_fields::DefinitionCache;
 use crate::store::{events, idempotency};
 use crate::tasks::{StopSignal, Supervisor, Task};
 use crate::telemetry::{self, Metrics, MetricsAccess};
@@ -38,7 +38,7 @@ pub struct Application {
     port: u16,
     server: Server,
     authenticator: Authenticator,
-    bootstrapped: Option<(OrganizationId, IssuedKey)>,
+    bootstrapped: Option<NewOrganization>,
     tasks: Vec<Task>,
     stopper: Stopper,
 }
@@ -130,6 +130,11 @@ impl Application {
         )));
         let idempotency = web::Data::new(IdempotencyWindow(settings.idempotency_window()));
         let running_keys = web::Data::new(RunningKeys::default());
+        // Definitions changed on another instance are seen within the
+        // lifetime of a cached key.
+        let definitions = web::Data::new(DefinitionCache::new(Duration::from_secs(
+            settings.auth_cache_seconds,
+        )));
         let rate_limits = web::Data::new(limits::RateLimits::new(
             settings.rate_limit_per_second,
             settings.rate_limit_burst,
@@ -148,6 +153,7 @@ impl Application {
                 .app_data(running_keys.clone())
                 .app_data(webhooks.clone())
                 .app_data(rate_limits.clone())
+                .app_data(definitions.clone())
                 .app_data(metrics_access.clone())
                 .app_data(
                     web::JsonConfig::default()
@@ -224,7 +230,7 @@ impl Application {
 
     /// The organization and key the first-run bootstrap created, if it ran;
     /// taken once, so that the key is shown once.
-    pub fn take_bootstrapped(&mut self) -> Option<(OrganizationId, IssuedKey)> {
+    pub fn take_bootstrapped(&mut self) -> Option<NewOrganization> {
         self.bootstrapped.take()
     }
 

@@ -18,8 +18,8 @@ use utoipa::openapi::path::{Parameter, ParameterBuilder, ParameterIn};
 use crate::domain::InvalidField;
 use crate::domain::customer::Customer;
 use crate::domain::idempotency::{IdempotencyKey, fingerprint};
-use crate::domain::ids::OrganizationId;
 use crate::domain::preconditions::etag;
+use crate::domain::tenant::Tenant;
 use crate::error::ApiError;
 use crate::store::idempotency::{self, Found, KeptAnswer};
 use crate::store::{Database, DbConnection, StoreError};
@@ -180,7 +180,7 @@ impl Idempotency {
     pub async fn respond<F>(
         self,
         db: &Database,
-        org: OrganizationId,
+        tenant: Tenant,
         body: Option<&Map<String, Value>>,
         write: F,
     ) -> Result<HttpResponse, ApiError>
@@ -195,7 +195,7 @@ impl Idempotency {
         let window = self.window;
         let found = {
             let (key, print) = (key.clone(), print.clone());
-            db.run(move |conn| idempotency::find(conn, org, &key, &print, window))
+            db.run(move |conn| idempotency::find(conn, tenant, &key, &print, window))
                 .await?
         };
         let expired = match found {
@@ -211,15 +211,15 @@ impl Idempotency {
         // key when it keeps its answer, and rolls back.
         let _running = self
             .running
-            .enter(org, &key)
+            .enter(tenant, &key)
             .ok_or(ApiError::IdempotencyKeyInUse)?;
         let outcome = db
             .transaction(move |conn| {
                 if expired {
-                    idempotency::forget(conn, org, &key)?;
+                    idempotency::forget(conn, tenant, &key)?;
                 }
                 let answer = write(conn)?;
-                idempotency::keep(conn, org, &key, &print, &answer)?;
+                idempotency::keep(conn, tenant, &key, &print, &answer)?;
                 Ok(answer)
             })
             .await;
@@ -233,12 +233,12 @@ impl Idempotency {
 
 /// The keys of requests running in this process.
 #[derive(Debug, Default)]
-pub struct RunningKeys(Mutex<HashSet<(OrganizationId, String)>>);
+pub struct RunningKeys(Mutex<HashSet<(Tenant, String)>>);
 
 /// A key marked as running until dropped.
 struct Running {
     keys: web::Data<RunningKeys>,
-    entry: (OrganizationId, String),
+    entry: (Tenant, String),
 }
 
 impl Drop for Running {
@@ -250,13 +250,13 @@ impl Drop for Running {
 }
 
 trait Enter {
-    fn enter(&self, org: OrganizationId, key: &str) -> Option<Running>;
+    fn enter(&self, tenant: Tenant, key: &str) -> Option<Running>;
 }
 
 impl Enter for web::Data<RunningKeys> {
     /// Marks the key as running; `None` when it already is.
-    fn enter(&self, org: OrganizationId, key: &str) -> Option<Running> {
-        let entry = (org, key.to_owned());
+    fn enter(&self, tenant: Tenant, key: &str) -> Option<Running> {
+        let entry = (tenant, key.to_owned());
         let fresh = self.0.lock().ok()?.insert(entry.clone());
         fresh.then(|| Running {
             keys: self.clone(),

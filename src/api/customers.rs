@@ -1,5 +1,7 @@
 //! `/v1/public-api/organizations/{organizationId}/customers[/{customerId}]`
 
+use std::sync::Arc;
+
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpResponse, web};
 use serde::Serialize;
@@ -14,9 +16,11 @@ use super::schemas::{
 };
 use crate::auth::{Principal, Tenant};
 use crate::domain::InvalidField;
+use crate::domain::custom_fields::Definitions;
 use crate::domain::customer::{Customer, CustomerChanges, FieldSet};
 use crate::domain::preconditions::etag;
 use crate::error::ApiError;
+use crate::store::custom_fields::DefinitionCache;
 use crate::store::customers::{UnknownAnchor, Written};
 use crate::store::idempotency::KeptAnswer;
 use crate::store::{Database, customers};
@@ -79,19 +83,34 @@ pub struct Page {
 pub async fn create(
     tenant: Tenant,
     db: web::Data<Database>,
+    definitions: web::Data<DefinitionCache>,
     body: JsonObject,
     idempotency: Idempotency,
 ) -> Result<HttpResponse, ApiError> {
-    let changes = CustomerChanges::from_json(&body, FieldSet::all())?;
-    let org = tenant.organization_id;
+    let definitions = definitions_for(&body, &definitions, &db, tenant).await?;
+    let changes = CustomerChanges::from_json(&body, FieldSet::all(), &definitions)?;
     idempotency
-        .respond(&db, org, Some(&body), move |conn| {
+        .respond(&db, tenant, Some(&body), move |conn| {
             Ok(answer(
-                customers::create(conn, org, &changes)?,
+                customers::create(conn, tenant, &changes)?,
                 StatusCode::CREATED,
             ))
         })
         .await
+}
+
+/// The organization's custom-field definitions, read (through the cache)
+/// only when the body names `customFields`.
+async fn definitions_for(
+    body: &JsonObject,
+    cache: &DefinitionCache,
+    db: &Database,
+    tenant: Tenant,
+) -> Result<Arc<Definitions>, ApiError> {
+    match body.contains_key("customFields") {
+        true => Ok(cache.get(db, tenant.organization_id).await?),
+        false => Ok(Arc::default()),
+    }
 }
 
 /// The answer to a write: the customer (with its URL when it is new), or the
@@ -131,12 +150,26 @@ fn answer(written: Written, status: StatusCode) -> KeptAnswer {
 pub async fn list(
     tenant: Tenant,
     db: web::Data<Database>,
+    definitions: web::Data<DefinitionCache>,
     ListQuery(params): ListQuery,
 ) -> Result<HttpResponse, ApiError> {
-    let org = tenant.organization_id;
+    let mut filters = Vec::new();
+    if !params.custom_fields.is_empty() {
+        let definitions = definitions.get(&db, tenant.organization_id).await?;
+        let mut errors = Vec::new();
+        for (name, raw) in &params.custom_fields {
+            match definitions.filter_value(name, raw) {
+                Ok(value) => filters.push((name.clone(), value)),
+                Err(complaint) => errors.push(complaint),
+            }
+        }
+        if !errors.is_empty() {
+            return Err(ApiError::Invalid(errors));
+        }
+    }
     let (limit, offset) = (params.limit, params.offset);
     let page = db
-        .run(move |conn| customers::list(conn, org, &params))
+        .run(move |conn| customers::list(conn, tenant, &params, &filters))
         .await?
         .map_err(|UnknownAnchor(cursor)| {
             ApiError::Invalid(vec![InvalidField {
@@ -177,9 +210,8 @@ pub async fn get(
     IfNoneMatch(held): IfNoneMatch,
     db: web::Data<Database>,
 ) -> Result<HttpResponse, ApiError> {
-    let org = tenant.organization_id;
     let customer = db
-        .run(move |conn| customers::find(conn, org, id))
+        .run(move |conn| customers::find(conn, tenant, id))
         .await?
         .ok_or(ApiError::NotFound)?;
     let tag = etag(customer.revision);
@@ -195,8 +227,8 @@ pub async fn get(
 
 /// Update the fields present in the body.
 ///
-/// A field sent as null is cleared; `address` and `metadata` are replaced
-/// whole. Every update adds 1 to `revision` and moves `updatedTime`. A token
+/// A field sent as null is cleared; `address`, `metadata`,
+/// `shippingAddresses` and `customFields` are replaced whole. Every update adds 1 to `revision` and moves `updatedTime`. A token
 /// bound to the customer (a hosted payment form) may change only what a
 /// payer may (`firstName`, `lastName`, `email`, `phoneNumber`, `language`,
 /// `address`), or the fewer `fields` it was minted with: a body naming any
@@ -224,6 +256,7 @@ pub async fn get(
 pub async fn update(
     principal: Principal,
     db: web::Data<Database>,
+    definitions: web::Data<DefinitionCache>,
     body: JsonObject,
     // After the body is read (400, 413, 415), before its fields are judged
     // (403 for fields the credential may not change, then 422): a
@@ -232,11 +265,12 @@ pub async fn update(
     IfMatch(expected): IfMatch,
     idempotency: Idempotency,
 ) -> Result<HttpResponse, ApiError> {
-    let changes = CustomerChanges::from_json(&body, principal.writable())?;
-    let org = principal.organization_id;
+    let tenant = principal.tenant();
+    let definitions = definitions_for(&body, &definitions, &db, tenant).await?;
+    let changes = CustomerChanges::from_json(&body, principal.writable(), &definitions)?;
     idempotency
-        .respond(&db, org, Some(&body), move |conn| {
-            let written = customers::update(conn, org, id, &changes, expected.as_ref())?;
+        .respond(&db, tenant, Some(&body), move |conn| {
+            let written = customers::update(conn, tenant, id, &changes, expected.as_ref())?;
             Ok(answer(written, StatusCode::OK))
         })
         .await
@@ -265,13 +299,14 @@ pub async fn delete(
     idempotency: Idempotency,
     db: web::Data<Database>,
 ) -> Result<HttpResponse, ApiError> {
-    let org = tenant.organization_id;
     idempotency
-        .respond(&db, org, None, move |conn| {
-            Ok(match customers::delete(conn, org, id, expected.as_ref())? {
-                Written::Done(_) => answers::no_content(),
-                refused => answer(refused, StatusCode::NO_CONTENT),
-            })
+        .respond(&db, tenant, None, move |conn| {
+            Ok(
+                match customers::delete(conn, tenant, id, expected.as_ref())? {
+                    Written::Done(_) => answers::no_content(),
+                    refused => answer(refused, StatusCode::NO_CONTENT),
+                },
+            )
         })
         .await
 }

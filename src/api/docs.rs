@@ -8,7 +8,7 @@ use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder
 use utoipa::{Modify, OpenApi};
 
 use super::schemas::{MethodProblems, ValidationProblem, customer_input_components};
-use super::{customers, events, operations, paths, tokens, webhooks};
+use super::{custom_fields, customers, events, operations, paths, tokens, webhooks};
 use crate::domain::InvalidField;
 use crate::error::Problem;
 
@@ -28,6 +28,11 @@ use crate::error::Problem;
         customers::update,
         customers::delete,
         tokens::create,
+        custom_fields::create,
+        custom_fields::list,
+        custom_fields::get,
+        custom_fields::update,
+        custom_fields::delete,
         events::list,
         webhooks::create,
         webhooks::list,
@@ -46,6 +51,7 @@ use crate::error::Problem;
     tags(
         (name = "customers", description = "Customer records of one organization."),
         (name = "tokens", description = "Short-lived tokens for hosted payment forms."),
+        (name = "custom-fields", description = "An organization's own typed fields on customers."),
         (name = "events", description = "The change feed."),
         (name = "webhooks", description = "Endpoints the events are POSTed to, signed, and their delivery attempts."),
         (name = "operations", description = "Health, readiness, metrics and this document."),

@@ -48,7 +48,6 @@ pub async fn list(
     settings: web::Data<WebhookSettings>,
     FeedQuery(params): FeedQuery,
 ) -> Result<HttpResponse, ApiError> {
-    let org = tenant.organization_id;
     let query = Query {
         after: params.starting_after,
         retention: settings.retention,
@@ -57,7 +56,7 @@ pub async fn list(
         limit: params.limit,
     };
     let page = db
-        .run(move |conn| events::feed(conn, org, &query))
+        .run(move |conn| events::feed(conn, tenant, &query))
         .await?
         .map_err(|UnknownEvent| {
             ApiError::Invalid(vec![InvalidField {

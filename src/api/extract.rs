@@ -13,6 +13,7 @@ use utoipa::openapi::path::{Parameter, ParameterBuilder, ParameterIn};
 
 use crate::auth::Tenant;
 use crate::domain::InvalidField;
+use crate::domain::custom_fields::FieldName;
 use crate::domain::event::{FEED_PARAMETERS, FeedParams};
 use crate::domain::ids::{CustomerId, EndpointId, OrganizationId};
 use crate::domain::listing::{ListParams, PARAMETERS};
@@ -63,6 +64,30 @@ impl FromRequest for EndpointPath {
 impl IntoParams for EndpointPath {
     fn into_params(_: impl Fn() -> Option<ParameterIn>) -> Vec<Parameter> {
         vec![path_parameter("endpointId", EndpointId::schema())]
+    }
+}
+
+/// The custom field named in the path. A name no definition could have
+/// names nothing: 404.
+#[derive(Debug, Clone)]
+pub struct FieldPath(pub FieldName);
+
+impl FromRequest for FieldPath {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let name = req
+            .match_info()
+            .get("name")
+            .and_then(|name| FieldName::parse(name).ok());
+        ready(name.map(Self).ok_or(ApiError::NotFound))
+    }
+}
+
+impl IntoParams for FieldPath {
+    fn into_params(_: impl Fn() -> Option<ParameterIn>) -> Vec<Parameter> {
+        vec![path_parameter("name", FieldName::schema())]
     }
 }
 

@@ -3,6 +3,7 @@
 //! metrics' route label and the OpenAPI document all read it.
 
 pub mod answers;
+pub mod custom_fields;
 pub mod customers;
 pub mod docs;
 pub mod events;
@@ -17,8 +18,8 @@ use actix_web::{HttpResponse, ResponseError, web};
 use utoipa_swagger_ui::SwaggerUi;
 
 use crate::auth::middleware::{
-    authenticate, authorize_customer, authorize_customers, authorize_events, authorize_tokens,
-    authorize_webhooks,
+    authenticate, authorize_custom_fields, authorize_customer, authorize_customers,
+    authorize_events, authorize_tokens, authorize_webhooks,
 };
 use crate::error::ApiError;
 use crate::http::{no_store, problem_for_not_found};
@@ -38,6 +39,8 @@ pub mod paths {
     pub const EVENTS: &str = organization!("/events");
     pub const WEBHOOK_ENDPOINTS: &str = organization!("/webhook-endpoints");
     pub const WEBHOOK_ENDPOINT: &str = organization!("/webhook-endpoints/{endpointId}");
+    pub const CUSTOM_FIELDS: &str = organization!("/custom-fields");
+    pub const CUSTOM_FIELD: &str = organization!("/custom-fields/{name}");
     pub const WEBHOOK_DELIVERIES: &str =
         organization!("/webhook-endpoints/{endpointId}/deliveries");
     pub const HEALTH: &str = "/health";
@@ -113,6 +116,21 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route(web::get().to(webhooks::get))
         .route(web::put().to(webhooks::update))
         .route(web::delete().to(webhooks::delete)),
+    )
+    .service(
+        organization_resource!(paths::CUSTOM_FIELDS, "GET, POST", authorize_custom_fields)
+            .route(web::get().to(custom_fields::list))
+            .route(web::post().to(custom_fields::create)),
+    )
+    .service(
+        organization_resource!(
+            paths::CUSTOM_FIELD,
+            "GET, PUT, DELETE",
+            authorize_custom_fields
+        )
+        .route(web::get().to(custom_fields::get))
+        .route(web::put().to(custom_fields::update))
+        .route(web::delete().to(custom_fields::delete)),
     )
     .service(resource(paths::HEALTH, "GET").route(web::get().to(operations::health)))
     .service(resource(paths::READY, "GET").route(web::get().to(operations::ready)))

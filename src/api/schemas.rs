@@ -302,3 +302,55 @@ impl IntoResponses for StorageProblems {
         problems(&[(507, "The storage is full; nothing was stored.")])
     }
 }
+
+/// A custom-field definition in answers.
+pub struct CustomFieldBody;
+
+impl PartialSchema for CustomFieldBody {
+    fn schema() -> RefOr<Schema> {
+        schema::of(crate::domain::custom_fields::Definition::schema())
+    }
+}
+
+impl ToSchema for CustomFieldBody {
+    fn name() -> std::borrow::Cow<'static, str> {
+        "CustomField".into()
+    }
+}
+
+/// The list of an organization's definitions.
+pub struct CustomFieldList;
+
+impl PartialSchema for CustomFieldList {
+    fn schema() -> RefOr<Schema> {
+        schema::of(serde_json::json!({
+            "type": "object", "required": ["data"],
+            "properties": {"data": {"type": "array", "maxItems": crate::domain::custom_fields::MAX_DEFINITIONS,
+                                    "items": {"$ref": "#/components/schemas/CustomField"}}},
+        }))
+    }
+}
+
+impl ToSchema for CustomFieldList {}
+
+/// The body of `POST …/custom-fields`.
+pub struct CustomFieldInput;
+
+impl PartialSchema for CustomFieldInput {
+    fn schema() -> RefOr<Schema> {
+        schema::of(crate::domain::custom_fields::NewDefinition::schema())
+    }
+}
+
+impl ToSchema for CustomFieldInput {}
+
+/// The body of `PUT …/custom-fields/{name}`.
+pub struct CustomFieldChanges;
+
+impl PartialSchema for CustomFieldChanges {
+    fn schema() -> RefOr<Schema> {
+        schema::of(crate::domain::custom_fields::DefinitionChanges::schema())
+    }
+}
+
+impl ToSchema for CustomFieldChanges {}

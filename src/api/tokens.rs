@@ -63,13 +63,13 @@ pub async fn create(
     let key_ref = principal.key_ref.ok_or(ApiError::Forbidden(
         "This key cannot mint tokens; create a new key.",
     ))?;
-    let org = principal.organization_id;
+    let (org, tenant) = (principal.organization_id, principal.tenant());
     let authenticator = authenticator.into_inner();
     idempotency
-        .respond(&db, org, Some(&body), move |conn| {
+        .respond(&db, tenant, Some(&body), move |conn| {
             // Like a path id: a customer that does not exist here is not found.
             if let Some(customer) = request.customer_id
-                && customers::find(conn, org, customer)?.is_none()
+                && customers::find(conn, tenant, customer)?.is_none()
             {
                 return Ok(answers::problem(&ApiError::NotFound));
             }

@@ -122,11 +122,10 @@ pub async fn create(
     idempotency: Idempotency,
 ) -> Result<HttpResponse, ApiError> {
     let changes = changes(&body, true, &settings).await?;
-    let org = tenant.organization_id;
     let secret = format!("whsec_{}", keys::random_hex(32));
     idempotency
-        .respond(&db, org, Some(&body), move |conn| {
-            Ok(match webhooks::create(conn, org, &changes, &secret)? {
+        .respond(&db, tenant, Some(&body), move |conn| {
+            Ok(match webhooks::create(conn, tenant, &changes, &secret)? {
                 Ok(endpoint) => {
                     answers::json(StatusCode::CREATED, &EndpointBody::of(&endpoint, true))
                 }
@@ -154,8 +153,7 @@ pub async fn create(
     )
 )]
 pub async fn list(tenant: Tenant, db: web::Data<Database>) -> Result<HttpResponse, ApiError> {
-    let org = tenant.organization_id;
-    let endpoints = db.run(move |conn| webhooks::list(conn, org)).await?;
+    let endpoints = db.run(move |conn| webhooks::list(conn, tenant)).await?;
     debug_assert!(endpoints.len() as i64 <= MAX_ENDPOINTS);
     Ok(HttpResponse::Ok().json(EndpointList {
         data: endpoints
@@ -185,9 +183,8 @@ pub async fn get(
     EndpointPath(id): EndpointPath,
     db: web::Data<Database>,
 ) -> Result<HttpResponse, ApiError> {
-    let org = tenant.organization_id;
     let endpoint = db
-        .run(move |conn| webhooks::find(conn, org, id))
+        .run(move |conn| webhooks::find(conn, tenant, id))
         .await?
         .ok_or(ApiError::NotFound)?;
     Ok(HttpResponse::Ok().json(EndpointBody::of(&endpoint, false)))
@@ -219,10 +216,9 @@ pub async fn update(
     idempotency: Idempotency,
 ) -> Result<HttpResponse, ApiError> {
     let changes = changes(&body, false, &settings).await?;
-    let org = tenant.organization_id;
     idempotency
-        .respond(&db, org, Some(&body), move |conn| {
-            Ok(match webhooks::update(conn, org, id, &changes)? {
+        .respond(&db, tenant, Some(&body), move |conn| {
+            Ok(match webhooks::update(conn, tenant, id, &changes)? {
                 Some(endpoint) => {
                     answers::json(StatusCode::OK, &EndpointBody::of(&endpoint, false))
                 }
@@ -253,10 +249,9 @@ pub async fn delete(
     idempotency: Idempotency,
     db: web::Data<Database>,
 ) -> Result<HttpResponse, ApiError> {
-    let org = tenant.organization_id;
     idempotency
-        .respond(&db, org, None, move |conn| {
-            Ok(match webhooks::delete(conn, org, id)? {
+        .respond(&db, tenant, None, move |conn| {
+            Ok(match webhooks::delete(conn, tenant, id)? {
                 true => answers::no_content(),
                 false => answers::problem(&ApiError::NotFound),
             })
@@ -318,13 +313,12 @@ pub async fn deliveries(
     AttemptQuery(query): AttemptQuery,
     db: web::Data<Database>,
 ) -> Result<HttpResponse, ApiError> {
-    let org = tenant.organization_id;
     let found = db
         .run(move |conn| {
-            if webhooks::find(conn, org, id)?.is_none() {
+            if webhooks::find(conn, tenant, id)?.is_none() {
                 return Ok(None);
             }
-            webhooks::attempts(conn, org, id, query.starting_after, query.limit).map(Some)
+            webhooks::attempts(conn, tenant, id, query.starting_after, query.limit).map(Some)
         })
         .await?
         .ok_or(ApiError::NotFound)?;

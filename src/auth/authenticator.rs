@@ -53,6 +53,7 @@ struct KeyState {
     secret_hash: String,
     key_ref: Option<KeyRef>,
     revoked: bool,
+    livemode: bool,
 }
 
 impl From<api_keys::ApiKey> for KeyState {
@@ -63,6 +64,7 @@ impl From<api_keys::ApiKey> for KeyState {
             secret_hash: record.secret_hash,
             key_ref: record.token_ref.as_deref().and_then(KeyRef::parse),
             revoked: record.revoked_time.is_some(),
+            livemode: record.livemode,
         }
     }
 }
@@ -205,13 +207,18 @@ impl Authenticator {
         key: SecretString,
         client: Option<IpAddr>,
     ) -> Result<Principal, ApiError> {
-        let (key_id, _) = keys::parse(key.expose_secret()).ok_or(ApiError::Unauthorized)?;
+        let presented = keys::parse(key.expose_secret()).ok_or(ApiError::Unauthorized)?;
+        let key_id = presented.id;
         let fingerprint = keys::fingerprint(key.expose_secret());
-        // An unknown key id is refused without running argon2.
+        // An unknown key id is refused without running argon2, and so is a
+        // key shaped for the other mode.
         let state = self
             .key_state(key_id)
             .await?
             .ok_or(ApiError::Unauthorized)?;
+        if state.livemode != presented.livemode {
+            return Err(ApiError::Unauthorized);
+        }
         let principal = principal(&state, key_id, Credential::ApiKey)?;
         // A key that passed argon2 before goes first: no throttle applies.
         if self.inner.verified.get(&fingerprint).await.is_some() {
@@ -275,8 +282,9 @@ impl Authenticator {
         // A thread of its own: the permit, not the caller, bounds how many
         // run, and a caller that goes away does not stop a run midway.
         std::thread::spawn(move || {
-            let matches = keys::parse(key.expose_secret())
-                .is_some_and(|(_, secret)| keys::verify(&SecretString::from(secret), &secret_hash));
+            let matches = keys::parse(key.expose_secret()).is_some_and(|presented| {
+                keys::verify(&SecretString::from(presented.secret), &secret_hash)
+            });
             drop(permit);
             let _ = sender.send(matches);
         });
@@ -444,5 +452,6 @@ fn principal(
         key_ref: state.key_ref,
         scopes: state.scopes,
         credential,
+        livemode: state.livemode,
     })
 }

@@ -13,6 +13,8 @@ use crate::store::{self, DbConnection, StoreError, api_keys, organizations};
 
 /// What every API key starts with.
 pub const PREFIX: &str = "ck_";
+/// What follows [`PREFIX`] in a test-mode key (contract section 11).
+pub const TEST_MARK: &str = "test_";
 const SECRET_BYTES: usize = 32;
 
 /// A key just made: the full key is shown once, then only its hash remains.
@@ -22,8 +24,9 @@ pub struct GeneratedKey {
     pub secret_hash: String,
 }
 
-pub fn generate() -> GeneratedKey {
+pub fn generate(livemode: bool) -> GeneratedKey {
     let id = KeyId::generate();
+    let mark = if livemode { "" } else { TEST_MARK };
     let secret = random_hex(SECRET_BYTES);
     let salt = SaltString::generate(&mut OsRng);
     let secret_hash = Argon2::default()
@@ -32,7 +35,7 @@ pub fn generate() -> GeneratedKey {
         .to_string();
     GeneratedKey {
         id,
-        api_key: format!("{PREFIX}{id}_{secret}").into(),
+        api_key: format!("{PREFIX}{mark}{id}_{secret}").into(),
         secret_hash,
     }
 }
@@ -48,6 +51,7 @@ pub fn random_hex(bytes: usize) -> String {
 pub struct IssuedKey {
     pub key_id: KeyId,
     pub api_key: SecretString,
+    pub livemode: bool,
 }
 
 /// Makes and stores a key for `org`.
@@ -56,48 +60,73 @@ pub fn issue(
     org: OrganizationId,
     name: Option<&str>,
     scopes: Scopes,
+    livemode: bool,
 ) -> Result<IssuedKey, StoreError> {
-    let key = generate();
+    let key = generate(livemode);
     let new = api_keys::NewApiKey {
         id: key.id,
         name,
         scopes,
         secret_hash: key.secret_hash,
         token_ref: random_hex(16),
+        livemode,
     };
     api_keys::insert(conn, org, new)?;
     Ok(IssuedKey {
         key_id: key.id,
         api_key: key.api_key,
+        livemode,
     })
 }
 
-/// Creates an organization with one key holding every scope.
+/// A new organization and its first keys, each holding every scope.
+pub struct NewOrganization {
+    pub organization_id: OrganizationId,
+    pub live: IssuedKey,
+    pub test: IssuedKey,
+}
+
+/// Creates an organization with a live key and a test key holding every
+/// scope.
 pub fn create_organization(
     conn: &mut DbConnection,
     name: &str,
-) -> Result<(OrganizationId, IssuedKey), StoreError> {
+) -> Result<NewOrganization, StoreError> {
     store::in_transaction(conn, |conn| {
         let org = organizations::create(conn, name)?;
-        let key = issue(conn, org, Some("initial key"), Scopes::all())?;
-        Ok((org, key))
+        Ok(NewOrganization {
+            organization_id: org,
+            live: issue(conn, org, Some("initial key"), Scopes::all(), true)?,
+            test: issue(conn, org, Some("initial test key"), Scopes::all(), false)?,
+        })
     })
 }
 
 /// The first run: on a database without organizations, create one.
-pub fn bootstrap(
-    conn: &mut DbConnection,
-) -> Result<Option<(OrganizationId, IssuedKey)>, StoreError> {
+pub fn bootstrap(conn: &mut DbConnection) -> Result<Option<NewOrganization>, StoreError> {
     match organizations::count(conn)? {
         0 => create_organization(conn, "Default organization").map(Some),
         _ => Ok(None),
     }
 }
 
-/// Splits a presented key into its id and secret; `None` unless it has the
-/// exact shape this service hands out.
-pub fn parse(presented: &str) -> Option<(KeyId, &str)> {
+/// A presented key, split.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Presented<'a> {
+    pub id: KeyId,
+    pub secret: &'a str,
+    /// Whether it is shaped as a live key (no `test_` mark).
+    pub livemode: bool,
+}
+
+/// Splits a presented key into its id, secret and mode; `None` unless it has
+/// the exact shape this service hands out.
+pub fn parse(presented: &str) -> Option<Presented<'_>> {
     let rest = presented.strip_prefix(PREFIX)?;
+    let (rest, livemode) = match rest.strip_prefix(TEST_MARK) {
+        Some(rest) => (rest, false),
+        None => (rest, true),
+    };
     let (id, secret) = rest.split_at_checked(KeyId::PREFIX.len() + 33)?;
     let secret = secret.strip_prefix('_')?;
     let well_formed = secret.len() == SECRET_BYTES * 2
@@ -105,7 +134,11 @@ pub fn parse(presented: &str) -> Option<(KeyId, &str)> {
             .bytes()
             .all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
     well_formed.then_some(())?;
-    Some((KeyId::parse(id)?, secret))
+    Some(Presented {
+        id: KeyId::parse(id)?,
+        secret,
+        livemode,
+    })
 }
 
 /// Whether `secret` matches the stored hash. Deliberately slow (argon2id):
@@ -132,11 +165,19 @@ mod tests {
 
     #[test]
     fn generated_keys_parse_and_verify() {
-        let key = generate();
+        let key = generate(true);
         let text = key.api_key.expose_secret();
         assert!(text.starts_with("ck_key_"));
-        let (id, secret) = parse(text).unwrap();
+        let Presented {
+            id,
+            secret,
+            livemode,
+        } = parse(text).unwrap();
         assert_eq!(id, key.id);
+        assert!(livemode);
+        let test = generate(false);
+        assert!(test.api_key.expose_secret().starts_with("ck_test_key_"));
+        assert!(!parse(test.api_key.expose_secret()).unwrap().livemode);
         assert!(key.secret_hash.starts_with("$argon2id$"));
         assert!(!key.secret_hash.contains(secret));
         assert!(verify(&secret.to_owned().into(), &key.secret_hash));
@@ -147,7 +188,7 @@ mod tests {
 
     #[test]
     fn rejects_other_shapes() {
-        let key = generate();
+        let key = generate(true);
         let text = key.api_key.expose_secret();
         assert!(parse(&text[1..]).is_none());
         assert!(parse(&format!("{text}0")).is_none());

@@ -27,6 +27,7 @@ pub enum Resource {
     Events,
     /// `/webhook-endpoints[/…]`
     Webhooks,
+    CustomFields,
 }
 
 /// Refusals become responses, never errors, so that the middleware around
@@ -85,6 +86,13 @@ pub async fn authorize_events<B: MessageBody + 'static>(
     next: Next<B>,
 ) -> Result<ServiceResponse<EitherBody<B>>, actix_web::Error> {
     authorize_request(req, next, Resource::Events).await
+}
+
+pub async fn authorize_custom_fields<B: MessageBody + 'static>(
+    req: ServiceRequest,
+    next: Next<B>,
+) -> Result<ServiceResponse<EitherBody<B>>, actix_web::Error> {
+    authorize_request(req, next, Resource::CustomFields).await
 }
 
 pub async fn authorize_webhooks<B: MessageBody + 'static>(
@@ -155,6 +163,8 @@ pub fn authorize(
         (Resource::Tokens, Method::POST) => Some(Scope::TokensCreate),
         (Resource::Events, Method::GET) => Some(Scope::EventsRead),
         (Resource::Webhooks, _) => Some(Scope::WebhooksWrite),
+        (Resource::CustomFields, Method::GET) => Some(Scope::CustomersRead),
+        (Resource::CustomFields, _) => Some(Scope::CustomFieldsWrite),
         (Resource::Customers | Resource::Customer, Method::GET) => Some(Scope::CustomersRead),
         (Resource::Customers | Resource::Customer, Method::POST | Method::PUT | Method::DELETE) => {
             Some(Scope::CustomersWrite)
@@ -192,6 +202,7 @@ mod tests {
             organization_id: OrganizationId::generate(),
             key_id: KeyId::generate(),
             key_ref: None,
+            livemode: true,
             scopes: scopes.iter().copied().collect(),
             credential,
         }

@@ -43,9 +43,18 @@ pub struct Principal {
     pub key_ref: Option<tokens::KeyRef>,
     pub scopes: Scopes,
     pub credential: Credential,
+    /// The key's mode: test-mode keys and their tokens see test data only.
+    pub livemode: bool,
 }
 
 impl Principal {
+    pub fn tenant(&self) -> Tenant {
+        Tenant {
+            organization_id: self.organization_id,
+            livemode: self.livemode,
+        }
+    }
+
     /// The fields of a customer this caller may change.
     pub fn writable(&self) -> FieldSet {
         match self.credential {
@@ -55,11 +64,9 @@ impl Principal {
     }
 }
 
-/// The organization a request is confined to, as proven by its credential.
-#[derive(Debug, Clone, Copy)]
-pub struct Tenant {
-    pub organization_id: OrganizationId,
-}
+/// The organization and mode a request is confined to, as proven by its
+/// credential.
+pub use crate::domain::tenant::Tenant;
 
 impl FromRequest for Principal {
     type Error = ApiError;
@@ -83,8 +90,6 @@ impl FromRequest for Tenant {
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
         let principal = Principal::from_request(req, payload).into_inner();
-        ready(principal.map(|p| Tenant {
-            organization_id: p.organization_id,
-        }))
+        ready(principal.map(|p| p.tenant()))
     }
 }

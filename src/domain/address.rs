@@ -1,6 +1,6 @@
 //! Postal addresses. An address is replaced whole, never merged.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
 use super::invalid::InvalidFields;
@@ -10,7 +10,7 @@ use super::text::{bounded_text, trimmed_bounded_pattern};
 // Built from a request only by `Address::parse`: text parts trimmed (a part
 // empty after trimming is absent), the country an uppercase ISO code.
 /// A postal address; every part may be null.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Address {
     #[schema(required, example = "123 Main St")]
     pub address1: Option<String>,
@@ -48,26 +48,43 @@ impl Address {
         let mut valid = true;
         for (name, value) in parts {
             let part = format!("{field}.{name}");
-            let parsed = match name.as_str() {
-                "country" => errors.nullable_text(&part, value, |raw| {
-                    CountryCode::parse(raw).map(CountryCode::into_inner)
-                }),
-                _ => match TEXT_PARTS.iter().find(|(known, _)| known == name) {
-                    Some((_, max)) => errors
-                        .nullable_text(&part, value, |raw| bounded_text(raw.trim(), *max))
-                        .map(|text| text.filter(|t| !t.is_empty())),
-                    None => {
-                        errors.push(part, "unknown field");
-                        None
-                    }
-                },
-            };
-            match parsed {
-                Some(text) => *address.part_mut(name) = text,
-                None => valid = false,
+            if !address.parse_part(&part, name, value, errors) {
+                valid = false;
             }
         }
         valid.then_some(address)
+    }
+
+    /// Parses one part, `name`, into this address (complaints are named
+    /// `field`); whether it was valid. An unknown name is a complaint.
+    pub fn parse_part(
+        &mut self,
+        field: &str,
+        name: &str,
+        value: &Value,
+        errors: &mut InvalidFields,
+    ) -> bool {
+        let parsed = match name {
+            "country" => errors.nullable_text(field, value, |raw| {
+                CountryCode::parse(raw).map(CountryCode::into_inner)
+            }),
+            _ => match TEXT_PARTS.iter().find(|(known, _)| *known == name) {
+                Some((_, max)) => errors
+                    .nullable_text(field, value, |raw| bounded_text(raw.trim(), *max))
+                    .map(|text| text.filter(|t| !t.is_empty())),
+                None => {
+                    errors.push(field, "unknown field");
+                    None
+                }
+            },
+        };
+        match parsed {
+            Some(text) => {
+                *self.part_mut(name) = text;
+                true
+            }
+            None => false,
+        }
     }
 
     fn part_mut(&mut self, name: &str) -> &mut Option<String> {
@@ -88,6 +105,11 @@ impl Address {
 
     /// The input schema: each part nullable, unknown parts refused.
     pub fn schema() -> Value {
+        json!({"type": "object", "additionalProperties": false, "properties": Self::part_schemas()})
+    }
+
+    /// The schema of each part, by name.
+    pub fn part_schemas() -> Map<String, Value> {
         let mut properties: Map<String, Value> = TEXT_PARTS
             .iter()
             .map(|(name, max)| {
@@ -99,7 +121,7 @@ impl Address {
         let mut country = CountryCode::schema();
         country["type"] = json!(["string", "null"]);
         properties.insert("country".into(), country);
-        json!({"type": "object", "additionalProperties": false, "properties": properties})
+        properties
     }
 }
 

@@ -7,6 +7,7 @@ use serde_json::{Map, Value, json};
 
 use super::address::Address;
 use super::contact::{Email, PhoneNumber};
+use super::custom_fields::{CustomFieldValues, Definitions};
 use super::external_id::ExternalId;
 use super::ids::{CustomerId, OrganizationId};
 use super::invalid::{InvalidField, InvalidFields};
@@ -14,6 +15,7 @@ use super::locale::LanguageCode;
 use super::metadata::Metadata;
 use super::name::PersonName;
 use super::schema::nullable;
+use super::shipping::{ShippingAddress, ShippingAddresses};
 use super::time::Time;
 
 /// A customer as clients see it, in answers and in events.
@@ -24,6 +26,8 @@ pub struct Customer {
     pub id: CustomerId,
     #[schema(inline)]
     pub organization_id: OrganizationId,
+    /// False for a test-mode customer.
+    pub livemode: bool,
     /// The merchant's own reference; unique among the organization's live
     /// customers.
     #[schema(required, example = "crm-000042")]
@@ -46,6 +50,11 @@ pub struct Customer {
     /// The object as sent; passed through as stored JSON text.
     #[schema(required, value_type = Option<Metadata>)]
     pub metadata: Option<Box<RawValue>>,
+    /// At most 10; `[]` when none.
+    pub shipping_addresses: Vec<ShippingAddress>,
+    /// Defined names to values; null when it holds none.
+    #[schema(required, value_type = Option<Object>)]
+    pub custom_fields: Option<Box<RawValue>>,
     /// 1 at creation, +1 on every update.
     #[schema(minimum = 1, example = 1)]
     pub revision: i32,
@@ -76,6 +85,8 @@ pub struct CustomerChanges {
     pub address: Change<Address>,
     pub metadata: Change<Metadata>,
     pub external_id: Change<ExternalId>,
+    pub shipping_addresses: Change<ShippingAddresses>,
+    pub custom_fields: Change<CustomFieldValues>,
 }
 
 /// One writable field: its name in JSON, whether the payer at a hosted
@@ -86,33 +97,37 @@ pub struct CustomerChanges {
 struct Writable {
     name: &'static str,
     payer: bool,
-    parse: fn(&mut CustomerChanges, &str, &Value, &mut InvalidFields),
+    parse: fn(&mut CustomerChanges, &str, &Value, &Definitions, &mut InvalidFields),
     schema: fn() -> Value,
 }
 
-const WRITABLE: [Writable; 8] = [
+const WRITABLE: [Writable; 10] = [
     Writable {
         name: "firstName",
         payer: true,
-        parse: |c, name, value, errors| c.first_name = text(errors, name, value, PersonName::parse),
+        parse: |c, name, value, _, errors| {
+            c.first_name = text(errors, name, value, PersonName::parse)
+        },
         schema: PersonName::schema,
     },
     Writable {
         name: "lastName",
         payer: true,
-        parse: |c, name, value, errors| c.last_name = text(errors, name, value, PersonName::parse),
+        parse: |c, name, value, _, errors| {
+            c.last_name = text(errors, name, value, PersonName::parse)
+        },
         schema: PersonName::schema,
     },
     Writable {
         name: "email",
         payer: true,
-        parse: |c, name, value, errors| c.email = text(errors, name, value, Email::parse),
+        parse: |c, name, value, _, errors| c.email = text(errors, name, value, Email::parse),
         schema: Email::schema,
     },
     Writable {
         name: "phoneNumber",
         payer: true,
-        parse: |c, name, value, errors| {
+        parse: |c, name, value, _, errors| {
             c.phone_number = text(errors, name, value, PhoneNumber::parse)
         },
         schema: PhoneNumber::schema,
@@ -120,25 +135,47 @@ const WRITABLE: [Writable; 8] = [
     Writable {
         name: "language",
         payer: true,
-        parse: |c, name, value, errors| c.language = text(errors, name, value, LanguageCode::parse),
+        parse: |c, name, value, _, errors| {
+            c.language = text(errors, name, value, LanguageCode::parse)
+        },
         schema: LanguageCode::schema,
     },
     Writable {
         name: "address",
         payer: true,
-        parse: |c, name, value, errors| c.address = object(errors, name, value, Address::parse),
+        parse: |c, name, value, _, errors| c.address = object(errors, name, value, Address::parse),
         schema: Address::schema,
     },
     Writable {
         name: "metadata",
         payer: false,
-        parse: |c, name, value, errors| c.metadata = object(errors, name, value, Metadata::parse),
+        parse: |c, name, value, _, errors| {
+            c.metadata = object(errors, name, value, Metadata::parse)
+        },
         schema: Metadata::schema,
+    },
+    Writable {
+        name: "shippingAddresses",
+        payer: true,
+        parse: |c, name, value, _, errors| {
+            c.shipping_addresses = object(errors, name, value, ShippingAddresses::parse)
+        },
+        schema: ShippingAddresses::schema,
+    },
+    Writable {
+        name: "customFields",
+        payer: false,
+        parse: |c, name, value, definitions, errors| {
+            c.custom_fields = object(errors, name, value, |field, value, errors| {
+                CustomFieldValues::parse(field, value, definitions, errors)
+            })
+        },
+        schema: CustomFieldValues::schema,
     },
     Writable {
         name: "externalId",
         payer: false,
-        parse: |c, name, value, errors| {
+        parse: |c, name, value, _, errors| {
             c.external_id = text(errors, name, value, ExternalId::parse)
         },
         schema: ExternalId::schema,
@@ -146,9 +183,10 @@ const WRITABLE: [Writable; 8] = [
 ];
 
 /// Fields a client may read but never write.
-const READ_ONLY: [&str; 5] = [
+const READ_ONLY: [&str; 6] = [
     "id",
     "organizationId",
+    "livemode",
     "revision",
     "createdTime",
     "updatedTime",
@@ -229,7 +267,11 @@ impl CustomerChanges {
     /// field at once. A body that names a writable field outside `allowed`
     /// is refused as a whole, naming every such field, before its values
     /// are looked at.
-    pub fn from_json(body: &Map<String, Value>, allowed: FieldSet) -> Result<Self, Refused> {
+    pub fn from_json(
+        body: &Map<String, Value>,
+        allowed: FieldSet,
+        definitions: &Definitions,
+    ) -> Result<Self, Refused> {
         let forbidden: Vec<String> = body
             .keys()
             .filter(|name| WRITABLE.iter().any(|f| f.name == *name) && !allowed.contains(name))
@@ -242,7 +284,7 @@ impl CustomerChanges {
         let mut changes = Self::default();
         for (name, value) in body {
             match WRITABLE.iter().find(|field| field.name == name) {
-                Some(field) => (field.parse)(&mut changes, name, value, &mut errors),
+                Some(field) => (field.parse)(&mut changes, name, value, definitions, &mut errors),
                 None if READ_ONLY.contains(&name.as_str()) => {
                     errors.push(name.as_str(), "is read-only")
                 }
@@ -261,7 +303,7 @@ impl CustomerChanges {
         json!({
             "type": "object",
             "description": "Every field is optional and may be null. On PUT only the fields present change; \
-                null clears a field; address and metadata are replaced whole. Read-only and unknown fields are 422.",
+                null clears a field; address, metadata, shippingAddresses and customFields are replaced whole. Read-only and unknown fields are 422.",
             "additionalProperties": false,
             "properties": properties,
             "examples": [{
@@ -305,13 +347,15 @@ mod tests {
         let Value::Object(map) = body else {
             unreachable!()
         };
-        CustomerChanges::from_json(&map, FieldSet::all()).map_err(|refused| match refused {
-            Refused::Invalid(fields) => fields
-                .into_iter()
-                .map(|f| format!("{}: {}", f.field, f.message))
-                .collect(),
-            Refused::Forbidden(names) => names,
-        })
+        CustomerChanges::from_json(&map, FieldSet::all(), &Definitions::default()).map_err(
+            |refused| match refused {
+                Refused::Invalid(fields) => fields
+                    .into_iter()
+                    .map(|f| format!("{}: {}", f.field, f.message))
+                    .collect(),
+                Refused::Forbidden(names) => names,
+            },
+        )
     }
 
     #[test]
@@ -350,14 +394,22 @@ mod tests {
     fn a_narrower_set_refuses_every_field_outside_it_first() {
         let body =
             json!({"firstName": "Jane", "metadata": {"a": "b"}, "language": "xx", "id": "x"});
-        let refused = CustomerChanges::from_json(body.as_object().unwrap(), FieldSet::payer());
+        let refused = CustomerChanges::from_json(
+            body.as_object().unwrap(),
+            FieldSet::payer(),
+            &Definitions::default(),
+        );
         assert_eq!(
             refused.unwrap_err(),
             Refused::Forbidden(vec!["metadata".into()])
         );
         let only_names = FieldSet::parse_payer_names(["firstName", "lastName"]).unwrap();
         let body = json!({"firstName": "Jane", "email": "x@y.co", "address": null});
-        let refused = CustomerChanges::from_json(body.as_object().unwrap(), only_names);
+        let refused = CustomerChanges::from_json(
+            body.as_object().unwrap(),
+            only_names,
+            &Definitions::default(),
+        );
         assert_eq!(
             refused.unwrap_err(),
             Refused::Forbidden(vec!["address".into(), "email".into()])
@@ -386,6 +438,7 @@ mod tests {
         let shown = serde_json::to_value(Customer {
             id: CustomerId::generate(),
             organization_id: OrganizationId::generate(),
+            livemode: true,
             external_id: None,
             first_name: None,
             last_name: None,
@@ -394,6 +447,8 @@ mod tests {
             language: None,
             address: None,
             metadata: None,
+            shipping_addresses: Vec::new(),
+            custom_fields: None,
             revision: 1,
             created_time: Time::now(),
             updated_time: Time::now(),

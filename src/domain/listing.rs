@@ -156,6 +156,9 @@ pub struct ListParams {
     pub created_to: Option<Time>,
     pub sort: Sort,
     pub include_total: bool,
+    /// `customFields.<name>=<value>` filters, as sent: their names and
+    /// values are checked against the organization's definitions later.
+    pub custom_fields: Vec<(String, String)>,
 }
 
 impl Paged for ListParams {
@@ -178,6 +181,7 @@ impl Default for ListParams {
             created_to: None,
             sort: Sort::default(),
             include_total: false,
+            custom_fields: Vec::new(),
         }
     }
 }
@@ -276,11 +280,37 @@ pub const PARAMETERS: [Parameter<ListParams>; 11] = [
     },
 ];
 
+/// The prefix of a custom-field filter's name: `customFields.loyaltyTier`.
+pub const CUSTOM_FIELD_PREFIX: &str = "customFields.";
+
 impl ListParams {
     /// Parses decoded query pairs. Unknown and repeated parameters are
     /// rejected, like every bad value, with the parameter's name.
     pub fn parse(pairs: &[(String, String)]) -> Result<Self, Vec<InvalidField>> {
-        let (params, mut errors) = parse_query(pairs, &PARAMETERS, Self::default());
+        let (custom_fields, pairs): (Vec<_>, Vec<_>) = pairs
+            .iter()
+            .cloned()
+            .partition(|(name, _)| name.starts_with(CUSTOM_FIELD_PREFIX));
+        let (mut params, mut errors) = parse_query(&pairs, &PARAMETERS, Self::default());
+        // (parse_query has said so when the others alone were too many.)
+        if pairs.len() <= super::query::MAX_PARAMETERS
+            && pairs.len() + custom_fields.len() > super::query::MAX_PARAMETERS
+        {
+            errors.push(
+                "query",
+                format!(
+                    "at most {} parameters are accepted",
+                    super::query::MAX_PARAMETERS
+                ),
+            );
+        }
+        for (name, value) in custom_fields {
+            let field = name[CUSTOM_FIELD_PREFIX.len()..].to_owned();
+            match params.custom_fields.iter().any(|(seen, _)| *seen == field) {
+                true => errors.push(name.as_str(), "must be given at most once"),
+                false => params.custom_fields.push((field, value)),
+            }
+        }
         let cursors = [
             ("startingAfter", params.starting_after),
             ("endingBefore", params.ending_before),

@@ -6,6 +6,7 @@
 
 pub mod address;
 pub mod contact;
+pub mod custom_fields;
 pub mod customer;
 pub mod event;
 pub mod external_id;
@@ -20,6 +21,8 @@ pub mod preconditions;
 pub mod query;
 pub mod schema;
 pub mod scopes;
+pub mod shipping;
+pub mod tenant;
 pub mod text;
 pub mod time;
 pub mod token_request;

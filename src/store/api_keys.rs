@@ -21,6 +21,7 @@ struct ApiKeyRow {
     created_at: NaiveDateTime,
     revoked_at: Option<NaiveDateTime>,
     token_ref: Option<String>,
+    livemode: bool,
 }
 
 /// A stored key. No `Debug`: the secret's hash must not reach a log line
@@ -36,6 +37,7 @@ pub struct ApiKey {
     pub revoked_time: Option<Time>,
     /// What tokens minted with it name it by.
     pub token_ref: Option<String>,
+    pub livemode: bool,
 }
 
 impl TryFrom<ApiKeyRow> for ApiKey {
@@ -53,6 +55,7 @@ impl TryFrom<ApiKeyRow> for ApiKey {
             created_time: Time::from_stored(row.created_at),
             revoked_time: row.revoked_at.map(Time::from_stored),
             token_ref: row.token_ref,
+            livemode: row.livemode,
         })
     }
 }
@@ -63,6 +66,7 @@ pub struct NewApiKey<'a> {
     pub scopes: Scopes,
     pub secret_hash: String,
     pub token_ref: String,
+    pub livemode: bool,
 }
 
 pub fn insert(
@@ -78,6 +82,7 @@ pub fn insert(
             api_keys::scopes.eq(key.scopes.to_string()),
             api_keys::secret_hash.eq(key.secret_hash),
             api_keys::token_ref.eq(key.token_ref),
+            api_keys::livemode.eq(key.livemode),
             api_keys::created_at.eq(Time::now().naive()),
         ))
         .execute(conn)?;

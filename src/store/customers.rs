@@ -1,5 +1,6 @@
-//! Customers: every query is scoped to one organization and, but for the
-//! audit trail, to rows that are not soft-deleted.
+//! Customers: every query is scoped to one organization and mode (a
+//! [`Tenant`]) and, but for the audit trail, to rows that are not
+//! soft-deleted.
 
 use chrono::NaiveDateTime;
 use diesel::dsl;
@@ -7,7 +8,7 @@ use diesel::prelude::*;
 use diesel::sql_types::Bool;
 use serde_json::value::RawValue;
 
-use super::schema::customers;
+use super::schema::{custom_field_values, customers};
 use super::{Db, DbConnection, StoreError, events};
 use crate::domain::address::Address;
 use crate::domain::contact::{fold_case, phone_digits};
@@ -16,6 +17,8 @@ use crate::domain::event::EventType;
 use crate::domain::ids::{CustomerId, OrganizationId};
 use crate::domain::listing::{Cursor, ListParams, Sort};
 use crate::domain::preconditions::Condition;
+use crate::domain::shipping::ShippingAddress;
+use crate::domain::tenant::Tenant;
 use crate::domain::time::Time;
 
 /// A customer's row: the same struct is read, inserted and written back.
@@ -49,12 +52,17 @@ struct CustomerRow {
     updated_at: NaiveDateTime,
     deleted_at: Option<NaiveDateTime>,
     external_id: Option<String>,
+    /// JSON text of the list, null when empty.
+    shipping_addresses: Option<String>,
+    /// JSON text of the values, null when none.
+    custom_fields: Option<String>,
+    livemode: bool,
 }
 
 impl CustomerRow {
-    fn new(org: OrganizationId, at: Time) -> Self {
+    fn new(tenant: Tenant, at: Time) -> Self {
         Self {
-            organization_id: org,
+            organization_id: tenant.organization_id,
             id: CustomerId::generate(),
             first_name: None,
             last_name: None,
@@ -76,6 +84,9 @@ impl CustomerRow {
             updated_at: at.naive(),
             deleted_at: None,
             external_id: None,
+            shipping_addresses: None,
+            custom_fields: None,
+            livemode: tenant.livemode,
         }
     }
 
@@ -101,6 +112,12 @@ impl CustomerRow {
         }
         if let Change::Set(metadata) = &changes.metadata {
             self.metadata = metadata.as_ref().map(|m| m.to_json());
+        }
+        if let Change::Set(list) = &changes.shipping_addresses {
+            self.shipping_addresses = list.as_ref().and_then(|l| l.to_stored());
+        }
+        if let Change::Set(values) = &changes.custom_fields {
+            self.custom_fields = values.as_ref().and_then(|v| v.to_stored());
         }
         let name = [self.first_name.as_deref(), self.last_name.as_deref()]
             .into_iter()
@@ -132,6 +149,7 @@ impl From<CustomerRow> for Customer {
         Self {
             id: row.id,
             organization_id: row.organization_id,
+            livemode: row.livemode,
             external_id: row.external_id,
             first_name: row.first_name,
             last_name: row.last_name,
@@ -142,6 +160,13 @@ impl From<CustomerRow> for Customer {
             // Stored as JSON text by this service, so it is passed through
             // unparsed; text that is not JSON reads as null.
             metadata: row.metadata.and_then(|m| RawValue::from_string(m).ok()),
+            shipping_addresses: row
+                .shipping_addresses
+                .and_then(|list| serde_json::from_str::<Vec<ShippingAddress>>(&list).ok())
+                .unwrap_or_default(),
+            custom_fields: row
+                .custom_fields
+                .and_then(|v| RawValue::from_string(v).ok()),
             revision: row.revision,
             created_time: Time::from_stored(row.created_at),
             updated_time: Time::from_stored(row.updated_at),
@@ -149,24 +174,27 @@ impl From<CustomerRow> for Customer {
     }
 }
 
-type Live = dsl::And<
+type Tenants = dsl::And<
     dsl::Eq<customers::organization_id, OrganizationId>,
-    dsl::IsNull<customers::deleted_at>,
+    dsl::Eq<customers::livemode, bool>,
 >;
+type Live = dsl::And<Tenants, dsl::IsNull<customers::deleted_at>>;
 
-/// The organization's customers that are not deleted.
-fn live(org: OrganizationId) -> Live {
+/// The tenant's customers, deleted or not.
+fn of(tenant: Tenant) -> Tenants {
     customers::organization_id
-        .eq(org)
-        .and(customers::deleted_at.is_null())
+        .eq(tenant.organization_id)
+        .and(customers::livemode.eq(tenant.livemode))
 }
 
-/// One live customer of the organization.
-fn live_one(
-    org: OrganizationId,
-    id: CustomerId,
-) -> dsl::And<Live, dsl::Eq<customers::id, CustomerId>> {
-    live(org).and(customers::id.eq(id))
+/// The tenant's customers that are not deleted.
+fn live(tenant: Tenant) -> Live {
+    of(tenant).and(customers::deleted_at.is_null())
+}
+
+/// One live customer of the tenant.
+fn live_one(tenant: Tenant, id: CustomerId) -> dsl::And<Live, dsl::Eq<customers::id, CustomerId>> {
+    live(tenant).and(customers::id.eq(id))
 }
 
 /// What a write found and did.
@@ -184,19 +212,20 @@ pub enum Written {
 
 pub fn create(
     conn: &mut DbConnection,
-    org: OrganizationId,
+    tenant: Tenant,
     changes: &CustomerChanges,
 ) -> Result<Written, StoreError> {
-    let mut row = CustomerRow::new(org, Time::now());
+    let mut row = CustomerRow::new(tenant, Time::now());
     row.apply(changes);
     let insert = |conn: &mut DbConnection| {
         diesel::insert_into(customers::table)
             .values(&row)
             .execute(conn)
     };
-    if let Some(taken) = holding_external_id(conn, &row, insert)? {
+    if let Some(taken) = holding_external_id(conn, tenant, &row, insert)? {
         return Ok(Written::ExternalIdTaken(taken));
     }
+    index_custom_fields(conn, &row, changes)?;
     let at = Time::from_stored(row.created_at);
     let customer = Customer::from(row);
     events::append(conn, EventType::CustomerCreated, &customer, None, at)?;
@@ -210,6 +239,7 @@ pub fn create(
 /// violation and can name the holder.
 fn holding_external_id(
     conn: &mut DbConnection,
+    tenant: Tenant,
     row: &CustomerRow,
     write: impl FnOnce(&mut DbConnection) -> QueryResult<usize>,
 ) -> Result<Option<CustomerId>, StoreError> {
@@ -221,7 +251,7 @@ fn holding_external_id(
         Ok(_) => Ok(None),
         Err(StoreError::UniqueViolation { .. }) => {
             let holder = customers::table
-                .filter(live(row.organization_id))
+                .filter(live(tenant))
                 .filter(customers::external_id.eq(external_id))
                 .select(customers::id)
                 .first(conn)?;
@@ -233,13 +263,13 @@ fn holding_external_id(
 
 pub fn find(
     conn: &mut DbConnection,
-    org: OrganizationId,
+    tenant: Tenant,
     id: CustomerId,
 ) -> Result<Option<Customer>, StoreError> {
     // Not boxed: the hottest query keeps a static type, so Diesel caches its
     // prepared statement by type instead of rebuilding its SQL text per call.
     let row = customers::table
-        .filter(live_one(org, id))
+        .filter(live_one(tenant, id))
         .select(CustomerRow::as_select())
         .first(conn)
         .optional()?;
@@ -250,10 +280,10 @@ pub fn find(
 /// concurrent updates of one customer apply one after the other.
 fn lock(
     conn: &mut DbConnection,
-    org: OrganizationId,
+    tenant: Tenant,
     id: CustomerId,
 ) -> Result<Option<CustomerRow>, StoreError> {
-    let query = customers::table.filter(live_one(org, id));
+    let query = customers::table.filter(live_one(tenant, id));
     let row = match conn {
         DbConnection::Pg(pg) => query
             .select(CustomerRow::as_select())
@@ -274,11 +304,11 @@ fn lock(
 /// it: a compare-and-set on the revision it names.
 fn lock_expecting(
     conn: &mut DbConnection,
-    org: OrganizationId,
+    tenant: Tenant,
     id: CustomerId,
     expected: Option<&Condition>,
 ) -> Result<Result<CustomerRow, Written>, StoreError> {
-    let Some(row) = lock(conn, org, id)? else {
+    let Some(row) = lock(conn, tenant, id)? else {
         return Ok(Err(Written::NotFound));
     };
     match expected {
@@ -293,12 +323,12 @@ fn lock_expecting(
 /// ([`super::Database::transaction`]).
 pub fn update(
     conn: &mut DbConnection,
-    org: OrganizationId,
+    tenant: Tenant,
     id: CustomerId,
     changes: &CustomerChanges,
     expected: Option<&Condition>,
 ) -> Result<Written, StoreError> {
-    let mut row = match lock_expecting(conn, org, id, expected)? {
+    let mut row = match lock_expecting(conn, tenant, id, expected)? {
         Ok(row) => row,
         Err(refused) => return Ok(refused),
     };
@@ -309,13 +339,14 @@ pub fn update(
     let previous = Time::from_stored(row.updated_at);
     row.updated_at = Time::now().max(previous.next_millisecond()).naive();
     let write = |conn: &mut DbConnection| {
-        diesel::update(customers::table.filter(live_one(org, id)))
+        diesel::update(customers::table.filter(live_one(tenant, id)))
             .set(&row)
             .execute(conn)
     };
-    if let Some(taken) = holding_external_id(conn, &row, write)? {
+    if let Some(taken) = holding_external_id(conn, tenant, &row, write)? {
         return Ok(Written::ExternalIdTaken(taken));
     }
+    index_custom_fields(conn, &row, changes)?;
     let at = Time::from_stored(row.updated_at);
     let customer = Customer::from(row);
     events::append(
@@ -331,18 +362,18 @@ pub fn update(
 /// Soft-deletes a live customer; [`Written::Done`] holds it as it was.
 pub fn delete(
     conn: &mut DbConnection,
-    org: OrganizationId,
+    tenant: Tenant,
     id: CustomerId,
     expected: Option<&Condition>,
 ) -> Result<Written, StoreError> {
-    let row = match lock_expecting(conn, org, id, expected)? {
+    let row = match lock_expecting(conn, tenant, id, expected)? {
         Ok(row) => row,
         Err(refused) => return Ok(refused),
     };
     // After every earlier change of this customer, so that its events keep
     // their order.
     let at = Time::now().max(Time::from_stored(row.updated_at).next_millisecond());
-    diesel::update(customers::table.filter(live_one(org, id)))
+    diesel::update(customers::table.filter(live_one(tenant, id)))
         .set(customers::deleted_at.eq(at.naive()))
         .execute(conn)?;
     let customer = Customer::from(row);
@@ -363,24 +394,30 @@ const DEEP_OFFSET: i64 = 1_000;
 #[derive(Debug)]
 pub struct UnknownAnchor(pub Cursor);
 
+/// A list filter on a custom field: its name and the canonical text of the
+/// value (`Definitions::filter_value`).
+pub type CustomFieldFilter = (String, String);
+
 pub fn list(
     conn: &mut DbConnection,
-    org: OrganizationId,
+    tenant: Tenant,
     params: &ListParams,
+    custom_fields: &[CustomFieldFilter],
 ) -> Result<Result<Page, UnknownAnchor>, StoreError> {
+    let matching = || matching(tenant, params, custom_fields);
     // A cursor's page: the rows beyond its anchor in the direction of
     // travel (backwards for endingBefore), read in that direction.
     let (travel, query) = match params.cursor() {
-        None => (params.sort, matching(org, params)),
+        None => (params.sort, matching()),
         Some(cursor) => {
-            let Some(anchor) = anchor(conn, org, cursor.anchor())? else {
+            let Some(anchor) = anchor(conn, tenant, cursor.anchor())? else {
                 return Ok(Err(UnknownAnchor(cursor)));
             };
             let travel = match cursor {
                 Cursor::After(_) => params.sort,
                 Cursor::Before(_) => params.sort.reversed(),
             };
-            (travel, beyond(matching(org, params), travel, anchor))
+            (travel, beyond(matching(), travel, anchor))
         }
     };
     // One row more than asked tells whether more follow.
@@ -404,7 +441,7 @@ pub fn list(
             .offset(params.offset)
             .load(conn)?;
         let found = ids.len();
-        let rows = in_order(customers::table.filter(live(org)).into_boxed(), travel)
+        let rows = in_order(customers::table.filter(live(tenant)).into_boxed(), travel)
             .filter(customers::id.eq_any(ids))
             .select(CustomerRow::as_select())
             .load(conn)?;
@@ -416,7 +453,7 @@ pub fn list(
         rows.reverse();
     }
     let total = match params.include_total {
-        true => Some(matching(org, params).count().get_result(conn)?),
+        true => Some(matching().count().get_result(conn)?),
         false => None,
     };
     Ok(Ok(Page {
@@ -437,11 +474,11 @@ struct Anchor {
 
 fn anchor(
     conn: &mut DbConnection,
-    org: OrganizationId,
+    tenant: Tenant,
     id: CustomerId,
 ) -> Result<Option<Anchor>, StoreError> {
     Ok(customers::table
-        .filter(customers::organization_id.eq(org))
+        .filter(of(tenant))
         .filter(customers::id.eq(id))
         .select((customers::created_at, customers::updated_at, customers::id))
         .first(conn)
@@ -499,8 +536,22 @@ fn in_order(
 }
 
 /// The live customers that match the list's filters and search term.
-fn matching(org: OrganizationId, params: &ListParams) -> customers::BoxedQuery<'static, Db> {
-    let mut query = customers::table.filter(live(org)).into_boxed();
+fn matching(
+    tenant: Tenant,
+    params: &ListParams,
+    custom_fields: &[CustomFieldFilter],
+) -> customers::BoxedQuery<'static, Db> {
+    let mut query = customers::table.filter(live(tenant)).into_boxed();
+    for (field, value) in custom_fields {
+        // Through the side table's primary key: as cheap as the email
+        // filter, however large the organization.
+        let holders = custom_field_values::table
+            .filter(custom_field_values::organization_id.eq(tenant.organization_id))
+            .filter(custom_field_values::field.eq(field.clone()))
+            .filter(custom_field_values::value.eq(value.clone()))
+            .select(custom_field_values::customer_id);
+        query = query.filter(customers::id.eq_any(holders));
+    }
     if let Some(external_id) = &params.external_id {
         query = query.filter(customers::external_id.eq(external_id.as_str().to_owned()));
     }
@@ -548,4 +599,37 @@ fn contains(term: &str) -> String {
     }
     pattern.push('%');
     pattern
+}
+
+/// Keeps the filter's side table in step with a customer's custom-field
+/// values, when a write changed them.
+fn index_custom_fields(
+    conn: &mut DbConnection,
+    row: &CustomerRow,
+    changes: &CustomerChanges,
+) -> Result<(), StoreError> {
+    let Change::Set(values) = &changes.custom_fields else {
+        return Ok(());
+    };
+    diesel::delete(
+        custom_field_values::table
+            .filter(custom_field_values::organization_id.eq(row.organization_id))
+            .filter(custom_field_values::customer_id.eq(row.id)),
+    )
+    .execute(conn)?;
+    let entries = values
+        .as_ref()
+        .map(|v| v.index_entries())
+        .unwrap_or_default();
+    for (field, value) in entries {
+        diesel::insert_into(custom_field_values::table)
+            .values((
+                custom_field_values::organization_id.eq(row.organization_id),
+                custom_field_values::field.eq(field),
+                custom_field_values::value.eq(value),
+                custom_field_values::customer_id.eq(row.id),
+            ))
+            .execute(conn)?;
+    }
+    Ok(())
 }

@@ -17,6 +17,7 @@ use super::{DbConnection, StoreError};
 use crate::domain::customer::Customer;
 use crate::domain::event::{self, Event, EventType};
 use crate::domain::ids::{CustomerId, EndpointId, EventId, OrganizationId};
+use crate::domain::tenant::Tenant;
 use crate::domain::time::Time;
 use crate::domain::webhook::Subscription;
 
@@ -39,6 +40,7 @@ pub fn append(
             events::revision.eq(customer.revision),
             events::data.eq(event::data(kind, customer, before)),
             events::created_at.eq(at.naive()),
+            events::livemode.eq(customer.livemode),
         ))
         .execute(conn)?;
     Ok(())
@@ -54,6 +56,7 @@ struct Row {
     revision: i32,
     data: String,
     created_at: NaiveDateTime,
+    livemode: bool,
 }
 
 impl From<Row> for Event {
@@ -62,7 +65,7 @@ impl From<Row> for Event {
             id: row.id,
             r#type: EventType::parse(&row.kind).map_or("unknown", EventType::as_str),
             organization_id: row.organization_id,
-            livemode: true,
+            livemode: row.livemode,
             customer_id: row.customer_id,
             revision: row.revision,
             created_time: Time::from_stored(row.created_at),
@@ -75,11 +78,12 @@ impl From<Row> for Event {
 /// One event as its deliveries need it.
 pub fn find(
     conn: &mut DbConnection,
-    org: OrganizationId,
+    tenant: Tenant,
     id: EventId,
 ) -> Result<Option<Event>, StoreError> {
     Ok(events::table
-        .filter(events::organization_id.eq(org))
+        .filter(events::organization_id.eq(tenant.organization_id))
+        .filter(events::livemode.eq(tenant.livemode))
         .filter(events::id.eq(id))
         .select(Row::as_select())
         .first(conn)
@@ -113,33 +117,40 @@ pub fn sequence(conn: &mut DbConnection) -> Result<usize, StoreError> {
             return Ok(0);
         }
     }
-    let pending: Vec<(OrganizationId, EventId, String, CustomerId)> = events::table
+    let pending: Vec<(OrganizationId, bool, EventId, String, CustomerId)> = events::table
         .filter(events::sequence.is_null())
         .order((events::created_at.asc(), events::id.asc()))
         .select((
             events::organization_id,
+            events::livemode,
             events::id,
             events::kind,
             events::customer_id,
         ))
         .limit(BATCH)
         .load(conn)?;
-    let mut last: HashMap<OrganizationId, i64> = HashMap::new();
-    let mut endpoints: HashMap<OrganizationId, Vec<(EndpointId, Subscription)>> = HashMap::new();
+    // Each mode of an organization has a feed of its own, numbered apart.
+    let mut last: HashMap<Tenant, i64> = HashMap::new();
+    let mut endpoints: HashMap<Tenant, Vec<(EndpointId, Subscription)>> = HashMap::new();
     let now = Time::now().naive();
-    for (org, id, kind, customer) in &pending {
-        let next = match last.get(org) {
+    for (org, livemode, id, kind, customer) in &pending {
+        let tenant = Tenant {
+            organization_id: *org,
+            livemode: *livemode,
+        };
+        let next = match last.get(&tenant) {
             Some(last) => last + 1,
             None => {
                 let max: Option<i64> = events::table
                     .filter(events::organization_id.eq(*org))
+                    .filter(events::livemode.eq(*livemode))
                     .filter(events::sequence.is_not_null())
                     .select(diesel::dsl::max(events::sequence))
                     .first(conn)?;
                 max.unwrap_or(0) + 1
             }
         };
-        last.insert(*org, next);
+        last.insert(tenant, next);
         diesel::update(
             events::table
                 .filter(events::organization_id.eq(*org))
@@ -147,9 +158,10 @@ pub fn sequence(conn: &mut DbConnection) -> Result<usize, StoreError> {
         )
         .set(events::sequence.eq(next))
         .execute(conn)?;
-        if !endpoints.contains_key(org) {
+        if let std::collections::hash_map::Entry::Vacant(entry) = endpoints.entry(tenant) {
             let enabled: Vec<(EndpointId, String)> = webhook_endpoints::table
                 .filter(webhook_endpoints::organization_id.eq(*org))
+                .filter(webhook_endpoints::livemode.eq(*livemode))
                 .filter(webhook_endpoints::enabled.eq(true))
                 .select((webhook_endpoints::id, webhook_endpoints::events))
                 .load(conn)?;
@@ -157,12 +169,12 @@ pub fn sequence(conn: &mut DbConnection) -> Result<usize, StoreError> {
                 .into_iter()
                 .map(|(id, events)| (id, Subscription::from_stored(&events)))
                 .collect();
-            endpoints.insert(*org, enabled);
+            entry.insert(enabled);
         }
         let Some(kind) = EventType::parse(kind) else {
             continue;
         };
-        for (endpoint, subscription) in &endpoints[org] {
+        for (endpoint, subscription) in &endpoints[&tenant] {
             if !subscription.includes(kind) {
                 continue;
             }
@@ -206,14 +218,15 @@ pub struct UnknownEvent;
 
 pub fn feed(
     conn: &mut DbConnection,
-    org: OrganizationId,
+    tenant: Tenant,
     query: &FeedQuery,
 ) -> Result<Result<FeedPage, UnknownEvent>, StoreError> {
     let after = match query.after {
         None => 0,
         Some(id) => {
             let anchor: Option<(Option<i64>, NaiveDateTime)> = events::table
-                .filter(events::organization_id.eq(org))
+                .filter(events::organization_id.eq(tenant.organization_id))
+                .filter(events::livemode.eq(tenant.livemode))
                 .filter(events::id.eq(id))
                 .select((events::sequence, events::created_at))
                 .first(conn)
@@ -227,7 +240,8 @@ pub fn feed(
         }
     };
     let mut select = events::table
-        .filter(events::organization_id.eq(org))
+        .filter(events::organization_id.eq(tenant.organization_id))
+        .filter(events::livemode.eq(tenant.livemode))
         .filter(events::sequence.gt(after))
         .into_boxed();
     if let Some(kind) = query.kind {

@@ -12,6 +12,7 @@ use diesel::prelude::*;
 use super::schema::idempotency_keys;
 use super::{DbConnection, StoreError};
 use crate::domain::ids::OrganizationId;
+use crate::domain::tenant::Tenant;
 use crate::domain::time::Time;
 
 /// An answer as it is kept, to be replayed byte for byte.
@@ -48,15 +49,16 @@ struct Row {
     created_at: NaiveDateTime,
 }
 
-fn this(
-    org: OrganizationId,
-    key: &str,
-) -> diesel::dsl::And<
+type InTenant = diesel::dsl::And<
     diesel::dsl::Eq<idempotency_keys::organization_id, OrganizationId>,
-    diesel::dsl::Eq<idempotency_keys::key, &str>,
-> {
+    diesel::dsl::Eq<idempotency_keys::livemode, bool>,
+>;
+type ThisKey<'a> = diesel::dsl::And<InTenant, diesel::dsl::Eq<idempotency_keys::key, &'a str>>;
+
+fn this(tenant: Tenant, key: &str) -> ThisKey<'_> {
     idempotency_keys::organization_id
-        .eq(org)
+        .eq(tenant.organization_id)
+        .and(idempotency_keys::livemode.eq(tenant.livemode))
         .and(idempotency_keys::key.eq(key))
 }
 
@@ -68,13 +70,13 @@ fn cutoff(window: Duration) -> NaiveDateTime {
 /// `window` no longer counts.
 pub fn find(
     conn: &mut DbConnection,
-    org: OrganizationId,
+    tenant: Tenant,
     key: &str,
     fingerprint: &str,
     window: Duration,
 ) -> Result<Found, StoreError> {
     let row: Option<Row> = idempotency_keys::table
-        .filter(this(org, key))
+        .filter(this(tenant, key))
         .select(Row::as_select())
         .first(conn)
         .optional()?;
@@ -93,8 +95,8 @@ pub fn find(
 
 /// Deletes the key's expired answer, in the transaction of the request
 /// that runs afresh with it.
-pub fn forget(conn: &mut DbConnection, org: OrganizationId, key: &str) -> Result<(), StoreError> {
-    diesel::delete(idempotency_keys::table.filter(this(org, key))).execute(conn)?;
+pub fn forget(conn: &mut DbConnection, tenant: Tenant, key: &str) -> Result<(), StoreError> {
+    diesel::delete(idempotency_keys::table.filter(this(tenant, key))).execute(conn)?;
     Ok(())
 }
 
@@ -103,14 +105,15 @@ pub fn forget(conn: &mut DbConnection, org: OrganizationId, key: &str) -> Result
 /// unique violation, and its whole transaction rolls back.
 pub fn keep(
     conn: &mut DbConnection,
-    org: OrganizationId,
+    tenant: Tenant,
     key: &str,
     fingerprint: &str,
     answer: &KeptAnswer,
 ) -> Result<(), StoreError> {
     diesel::insert_into(idempotency_keys::table)
         .values((
-            idempotency_keys::organization_id.eq(org),
+            idempotency_keys::organization_id.eq(tenant.organization_id),
+            idempotency_keys::livemode.eq(tenant.livemode),
             idempotency_keys::key.eq(key),
             idempotency_keys::fingerprint.eq(fingerprint),
             idempotency_keys::status.eq(i32::from(answer.status)),

@@ -7,6 +7,7 @@
 pub mod api_keys;
 pub mod citus;
 mod connection;
+pub mod custom_fields;
 pub mod customers;
 mod error;
 pub mod events;

@@ -33,6 +33,9 @@ diesel::table! {
         updated_at -> Timestamp,
         deleted_at -> Nullable<Timestamp>,
         external_id -> Nullable<Text>,
+        shipping_addresses -> Nullable<Text>,
+        custom_fields -> Nullable<Text>,
+        livemode -> Bool,
     }
 }
 
@@ -49,13 +52,14 @@ diesel::table! {
         last_used_at -> Nullable<Timestamp>,
         revoked_at -> Nullable<Timestamp>,
         token_ref -> Nullable<Text>,
+        livemode -> Bool,
     }
 }
 
 diesel::joinable!(api_keys -> organizations (organization_id));
 
 diesel::table! {
-    idempotency_keys (organization_id, key) {
+    idempotency_keys (organization_id, livemode, key) {
         organization_id -> Text,
         key -> Text,
         fingerprint -> Text,
@@ -64,6 +68,7 @@ diesel::table! {
         etag -> Nullable<Text>,
         body -> Nullable<Text>,
         created_at -> Timestamp,
+        livemode -> Bool,
     }
 }
 
@@ -80,6 +85,7 @@ diesel::table! {
         revision -> Integer,
         data -> Text,
         created_at -> Timestamp,
+        livemode -> Bool,
     }
 }
 
@@ -94,6 +100,7 @@ diesel::table! {
         secret -> Text,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        livemode -> Bool,
     }
 }
 
@@ -127,6 +134,29 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    custom_fields (organization_id, name) {
+        organization_id -> Text,
+        name -> Text,
+        #[sql_name = "type"]
+        kind -> Text,
+        max_length -> Nullable<Integer>,
+        allowed_values -> Nullable<Text>,
+        description -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    custom_field_values (organization_id, field, value, customer_id) {
+        organization_id -> Text,
+        field -> Text,
+        value -> Text,
+        customer_id -> Text,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     organizations,
     customers,
@@ -136,4 +166,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     webhook_endpoints,
     webhook_deliveries,
     webhook_attempts,
+    custom_fields,
+    custom_field_values,
 );

@@ -14,6 +14,7 @@ use super::schema::{webhook_attempts, webhook_deliveries, webhook_endpoints};
 use super::{DbConnection, StoreError};
 use crate::domain::customer::Change;
 use crate::domain::ids::{AttemptId, CustomerId, EndpointId, EventId, OrganizationId};
+use crate::domain::tenant::Tenant;
 use crate::domain::time::Time;
 use crate::domain::webhook::{EndpointChanges, MAX_ENDPOINTS, Subscription};
 
@@ -30,6 +31,7 @@ pub struct Endpoint {
     pub secret: String,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    pub livemode: bool,
 }
 
 impl Endpoint {
@@ -46,12 +48,13 @@ pub struct TooManyEndpoints;
 /// [`MAX_ENDPOINTS`]. `changes` must hold a url and events.
 pub fn create(
     conn: &mut DbConnection,
-    org: OrganizationId,
+    tenant: Tenant,
     changes: &EndpointChanges,
     secret: &str,
 ) -> Result<Result<Endpoint, TooManyEndpoints>, StoreError> {
+    let org = tenant.organization_id;
     let count: i64 = webhook_endpoints::table
-        .filter(webhook_endpoints::organization_id.eq(org))
+        .filter(of(tenant))
         .count()
         .get_result(conn)?;
     if count >= MAX_ENDPOINTS {
@@ -80,6 +83,7 @@ pub fn create(
         secret: secret.to_owned(),
         created_at: now,
         updated_at: now,
+        livemode: tenant.livemode,
     };
     diesel::insert_into(webhook_endpoints::table)
         .values((
@@ -92,14 +96,27 @@ pub fn create(
             webhook_endpoints::secret.eq(&endpoint.secret),
             webhook_endpoints::created_at.eq(now),
             webhook_endpoints::updated_at.eq(now),
+            webhook_endpoints::livemode.eq(tenant.livemode),
         ))
         .execute(conn)?;
     Ok(Ok(endpoint))
 }
 
-pub fn list(conn: &mut DbConnection, org: OrganizationId) -> Result<Vec<Endpoint>, StoreError> {
+/// The tenant's endpoints.
+fn of(
+    tenant: Tenant,
+) -> diesel::dsl::And<
+    diesel::dsl::Eq<webhook_endpoints::organization_id, OrganizationId>,
+    diesel::dsl::Eq<webhook_endpoints::livemode, bool>,
+> {
+    webhook_endpoints::organization_id
+        .eq(tenant.organization_id)
+        .and(webhook_endpoints::livemode.eq(tenant.livemode))
+}
+
+pub fn list(conn: &mut DbConnection, tenant: Tenant) -> Result<Vec<Endpoint>, StoreError> {
     Ok(webhook_endpoints::table
-        .filter(webhook_endpoints::organization_id.eq(org))
+        .filter(of(tenant))
         .order(webhook_endpoints::id.asc())
         .select(Endpoint::as_select())
         .load(conn)?)
@@ -107,11 +124,11 @@ pub fn list(conn: &mut DbConnection, org: OrganizationId) -> Result<Vec<Endpoint
 
 pub fn find(
     conn: &mut DbConnection,
-    org: OrganizationId,
+    tenant: Tenant,
     id: EndpointId,
 ) -> Result<Option<Endpoint>, StoreError> {
     Ok(webhook_endpoints::table
-        .filter(webhook_endpoints::organization_id.eq(org))
+        .filter(of(tenant))
         .filter(webhook_endpoints::id.eq(id))
         .select(Endpoint::as_select())
         .first(conn)
@@ -122,11 +139,11 @@ pub fn find(
 /// endpoint's pending deliveries wait; they go once it is enabled again.
 pub fn update(
     conn: &mut DbConnection,
-    org: OrganizationId,
+    tenant: Tenant,
     id: EndpointId,
     changes: &EndpointChanges,
 ) -> Result<Option<Endpoint>, StoreError> {
-    let Some(mut endpoint) = find(conn, org, id)? else {
+    let Some(mut endpoint) = find(conn, tenant, id)? else {
         return Ok(None);
     };
     if let Some(url) = &changes.url {
@@ -144,7 +161,7 @@ pub fn update(
     endpoint.updated_at = Time::now().naive();
     diesel::update(
         webhook_endpoints::table
-            .filter(webhook_endpoints::organization_id.eq(org))
+            .filter(of(tenant))
             .filter(webhook_endpoints::id.eq(id)),
     )
     .set((
@@ -160,20 +177,19 @@ pub fn update(
 
 /// Deletes an endpoint and the deliveries still pending to it; `false`
 /// when there is no such endpoint.
-pub fn delete(
-    conn: &mut DbConnection,
-    org: OrganizationId,
-    id: EndpointId,
-) -> Result<bool, StoreError> {
+pub fn delete(conn: &mut DbConnection, tenant: Tenant, id: EndpointId) -> Result<bool, StoreError> {
     let deleted = diesel::delete(
         webhook_endpoints::table
-            .filter(webhook_endpoints::organization_id.eq(org))
+            .filter(of(tenant))
             .filter(webhook_endpoints::id.eq(id)),
     )
     .execute(conn)?;
+    if deleted == 0 {
+        return Ok(false);
+    }
     diesel::delete(
         webhook_deliveries::table
-            .filter(webhook_deliveries::organization_id.eq(org))
+            .filter(webhook_deliveries::organization_id.eq(tenant.organization_id))
             .filter(webhook_deliveries::endpoint_id.eq(id))
             .filter(webhook_deliveries::state.eq("pending")),
     )
@@ -196,6 +212,18 @@ pub struct Due {
     pub sequence: i64,
     #[diesel(sql_type = Timestamp)]
     pub created_at: NaiveDateTime,
+    /// The endpoint's mode (the event's too).
+    #[diesel(sql_type = diesel::sql_types::Bool)]
+    pub livemode: bool,
+}
+
+impl Due {
+    pub fn tenant(&self) -> Tenant {
+        Tenant {
+            organization_id: self.organization_id,
+            livemode: self.livemode,
+        }
+    }
 }
 
 /// Pending deliveries that are due and unclaimed, to enabled endpoints,
@@ -204,7 +232,7 @@ pub struct Due {
 pub fn due(conn: &mut DbConnection, limit: i64) -> Result<Vec<Due>, StoreError> {
     let now = Time::now().naive();
     Ok(diesel::sql_query(
-        "SELECT d.organization_id, d.endpoint_id, d.event_id, d.customer_id, d.sequence, d.created_at \
+        "SELECT d.organization_id, d.endpoint_id, d.event_id, d.customer_id, d.sequence, d.created_at, e.livemode \
          FROM webhook_deliveries d \
          JOIN webhook_endpoints e ON e.organization_id = d.organization_id AND e.id = d.endpoint_id \
          WHERE d.state = 'pending' AND d.next_attempt_at <= $1 AND e.enabled \
@@ -334,13 +362,13 @@ pub struct AttemptRow {
 /// An endpoint's attempts, newest first, after (older than) `after`.
 pub fn attempts(
     conn: &mut DbConnection,
-    org: OrganizationId,
+    tenant: Tenant,
     endpoint: EndpointId,
     after: Option<AttemptId>,
     limit: i64,
 ) -> Result<(Vec<AttemptRow>, bool), StoreError> {
     let mut query = webhook_attempts::table
-        .filter(webhook_attempts::organization_id.eq(org))
+        .filter(webhook_attempts::organization_id.eq(tenant.organization_id))
         .filter(webhook_attempts::endpoint_id.eq(endpoint))
         .into_boxed();
     if let Some(after) = after {

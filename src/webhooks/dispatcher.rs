@@ -114,12 +114,12 @@ impl Dispatcher {
         let Some(number) = claimed else {
             return Ok(());
         };
-        let (org, event_id, endpoint_id) = (due.organization_id, due.event_id, due.endpoint_id);
+        let (tenant, event_id, endpoint_id) = (due.tenant(), due.event_id, due.endpoint_id);
         let found = self
             .db
             .run(move |conn| {
-                let event = events::find(conn, org, event_id)?;
-                let endpoint = webhooks::find(conn, org, endpoint_id)?;
+                let event = events::find(conn, tenant, event_id)?;
+                let endpoint = webhooks::find(conn, tenant, endpoint_id)?;
                 Ok(event.zip(endpoint))
             })
             .await?;

@@ -51,11 +51,14 @@ on_both_backends! {
         let org = created["organizationId"].as_str().unwrap();
         assert!(org.starts_with("org_"));
         assert!(created["keyId"].as_str().unwrap().starts_with("key_"));
-        assert!(created["apiKey"].as_str().unwrap().starts_with("ck_"));
-        assert_eq!(created.as_object().unwrap().len(), 3);
+        assert!(created["apiKey"].as_str().unwrap().starts_with("ck_key_"));
+        assert!(created["testKeyId"].as_str().unwrap().starts_with("key_"));
+        assert!(created["testApiKey"].as_str().unwrap().starts_with("ck_test_key_"));
+        assert_eq!(created.as_object().unwrap().len(), 5);
 
         let reader = admin(app, &["key", "create", "--organization", org, "--name", "reporting", "--scopes", "customers:read"]);
-        assert_eq!(reader.as_object().unwrap().keys().collect::<Vec<_>>(), ["apiKey", "keyId"]);
+        assert_eq!(reader.as_object().unwrap().keys().collect::<Vec<_>>(), ["apiKey", "keyId", "mode"]);
+        assert_eq!(reader["mode"], "live");
         let reader_key = reader["apiKey"].as_str().unwrap();
         let path = format!("/v1/public-api/organizations/{org}/customers");
         let as_reader = format!("ApiKey {reader_key}");
@@ -68,17 +71,19 @@ on_both_backends! {
         let unused = admin(app, &["key", "create", "--organization", org]);
         let listed = admin(app, &["key", "list", "--organization", org]);
         let keys = listed["keys"].as_array().unwrap();
-        assert_eq!(keys.len(), 3);
+        assert_eq!(keys.len(), 4);
         for key in keys {
             let mut fields: Vec<&String> = key.as_object().unwrap().keys().collect();
             fields.sort();
-            assert_eq!(fields, ["createdTime", "keyId", "name", "revokedTime", "scopes"]);
+            assert_eq!(fields, ["createdTime", "keyId", "mode", "name", "revokedTime", "scopes"]);
             crate::customers_create::assert_api_time(&key["createdTime"]);
             assert_eq!(key["revokedTime"], Value::Null);
         }
-        assert_eq!(keys[1]["name"], "reporting");
-        assert_eq!(keys[1]["scopes"], json!(["customers:read"]));
-        assert_eq!(keys[2]["scopes"], json!(["customers:read", "customers:write", "tokens:create"]));
+        let modes: Vec<&Value> = keys.iter().map(|key| &key["mode"]).collect();
+        assert_eq!(modes, [&json!("live"), &json!("test"), &json!("live"), &json!("live")]);
+        assert_eq!(keys[2]["name"], "reporting");
+        assert_eq!(keys[2]["scopes"], json!(["customers:read"]));
+        assert_eq!(keys[3]["scopes"], json!(["customers:read", "customers:write", "tokens:create"]));
         let text = listed.to_string();
         assert!(!text.contains("ck_") && !text.contains("argon2") && !text.contains(reader_key));
 
@@ -88,7 +93,7 @@ on_both_backends! {
         let as_revoked = format!("ApiKey {}", unused["apiKey"].as_str().unwrap());
         app.send_as(Some(&as_revoked), "GET", &path, None).problem(401);
         let listed = admin(app, &["key", "list", "--organization", org]);
-        crate::customers_create::assert_api_time(&listed["keys"][2]["revokedTime"]);
+        crate::customers_create::assert_api_time(&listed["keys"][3]["revokedTime"]);
     }
 
     fn the_admin_commands_refuse_bad_input(app: &TestApp) {

@@ -241,12 +241,20 @@ impl TestApp {
     /// scope.
     pub fn create_organization(&self, name: &str) -> (String, String) {
         let mut conn = store::connect(&self.database.url).unwrap();
-        let (org, key) = keys::create_organization(&mut conn, name).unwrap();
-        (org.to_string(), key.api_key.expose_secret().to_owned())
+        let created = keys::create_organization(&mut conn, name).unwrap();
+        (
+            created.organization_id.to_string(),
+            created.live.api_key.expose_secret().to_owned(),
+        )
     }
 
-    /// A key of this test's organization with only `scopes`.
+    /// A live key of this test's organization with only `scopes`.
     pub fn create_key(&self, scopes: &[Scope]) -> String {
+        self.create_key_in_mode(scopes, true)
+    }
+
+    /// A key of this test's organization, live or test, with only `scopes`.
+    pub fn create_key_in_mode(&self, scopes: &[Scope], livemode: bool) -> String {
         let mut conn = store::connect(&self.database.url).unwrap();
         let org = OrganizationId::parse(&self.organization_id).unwrap();
         let key = keys::issue(
@@ -254,6 +262,7 @@ impl TestApp {
             org,
             Some("test"),
             scopes.iter().copied().collect(),
+            livemode,
         )
         .unwrap();
         key.api_key.expose_secret().to_owned()

@@ -1,0 +1,2 @@
+-- Replaced by the same index with the mode after the organization.
+DROP INDEX IF EXISTS customers_by_created;
