@@ -10,9 +10,10 @@ FROM generate_series(1, 100) AS o;
 
 INSERT INTO customers (organization_id, id, first_name, last_name, email, phone_number, language,
                        city, country, name_search, email_search, phone_search, revision, created_at, updated_at,
-                       external_id)
+                       external_id, custom_fields)
 SELECT org, id, first, last, email, phone, 'en', 'Springfield', 'US',
-       lower(first || ' ' || last), email, substr(phone, 2), 1, at, at, 'ext-' || i
+       lower(first || ' ' || last), email, substr(phone, 2), 1, at, at, 'ext-' || i,
+       CASE WHEN i <= 500000 THEN '{"tier":"v' || i / 10 || '"}' END
 FROM (
     SELECT 'org_' || lpad(to_hex(CASE WHEN i <= 500000 THEN 1 ELSE 2 + i % 99 END), 32, '0') AS org,
            'cus_' || lpad(to_hex(i), 32, '0') AS id,
@@ -27,6 +28,25 @@ FROM (
            timestamp '2025-01-01' + i * interval '10 seconds' AS at, i
     FROM generate_series(1, 1000000) AS i
 ) AS rows;
+
+-- Organization 1's custom field "tier" (contract section 10): each value is
+-- held by ten customers, as the filter's benchmark row asks.
+INSERT INTO custom_fields (organization_id, name, type, max_length, created_at, updated_at)
+VALUES ('org_' || lpad(to_hex(1), 32, '0'), 'tier', 'string', 500, timestamp '2025-01-01', timestamp '2025-01-01');
+INSERT INTO custom_field_values (organization_id, field, value, customer_id)
+SELECT 'org_' || lpad(to_hex(1), 32, '0'), 'tier', 'v' || i / 10, 'cus_' || lpad(to_hex(i), 32, '0')
+FROM generate_series(1, 500000) AS i;
+
+-- 100,000 test-mode customers of organization 1 (contract section 11),
+-- cus_2000001 onwards, for the rows read with a test key.
+INSERT INTO customers (organization_id, id, first_name, last_name, email, phone_number, language,
+                       city, country, name_search, email_search, phone_search, revision, created_at, updated_at,
+                       livemode)
+SELECT 'org_' || lpad(to_hex(1), 32, '0'), 'cus_' || lpad(to_hex(2000000 + i), 32, '0'), 'Test', 'Mode',
+       'test' || i || '@example.com', '+1666' || lpad(i::text, 7, '0'), 'en', 'Springfield', 'US',
+       'test mode', 'test' || i || '@example.com', '1666' || lpad(i::text, 7, '0'), 1,
+       timestamp '2025-01-01' + i * interval '10 seconds', timestamp '2025-01-01' + i * interval '10 seconds', false
+FROM generate_series(1, 100000) AS i;
 
 -- 1,000,000 events of organization 1, numbered (as the sequencer leaves
 -- them), each about the size of a real one.

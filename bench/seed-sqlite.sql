@@ -30,10 +30,32 @@ rows AS (
 )
 INSERT INTO customers (organization_id, id, first_name, last_name, email, phone_number, language,
                        city, country, name_search, email_search, phone_search, revision, created_at, updated_at,
-                       external_id)
+                       external_id, custom_fields)
 SELECT org, id, first, last, email, phone, 'en', 'Springfield', 'US',
-       lower(first || ' ' || last), email, substr(phone, 2), 1, at, at, 'ext-' || i
+       lower(first || ' ' || last), email, substr(phone, 2), 1, at, at, 'ext-' || i,
+       CASE WHEN i <= 50000 THEN '{"tier":"v' || (i / 10) || '"}' END
 FROM rows;
+
+-- Organization 1's custom field "tier" (contract section 10): each value is
+-- held by ten customers, as the filter's benchmark row asks.
+INSERT INTO custom_fields (organization_id, name, type, max_length, created_at, updated_at)
+VALUES (printf('org_%032x', 1), 'tier', 'string', 500, '2025-01-01 00:00:00', '2025-01-01 00:00:00');
+WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < 50000)
+INSERT INTO custom_field_values (organization_id, field, value, customer_id)
+SELECT printf('org_%032x', 1), 'tier', 'v' || (i / 10), printf('cus_%032x', i) FROM c;
+
+-- 10,000 test-mode customers of organization 1 (contract section 11),
+-- cus_2000001 onwards, for the rows read with a test key.
+WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < 10000)
+INSERT INTO customers (organization_id, id, first_name, last_name, email, phone_number, language,
+                       city, country, name_search, email_search, phone_search, revision, created_at, updated_at,
+                       livemode)
+SELECT printf('org_%032x', 1), printf('cus_%032x', 2000000 + i), 'Test', 'Mode',
+       'test' || i || '@example.com', printf('+1666%07d', i), 'en', 'Springfield', 'US',
+       'test mode', 'test' || i || '@example.com', printf('1666%07d', i), 1,
+       strftime('%Y-%m-%d %H:%M:%S', '2025-01-01', '+' || (i * 10) || ' seconds'),
+       strftime('%Y-%m-%d %H:%M:%S', '2025-01-01', '+' || (i * 10) || ' seconds'), 0
+FROM c;
 
 -- 1,000,000 events of organization 1, numbered (as the sequencer leaves
 -- them), each about the size of a real one.

@@ -1,5 +1,5 @@
 -- wrk driver for clientele: wrk ... -s bench/wrk/api.lua -- MODE ORG KEY ARG
---   get N      GET a random customer cus_1..N
+--   get N      GET a random customer cus_1..N (S:N: cus_S+1..S+N)
 --   update N   PUT a random customer cus_1..N
 --   create     POST a new customer
 --   delete S:W DELETE cus_S+1, S+2, ... (thread k starts at S + k*W; each id once)
@@ -29,7 +29,9 @@ local update_body = '{"lastName":"Updated","metadata":{"tier":"gold"}}'
 
 function request()
   if mode == "get" then
-    return wrk.format("GET", string.format("%s/cus_%032x", base, math.random(1, tonumber(arg))), headers)
+    local start, n = arg:match("(%d+):(%d+)")
+    start, n = tonumber(start or 0), tonumber(n or arg)
+    return wrk.format("GET", string.format("%s/cus_%032x", base, start + math.random(1, n)), headers)
   elseif mode == "update" then
     return wrk.format("PUT", string.format("%s/cus_%032x", base, math.random(1, tonumber(arg))), headers, update_body)
   elseif mode == "create" then

@@ -238,7 +238,7 @@ impl FromRequest for IfNoneMatch {
 /// An entity-tag list, as the document describes `If-Match` and
 /// `If-None-Match`.
 fn condition_schema() -> Value {
-    serde_json::json!({"type": "string", "examples": ["\"3\"", "*"]})
+    serde_json::json!({"type": "string", "pattern": Condition::PATTERN, "examples": ["\"3\"", "*"]})
 }
 
 impl IntoParams for IfMatch {

@@ -48,6 +48,8 @@ pub struct EndpointBody {
     #[schema(required)]
     description: Option<String>,
     enabled: bool,
+    /// False for an endpoint of test mode: it hears only test-mode events.
+    livemode: bool,
     #[schema(inline)]
     created_time: Time,
     /// Only in the answer to its creation: the key of every delivery's
@@ -65,6 +67,7 @@ impl EndpointBody {
             events: endpoint.subscription().names(),
             description: endpoint.description.clone(),
             enabled: endpoint.enabled,
+            livemode: endpoint.livemode,
             created_time: Time::from_stored(endpoint.created_at),
             secret: with_secret.then(|| endpoint.secret.clone()),
         }

@@ -9,6 +9,7 @@ use serde_json::{Map, Value, json};
 
 use super::customer::Change;
 use super::invalid::{InvalidField, InvalidFields};
+use super::schema::whole_number;
 use super::text::{bounded_text, bounded_text_pattern};
 use super::time::Time;
 
@@ -118,9 +119,9 @@ impl FieldType {
                     false => Err(format!("must be one of {}", allowed_values.join(", "))),
                 }
             }
-            (Self::Integer, Value::Number(n)) if n.is_i64() => {
-                Ok(CustomValue::Integer(n.as_i64().unwrap_or_default()))
-            }
+            (Self::Integer, Value::Number(_)) => whole_number(value)
+                .map(CustomValue::Integer)
+                .ok_or_else(|| self.expected().into()),
             (Self::Number, Value::Number(n)) => n
                 .as_f64()
                 .filter(|f| f.is_finite())
@@ -531,20 +532,21 @@ impl DefinitionChanges {
                     ),
                 }
             }
-            (FieldType::String { .. }, _, Some(_)) => {
+            (FieldType::String { .. }, _, Some(Some(_))) => {
                 errors.push("allowedValues", "is for enum fields only")
             }
-            (FieldType::Enum { .. }, Some(_), _) => {
+            (FieldType::Enum { .. }, Some(Some(_)), _) => {
                 errors.push("maxLength", "is for string fields only")
             }
+            // A value already refused by its parser is not named twice.
             (other, max, allowed) => {
-                if max.is_some() {
+                if let Some(Some(_)) = max {
                     errors.push(
                         "maxLength",
                         format!("is not an option of {} fields", other.name()),
                     );
                 }
-                if allowed.is_some() {
+                if let Some(Some(_)) = allowed {
                     errors.push(
                         "allowedValues",
                         format!("is not an option of {} fields", other.name()),
@@ -573,7 +575,7 @@ impl DefinitionChanges {
 /// `maxLength`: absent, or `Some(None)` when invalid (complaint made).
 fn parse_max_length(body: &Map<String, Value>, errors: &mut InvalidFields) -> Option<Option<i64>> {
     let value = body.get("maxLength")?;
-    match value.as_i64() {
+    match whole_number(value) {
         Some(n) if (1..=MAX_STRING_LENGTH).contains(&n) => Some(Some(n)),
         _ => {
             errors.push(
@@ -642,7 +644,7 @@ fn parse_description(
 
 fn allowed_values_schema() -> Value {
     json!({"type": "array", "minItems": 1, "maxItems": MAX_ALLOWED_VALUES, "uniqueItems": true,
-           "items": {"type": "string", "minLength": 1, "maxLength": MAX_ALLOWED_VALUE_CHARS},
+           "items": {"type": "string", "pattern": format!("^[^\\x00]{{1,{MAX_ALLOWED_VALUE_CHARS}}}$")},
            "description": "enum fields only: the values allowed."})
 }
 

@@ -22,8 +22,14 @@ pub fn etag(revision: i32) -> String {
 }
 
 impl Condition {
+    /// What [`Condition::parse`] accepts, as the document's pattern: one
+    /// entity tag's opaque part is visible ASCII but `"` and `,`.
+    pub const PATTERN: &'static str = r#"^[ \t]*(\*|[, \t]*((W/)?"[!#-+.-~-]*"([ \t]*,[, \t]*(W/)?"[!#-+.-~-]*")*)?[, \t]*)[ \t]*$"#;
+
     /// Parses a header value: `*`, or a comma-separated list of entity
-    /// tags; `None` when it is neither.
+    /// tags (RFC 9110's `#entity-tag`: empty elements and an empty list
+    /// are allowed, and an empty list matches nothing); `None` when it is
+    /// neither.
     pub fn parse(header: &str) -> Option<Self> {
         let header = header.trim();
         if header == "*" {
@@ -47,7 +53,7 @@ impl Condition {
                 })
             })
             .collect();
-        tags.filter(|tags| !tags.is_empty()).map(Self::Tags)
+        tags.map(Self::Tags)
     }
 
     /// `If-Match`: strong comparison, so a weak tag never matches.
@@ -88,8 +94,45 @@ mod tests {
     }
 
     #[test]
+    fn the_pattern_states_the_parser() {
+        let pattern = regex_lite::Regex::new(Condition::PATTERN).unwrap();
+        for text in [
+            "*",
+            " * ",
+            "",
+            ",",
+            " , ,",
+            "\"3\"",
+            "W/\"3\"",
+            "\"1\", W/\"3\" ,\"7\"",
+            ",\"1\",,",
+            "\"\"",
+            "\"a-b.c~!#\"",
+            "3",
+            "\"3",
+            "W/3",
+            "w/\"3\"",
+            "W/ \"3\"",
+            "\"3\"\"",
+            ",",
+            "\"a b\"",
+            "\"a,b\"",
+            "\"1\"\"2\"",
+            "*,\"1\"",
+            "**",
+            "\t\"3\"\t",
+        ] {
+            assert_eq!(
+                pattern.is_match(text),
+                Condition::parse(text).is_some(),
+                "{text:?}"
+            );
+        }
+    }
+
+    #[test]
     fn malformed_headers() {
-        for bad in ["", "3", "\"3", "W/3", "\"3\"\"", ",", "\"a b\""] {
+        for bad in ["3", "\"3", "W/3", "\"3\"\"", "\"a b\""] {
             assert_eq!(Condition::parse(bad), None, "{bad:?}");
         }
     }

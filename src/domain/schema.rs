@@ -24,3 +24,12 @@ pub fn nullable(mut schema: Value) -> Value {
     }
     schema
 }
+
+/// An integer, also when written with a zero fraction (`900.0`): JSON
+/// Schema counts that as an integer too.
+pub fn whole_number(value: &Value) -> Option<i64> {
+    value.as_i64().or_else(|| {
+        let float = value.as_f64()?;
+        (float.fract() == 0.0 && float.abs() < 1e15).then_some(float as i64)
+    })
+}

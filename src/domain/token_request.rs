@@ -5,6 +5,7 @@ use serde_json::{Map, Value, json};
 use super::customer::FieldSet;
 use super::ids::CustomerId;
 use super::invalid::{InvalidField, InvalidFields};
+use super::schema::whole_number;
 use super::scopes::{Scope, Scopes};
 
 pub const DEFAULT_EXPIRES_IN: i64 = 900;
@@ -122,15 +123,6 @@ impl TokenRequest {
             "examples": [{"scopes": ["customers:read", "customers:write"], "customerId": CustomerId::EXAMPLE, "expiresIn": DEFAULT_EXPIRES_IN}]
         })
     }
-}
-
-/// An integer, also when written with a zero fraction (`900.0`): JSON
-/// Schema counts that as an integer too.
-fn whole_number(value: &Value) -> Option<i64> {
-    value.as_i64().or_else(|| {
-        let float = value.as_f64()?;
-        (float.fract() == 0.0 && float.abs() < 1e15).then_some(float as i64)
-    })
 }
 
 fn parse_scopes(value: &Value) -> Result<Scopes, String> {

@@ -82,7 +82,9 @@ impl Subscription {
         let names = names
             .filter(|n| !n.is_empty() && Some(n.len()) == value.as_array().map(Vec::len))
             .ok_or(RULE)?;
-        if names == ["*"] {
+        // `*` among types still means every type: the document's one item
+        // enum cannot say "alone".
+        if names.contains(&"*") {
             return Ok(Self::All);
         }
         let mut types = Vec::new();

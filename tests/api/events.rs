@@ -21,9 +21,14 @@ pub fn events_path(app: &TestApp) -> String {
 
 /// The feed from the start, every page, once at least `n` events are in it.
 pub fn feed_until(app: &TestApp, query: &str, n: usize) -> Vec<Value> {
+    feed_until_as(app, &format!("ApiKey {}", app.api_key), query, n)
+}
+
+/// [`feed_until`] with another credential.
+pub fn feed_until_as(app: &TestApp, auth: &str, query: &str, n: usize) -> Vec<Value> {
     let start = Instant::now();
     loop {
-        let events = whole_feed(app, query);
+        let events = whole_feed(app, auth, query);
         if events.len() >= n {
             return events;
         }
@@ -36,14 +41,15 @@ pub fn feed_until(app: &TestApp, query: &str, n: usize) -> Vec<Value> {
     }
 }
 
-fn whole_feed(app: &TestApp, query: &str) -> Vec<Value> {
+fn whole_feed(app: &TestApp, auth: &str, query: &str) -> Vec<Value> {
     let mut events: Vec<Value> = Vec::new();
     loop {
         let after = events
             .last()
             .map(|e| format!("&startingAfter={}", e["id"].as_str().unwrap()))
             .unwrap_or_default();
-        let response = app.get(&format!("{}?limit=100{query}{after}", events_path(app)));
+        let path = format!("{}?limit=100{query}{after}", events_path(app));
+        let response = app.send_as(Some(auth), "GET", &path, None);
         assert_eq!(response.status, 200, "{}", response.text);
         let page = response.json();
         events.extend(page["data"].as_array().unwrap().iter().cloned());
@@ -104,7 +110,7 @@ on_both_backends! {
 
         let updates = feed_until(app, "&type=customer.updated", 3);
         assert!(updates.iter().all(|e| e["type"] == "customer.updated"));
-        let of_second = whole_feed(app, &format!("&customerId={second}"));
+        let of_second = whole_feed(app, &format!("ApiKey {}", app.api_key), &format!("&customerId={second}"));
         assert_eq!(of_second.len(), 1);
         assert_eq!(of_second[0]["customerId"], second);
 

@@ -174,11 +174,18 @@ impl TestApp {
     /// A server over a database the test made itself (a file on a small
     /// disk, a private cluster), migrated by the server at start.
     pub fn spawn_at(database_url: &str) -> Self {
+        Self::spawn_at_with(database_url, |_| {})
+    }
+
+    /// Like [`TestApp::spawn_at`], with settings adjusted first: another
+    /// instance over the same database.
+    pub fn spawn_at_with(database_url: &str, adjust: impl FnOnce(&mut Settings)) -> Self {
         let database = TestDatabase {
             url: database_url.to_owned(),
             place: Place::Elsewhere,
         };
-        let settings = test_settings(database_url);
+        let mut settings = test_settings(database_url);
+        adjust(&mut settings);
         Self::start(database, settings, Vec::new)
     }
 

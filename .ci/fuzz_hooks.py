@@ -1,0 +1,81 @@
+"""schemathesis hooks for .ci/fuzz: the state a request depends on, which a
+document cannot state, made to hold for the requests schemathesis generates.
+Every change here keeps a conforming request conforming; a value the
+document refuses is left as drawn, so negative tests still run."""
+
+import re
+import uuid
+
+import schemathesis
+
+# The Idempotency-Key parameter's pattern, as the document states it.
+IDEMPOTENCY_KEY = re.compile(r"^[!-~]{1,255}$")
+# A well-formed id (cus_…, evt_…, att_…).
+ID = re.compile(r"^[a-z]{3}_[0-9a-f]{32}$")
+SCALAR = (str, int, float, bool)
+
+
+def _fresh_idempotency_key(headers):
+    # A key names one request (contract section 8): the same key with
+    # another body is 422 by design, and a fuzzer draws the same few keys
+    # for every operation.
+    for name in list(headers or {}):
+        if name.lower() == "idempotency-key" and IDEMPOTENCY_KEY.match(str(headers[name])):
+            headers[name] = uuid.uuid4().hex
+
+
+def _drop_made_up_cursors(query):
+    # A cursor must name a record of this organization (422 otherwise) and
+    # excludes the other cursor and a non-zero offset; ids the fuzzer makes
+    # up name nothing.
+    for name in ("startingAfter", "endingBefore"):
+        if query and isinstance(query.get(name), str) and ID.match(query[name]):
+            del query[name]
+
+
+def _conforming_customer(body):
+    # customFields names the organization's definitions (the fuzz
+    # organization has none); shipping labels are unique case-insensitively.
+    if not isinstance(body, dict):
+        return
+    fields = body.get("customFields")
+    if isinstance(fields, dict) and all(isinstance(v, SCALAR) for v in fields.values()):
+        body["customFields"] = None
+    addresses = body.get("shippingAddresses")
+    if isinstance(addresses, list) and all(
+        isinstance(a, dict) and isinstance(a.get("label"), str) and a["label"].strip() for a in addresses
+    ):
+        for index, address in enumerate(addresses):
+            address["label"] = f"Address {index}"
+
+
+def _conforming_definition(body):
+    # maxLength is a string field's option, allowedValues an enum's (and
+    # required for it).
+    if not isinstance(body, dict) or not isinstance(body.get("type"), str):
+        return
+    if body["type"] != "string":
+        body.pop("maxLength", None)
+    if body["type"] != "enum":
+        body.pop("allowedValues", None)
+    elif "allowedValues" not in body:
+        body["allowedValues"] = ["a"]
+
+
+def _conforming_token(body):
+    # fields narrows a token bound to a customer: without customerId it is 422.
+    if isinstance(body, dict) and body.get("customerId") is None:
+        body.pop("fields", None)
+
+
+@schemathesis.hook
+def before_call(ctx, case, **kwargs):
+    _fresh_idempotency_key(case.headers)
+    _drop_made_up_cursors(case.query)
+    path = case.operation.path
+    if path.endswith("/customers") or path.endswith("/customers/{customerId}"):
+        _conforming_customer(case.body)
+    if path.endswith("/custom-fields"):
+        _conforming_definition(case.body)
+    if path.endswith("/tokens"):
+        _conforming_token(case.body)
