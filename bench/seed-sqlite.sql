@@ -68,4 +68,29 @@ SELECT printf('org_%032x', 1), printf('evt_%032x', i), i, 'customer.created',
        || '"address": {"city": "Springfield", "country": "US"}, "metadata": null, "revision": 1}}',
        strftime('%Y-%m-%d %H:%M:%f', 'now', '-1 day', '+' || (i / 1000.0) || ' seconds')
 FROM e;
+-- What a day of service leaves in the tables that start empty, as in the
+-- PostgreSQL seed: 100,000 kept Idempotency-Key answers, and a disabled
+-- endpoint of organization 2 with 100,000 delivered events and attempts.
+WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < 100000)
+INSERT INTO idempotency_keys (organization_id, livemode, key, fingerprint, status, location, etag, body, created_at)
+SELECT printf('org_%032x', 1 + i % 100), 1, 'seed-' || i, printf('%032x', i), 201,
+       printf('/v1/public-api/organizations/org_%032x/customers/cus_%032x', 1 + i % 100, i),
+       '"1"', printf('%.400c', 'x'), strftime('%Y-%m-%d %H:%M:%f', 'now', '-1 hour')
+FROM c;
+INSERT INTO webhook_endpoints (organization_id, id, url, events, description, enabled, secret, created_at, updated_at, livemode)
+VALUES (printf('org_%032x', 2), printf('whe_%032x', 1), 'https://example.com/hooks', '*', NULL, 0,
+        'whsec_' || printf('%.64c', '0'), strftime('%Y-%m-%d %H:%M:%f', 'now', '-1 day'),
+        strftime('%Y-%m-%d %H:%M:%f', 'now', '-1 day'), 1);
+WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < 100000)
+INSERT INTO webhook_deliveries (organization_id, endpoint_id, event_id, customer_id, sequence, state, attempts,
+                                next_attempt_at, locked_until, created_at)
+SELECT printf('org_%032x', 2), printf('whe_%032x', 1), printf('evt_%032x', 5000000 + i),
+       printf('cus_%032x', 50001 + i % 500), i, 'delivered', 1,
+       strftime('%Y-%m-%d %H:%M:%f', 'now', '-1 hour'), NULL, strftime('%Y-%m-%d %H:%M:%f', 'now', '-1 hour')
+FROM c;
+WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < 100000)
+INSERT INTO webhook_attempts (organization_id, endpoint_id, id, event_id, attempt, status, error, duration_ms, outcome, created_at)
+SELECT printf('org_%032x', 2), printf('whe_%032x', 1), printf('wha_%032x', i), printf('evt_%032x', 5000000 + i),
+       1, 200, NULL, 5, 'delivered', strftime('%Y-%m-%d %H:%M:%f', 'now', '-1 hour')
+FROM c;
 ANALYZE;

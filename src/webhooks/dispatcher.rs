@@ -34,6 +34,9 @@ pub struct Settings {
 const HOLD: Duration = Duration::from_secs(15);
 /// How often to look for due deliveries while there are none.
 const IDLE: Duration = Duration::from_millis(50);
+/// What a claimed delivery sends, when both still exist.
+type Found = (crate::domain::event::Event, webhooks::Endpoint);
+
 /// Due deliveries taken per round, delivered concurrently.
 const BATCH: i64 = 64;
 /// How often the backlog gauges are refreshed.
@@ -78,15 +81,27 @@ impl Dispatcher {
                 }
                 continue;
             }
+            let claimed = self.claim(due).await?;
             let mut round = JoinSet::new();
-            for delivery in due {
+            for (due, number, found) in claimed {
                 let this = self.clone();
-                round.spawn_local(async move { this.attempt(delivery).await });
+                round.spawn_local(async move { this.attempt(due, number, found).await });
             }
-            while let Some(outcome) = round.join_next().await {
-                if let Ok(Err(error)) = outcome {
-                    return Err(error.to_string());
+            // Attempts are recorded as they finish, each batch of finished
+            // ones in one transaction: one commit (one WAL flush) for many.
+            while let Some(finished) = round.join_next().await {
+                let mut batch: Vec<(Due, Attempt)> = finished.into_iter().collect();
+                while let Some(more) = round.try_join_next() {
+                    batch.extend(more);
                 }
+                self.db
+                    .transaction(move |conn| {
+                        batch
+                            .iter()
+                            .try_for_each(|(due, attempt)| webhooks::record(conn, due, attempt))
+                    })
+                    .await
+                    .map_err(|e| e.to_string())?;
             }
             if stop.is_stopped() {
                 return Ok(());
@@ -103,26 +118,40 @@ impl Dispatcher {
         Ok(())
     }
 
-    /// One attempt at one delivery, if this instance claims it.
-    async fn attempt(&self, due: Due) -> Result<(), StoreError> {
-        let claimed = {
-            let due = due.clone();
-            self.db
-                .run(move |conn| webhooks::claim(conn, &due, HOLD))
-                .await?
-        };
-        let Some(number) = claimed else {
-            return Ok(());
-        };
-        let (tenant, event_id, endpoint_id) = (due.tenant(), due.event_id, due.endpoint_id);
-        let found = self
+    /// Claims the round's due deliveries in one transaction, then reads
+    /// what each claimed one sends; another instance may have claimed some
+    /// first.
+    async fn claim(&self, due: Vec<Due>) -> Result<Vec<(Due, i32, Option<Found>)>, String> {
+        let claimed = self
             .db
-            .run(move |conn| {
-                let event = events::find(conn, tenant, event_id)?;
-                let endpoint = webhooks::find(conn, tenant, endpoint_id)?;
-                Ok(event.zip(endpoint))
+            .transaction(move |conn| {
+                let mut claimed = Vec::with_capacity(due.len());
+                for due in due {
+                    if let Some(number) = webhooks::claim(conn, &due, HOLD)? {
+                        claimed.push((due, number));
+                    }
+                }
+                Ok(claimed)
             })
-            .await?;
+            .await
+            .map_err(|e| e.to_string())?;
+        self.db
+            .run(move |conn| {
+                claimed
+                    .into_iter()
+                    .map(|(due, number)| {
+                        let event = events::find(conn, due.tenant(), due.event_id)?;
+                        let endpoint = webhooks::find(conn, due.tenant(), due.endpoint_id)?;
+                        Ok((due, number, event.zip(endpoint)))
+                    })
+                    .collect()
+            })
+            .await
+            .map_err(|e: StoreError| e.to_string())
+    }
+
+    /// One attempt at one claimed delivery: what to record.
+    async fn attempt(&self, due: Due, number: i32, found: Option<Found>) -> (Due, Attempt) {
         let started = Instant::now();
         let (status, error) = match found {
             Some((event, endpoint)) => self.send(&event, &endpoint).await,
@@ -140,9 +169,7 @@ impl Dispatcher {
             duration: started.elapsed(),
             outcome,
         };
-        self.db
-            .transaction(move |conn| webhooks::record(conn, &due, &attempt))
-            .await
+        (due, attempt)
     }
 
     /// POSTs the event; the answer's status, or why there is none.
