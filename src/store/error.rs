@@ -50,12 +50,16 @@ const FULL: [&str; 2] = ["database or disk is full", "No space left on device"];
 /// Texts of failures that a retry may not meet: SQLite's busy lock and
 /// failing I/O, PostgreSQL's cancelled statements, a Citus worker that does
 /// not answer.
-const TRANSIENT: [&str; 5] = [
+const TRANSIENT: [&str; 6] = [
     "database is locked",
     "database table is locked",
     "disk I/O error",
     "canceling statement due to",
     "connection to the remote node",
+    // PostgreSQL's "deadlock detected" and Citus' "… involved in a
+    // distributed deadlock": the transaction was rolled back, and may be
+    // retried.
+    "deadlock",
 ];
 
 impl From<Error> for StoreError {
