@@ -27,9 +27,10 @@ pub enum Backend {
     Postgres,
 }
 
-/// Writes one test body once and runs it on both backends.
+/// Writes one test body once and runs it on both backends; after `with
+/// adjust;`, on servers whose settings `adjust` changed first.
 macro_rules! on_both_backends {
-    ($(fn $name:ident($app:ident: &TestApp) $body:block)*) => {
+    (with $adjust:path; $(fn $name:ident($app:ident: &TestApp) $body:block)*) => {
         $(
             mod $name {
                 #[allow(unused_imports)]
@@ -39,19 +40,22 @@ macro_rules! on_both_backends {
 
                 #[test]
                 fn sqlite() {
-                    if let Some(app) = TestApp::spawn(Backend::Sqlite) {
+                    if let Some(app) = TestApp::spawn_with(Backend::Sqlite, $adjust) {
                         run(&app)
                     }
                 }
 
                 #[test]
                 fn postgres() {
-                    if let Some(app) = TestApp::spawn(Backend::Postgres) {
+                    if let Some(app) = TestApp::spawn_with(Backend::Postgres, $adjust) {
                         run(&app)
                     }
                 }
             }
         )*
+    };
+    ($(fn $name:ident($app:ident: &TestApp) $body:block)*) => {
+        on_both_backends! { with $crate::helpers::default_settings; $(fn $name($app: &TestApp) $body)* }
     };
 }
 pub(crate) use on_both_backends;
@@ -108,6 +112,9 @@ impl Response {
             .collect()
     }
 }
+
+/// Leaves a test server's settings as `test_settings` made them.
+pub fn default_settings(_: &mut Settings) {}
 
 /// The JWT secret every test server uses, so tests can forge tokens.
 pub const JWT_SECRET: &str = "test-secret-that-is-at-least-32-bytes-long";

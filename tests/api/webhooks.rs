@@ -9,38 +9,10 @@ use clientele::domain::scopes::Scope;
 use serde_json::{Value, json};
 
 use crate::events::feed_until;
-use crate::helpers::{Backend, TestApp};
+use crate::helpers::{Backend, TestApp, on_both_backends};
 use crate::receiver::{Receiver, Reply, verify_signature};
 
-/// Writes a test once and runs it on both backends, with retries one
-/// second apart (then two, four…).
-macro_rules! on_both_backends_fast_retries {
-    ($(fn $name:ident($app:ident: &TestApp) $body:block)*) => {
-        $(
-            mod $name {
-                #[allow(unused_imports)]
-                use super::*;
-
-                fn run($app: &TestApp) $body
-
-                #[test]
-                fn sqlite() {
-                    if let Some(app) = TestApp::spawn_with(Backend::Sqlite, fast_retries) {
-                        run(&app)
-                    }
-                }
-
-                #[test]
-                fn postgres() {
-                    if let Some(app) = TestApp::spawn_with(Backend::Postgres, fast_retries) {
-                        run(&app)
-                    }
-                }
-            }
-        )*
-    };
-}
-
+/// Retries one second apart (then two, four…).
 fn fast_retries(settings: &mut clientele::config::Settings) {
     settings.webhook_retry_base_seconds = 1;
 }
@@ -104,7 +76,7 @@ fn wait_for_attempts(app: &TestApp, endpoint: &str, n: usize) -> Vec<Value> {
 
 const WAIT: Duration = Duration::from_secs(20);
 
-on_both_backends_fast_retries! {
+on_both_backends! { with fast_retries;
     fn endpoints_are_managed_and_their_secret_shown_once(app: &TestApp) {
         let path = endpoints_path(app);
         let response = app.post_json(&path, &json!({"url": "https://hooks.example.com/a", "events": ["customer.created", "customer.created"], "description": "CRM"}));
