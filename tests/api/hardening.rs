@@ -363,16 +363,17 @@ fn ambiguous_framing_is_refused_and_the_connection_closed() {
     let port = app.address.rsplit(':').next().unwrap();
     let mut stream = TcpStream::connect(format!("127.0.0.1:{port}")).unwrap();
     let body = "{}";
-    write!(
-        stream,
+    // One write: `write!` would send the pieces one by one, and the server
+    // may close the connection (as it should) before the last of them.
+    let request = format!(
         "POST {} HTTP/1.1\r\nHost: x\r\nAuthorization: ApiKey {}\r\nContent-Type: application/json\r\n\
          Content-Length: {}\r\nTransfer-Encoding: chunked\r\n\r\n{:x}\r\n{body}\r\n0\r\n\r\n",
         app.customers_path(),
         app.api_key,
         body.len(),
         body.len()
-    )
-    .unwrap();
+    );
+    stream.write_all(request.as_bytes()).unwrap();
     stream
         .set_read_timeout(Some(Duration::from_secs(5)))
         .unwrap();
