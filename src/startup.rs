@@ -11,7 +11,7 @@ use actix_web::middleware::{Logger, from_fn};
 use actix_web::{App, HttpServer, web};
 use secrecy::{ExposeSecret, SecretString};
 
-use crate::api::answers::{IdempotencyWindow, RunningKeys};
+use crate::api::answers::{IdempotencyWindow, RecentKeys};
 use crate::api::webhooks::WebhookSettings;
 use crate::auth::Authenticator;
 use crate::auth::keys::{self, NewOrganization};
@@ -129,7 +129,7 @@ impl Application {
             settings.request_timeout_seconds,
         )));
         let idempotency = web::Data::new(IdempotencyWindow(settings.idempotency_window()));
-        let running_keys = web::Data::new(RunningKeys::default());
+        let recent_keys = web::Data::new(RecentKeys::default());
         // Definitions changed on another instance are seen within the
         // lifetime of a cached key.
         let definitions = web::Data::new(DefinitionCache::new(Duration::from_secs(
@@ -150,7 +150,7 @@ impl Application {
                 .app_data(timeout.clone())
                 .app_data(draining_data.clone())
                 .app_data(idempotency.clone())
-                .app_data(running_keys.clone())
+                .app_data(recent_keys.clone())
                 .app_data(webhooks.clone())
                 .app_data(rate_limits.clone())
                 .app_data(definitions.clone())

@@ -4,7 +4,8 @@
 //! same answer is simply sent.
 
 use std::collections::HashSet;
-use std::sync::Mutex;
+use std::hash::{BuildHasher, RandomState};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use actix_web::dev::Payload;
@@ -38,7 +39,7 @@ pub struct Idempotency {
     method: String,
     path: String,
     window: Duration,
-    running: web::Data<RunningKeys>,
+    keys: web::Data<RecentKeys>,
 }
 
 impl FromRequest for Idempotency {
@@ -57,8 +58,8 @@ impl FromRequest for Idempotency {
         let window = req
             .app_data::<web::Data<IdempotencyWindow>>()
             .map_or(Duration::from_secs(24 * 3600), |w| w.0);
-        let running = req
-            .app_data::<web::Data<RunningKeys>>()
+        let keys = req
+            .app_data::<web::Data<RecentKeys>>()
             .cloned()
             .unwrap_or_default();
         ready(
@@ -67,7 +68,7 @@ impl FromRequest for Idempotency {
                 method: req.method().to_string(),
                 path: req.path().to_owned(),
                 window,
-                running,
+                keys,
             })
             .map_err(|message| {
                 ApiError::Invalid(vec![InvalidField {
@@ -185,65 +186,126 @@ impl Idempotency {
         write: F,
     ) -> Result<HttpResponse, ApiError>
     where
-        F: FnOnce(&mut DbConnection) -> Result<KeptAnswer, StoreError> + Send + 'static,
+        F: Fn(&mut DbConnection) -> Result<KeptAnswer, StoreError> + Send + Sync + 'static,
     {
-        let Some(key) = self.key else {
+        let Some(key) = self.key.as_ref().map(|key| key.as_str().to_owned()) else {
             return Ok(response(db.transaction(write).await?, false));
         };
-        let key = key.as_str().to_owned();
         let print = fingerprint(&self.method, &self.path, body);
-        let window = self.window;
+        let write = Arc::new(write);
+        // A key this process has not met lately is almost always new: the
+        // write runs at once, without a lookup first, and the key's primary
+        // key says when an answer was kept after all. A key met before is
+        // looked up first, so that a replay costs one read.
+        if !self.keys.met(tenant, &key) {
+            match self.run(db, tenant, &key, &print, false, &write).await {
+                Err(ApiError::IdempotencyKeyInUse) => {}
+                outcome => return outcome,
+            }
+        }
         let found = {
-            let (key, print) = (key.clone(), print.clone());
+            let (key, print, window) = (key.clone(), print.clone(), self.window);
             db.run(move |conn| idempotency::find(conn, tenant, &key, &print, window))
                 .await?
         };
+        if matches!(found, Found::Answer(_) | Found::Reused) {
+            self.keys.meet(tenant, &key);
+        }
         let expired = match found {
             Found::Answer(answer) => return Ok(response(answer, true)),
             Found::Reused => return Err(ApiError::IdempotencyKeyReused),
             Found::Expired => true,
             Found::Nothing => false,
         };
-        // Retries of a finished request replay above, however many at once.
-        // A second request with a key that is running here is told so
-        // rather than kept waiting; one on another instance (or one that
-        // looked just before the first finished) meets the key's primary
-        // key when it keeps its answer, and rolls back.
+        self.run(db, tenant, &key, &print, expired, &write).await
+    }
+
+    /// Runs `write` and keeps its answer under `key`, after deleting the
+    /// key's expired answer when `expired`. 409 when the key is running in
+    /// this process, or was kept meanwhile by another request.
+    async fn run<F>(
+        &self,
+        db: &Database,
+        tenant: Tenant,
+        key: &str,
+        print: &str,
+        expired: bool,
+        write: &Arc<F>,
+    ) -> Result<HttpResponse, ApiError>
+    where
+        F: Fn(&mut DbConnection) -> Result<KeptAnswer, StoreError> + Send + Sync + 'static,
+    {
+        // Retries of a finished request replay, however many at once. A
+        // second request with a key that is running here is told so rather
+        // than kept waiting; one on another instance meets the key's
+        // primary key when it keeps its answer, and rolls back.
         let _running = self
-            .running
-            .enter(tenant, &key)
+            .keys
+            .enter(tenant, key)
             .ok_or(ApiError::IdempotencyKeyInUse)?;
+        let (owned_key, owned_print, write) = (key.to_owned(), print.to_owned(), write.clone());
         let outcome = db
             .transaction(move |conn| {
                 if expired {
-                    idempotency::forget(conn, tenant, &key)?;
+                    idempotency::forget(conn, tenant, &owned_key)?;
                 }
                 let answer = write(conn)?;
-                idempotency::keep(conn, tenant, &key, &print, &answer)?;
+                idempotency::keep(conn, tenant, &owned_key, &owned_print, &answer)?;
                 Ok(answer)
             })
             .await;
         match outcome {
-            Ok(answer) => Ok(response(answer, false)),
+            Ok(answer) => {
+                self.keys.meet(tenant, key);
+                Ok(response(answer, false))
+            }
             Err(StoreError::UniqueViolation { .. }) => Err(ApiError::IdempotencyKeyInUse),
             Err(error) => Err(error.into()),
         }
     }
 }
 
-/// The keys of requests running in this process.
-#[derive(Debug, Default)]
-pub struct RunningKeys(Mutex<HashSet<(Tenant, String)>>);
+/// What this process knows of Idempotency-Keys: those of requests running
+/// here, and (by a hash, at most [`MET_KEYS`]) those it lately met with a
+/// kept answer. Forgetting a met key only costs its next retry a write
+/// that rolls back.
+pub struct RecentKeys {
+    running: Mutex<HashSet<(Tenant, String)>>,
+    met: moka::sync::Cache<u64, ()>,
+    hasher: RandomState,
+}
+
+const MET_KEYS: u64 = 100_000;
+
+impl Default for RecentKeys {
+    fn default() -> Self {
+        Self {
+            running: Mutex::default(),
+            met: moka::sync::Cache::new(MET_KEYS),
+            hasher: RandomState::new(),
+        }
+    }
+}
+
+impl RecentKeys {
+    fn meet(&self, tenant: Tenant, key: &str) {
+        self.met.insert(self.hasher.hash_one((tenant, key)), ());
+    }
+
+    fn met(&self, tenant: Tenant, key: &str) -> bool {
+        self.met.contains_key(&self.hasher.hash_one((tenant, key)))
+    }
+}
 
 /// A key marked as running until dropped.
 struct Running {
-    keys: web::Data<RunningKeys>,
+    keys: web::Data<RecentKeys>,
     entry: (Tenant, String),
 }
 
 impl Drop for Running {
     fn drop(&mut self) {
-        if let Ok(mut keys) = self.keys.0.lock() {
+        if let Ok(mut keys) = self.keys.running.lock() {
             keys.remove(&self.entry);
         }
     }
@@ -253,11 +315,11 @@ trait Enter {
     fn enter(&self, tenant: Tenant, key: &str) -> Option<Running>;
 }
 
-impl Enter for web::Data<RunningKeys> {
+impl Enter for web::Data<RecentKeys> {
     /// Marks the key as running; `None` when it already is.
     fn enter(&self, tenant: Tenant, key: &str) -> Option<Running> {
         let entry = (tenant, key.to_owned());
-        let fresh = self.0.lock().ok()?.insert(entry.clone());
+        let fresh = self.running.lock().ok()?.insert(entry.clone());
         fresh.then(|| Running {
             keys: self.clone(),
             entry,

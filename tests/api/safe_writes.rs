@@ -9,13 +9,26 @@ use serde_json::{Value, json};
 use crate::helpers::{Backend, Response, TestApp, on_both_backends};
 
 fn with_key(app: &TestApp, method: &str, path: &str, key: &str, body: Option<&Value>) -> Response {
+    with_key_via(app, app, method, path, key, body)
+}
+
+/// A request with `app`'s key sent to `server`: another instance over
+/// `app`'s database.
+fn with_key_via(
+    server: &TestApp,
+    app: &TestApp,
+    method: &str,
+    path: &str,
+    key: &str,
+    body: Option<&Value>,
+) -> Response {
     let auth = format!("ApiKey {}", app.api_key);
     let text = body.map(Value::to_string);
     let mut headers = vec![("authorization", auth.as_str()), ("idempotency-key", key)];
     if text.is_some() {
         headers.push(("content-type", "application/json"));
     }
-    app.request(
+    server.request(
         method,
         path,
         &headers,
@@ -276,5 +289,80 @@ on_both_backends! {
         let theirs = app.send_as(Some(&format!("ApiKey {other_key}")), "GET",
             &format!("/v1/public-api/organizations/{other_org}/customers?startingAfter={anchor}"), None);
         assert_eq!(theirs.invalid_fields(), ["startingAfter"], "another organization's customer is no anchor");
+    }
+}
+
+/// A key met first on another instance: this one has not seen it, writes
+/// at once, and learns from the key's primary key to replay, refuse or run
+/// afresh, exactly as the instance that kept the answer would.
+mod keys_kept_by_another_instance {
+    use super::*;
+
+    fn run(backend: Backend) {
+        let Some(one) = TestApp::spawn(backend) else {
+            return;
+        };
+        let body = json!({"firstName": "Elsewhere"});
+        let kept = with_key(&one, "POST", &one.customers_path(), "cross", Some(&body));
+        assert_eq!(kept.status, 201, "{}", kept.text);
+
+        let two = TestApp::spawn_at(&one.database_url);
+        let via_two = |key: &str, body: &Value| {
+            with_key_via(&two, &one, "POST", &one.customers_path(), key, Some(body))
+        };
+        let replayed = via_two("cross", &body);
+        assert_eq!(
+            (replayed.status, replayed.header("idempotent-replayed")),
+            (201, Some("true"))
+        );
+        assert_eq!(replayed.text, kept.text);
+        let refused = TestApp::spawn_at(&one.database_url);
+        let reused = with_key_via(
+            &refused,
+            &one,
+            "POST",
+            &one.customers_path(),
+            "cross",
+            Some(&json!({})),
+        );
+        assert_eq!(
+            reused.problem(422)["type"],
+            "/problems/idempotency-key-reused"
+        );
+        assert_eq!(one.list("includeTotal=true")["total"], 1);
+
+        one.execute_sql(
+            "UPDATE idempotency_keys SET created_at = '2000-01-01 00:00:00' WHERE key = 'cross'",
+        );
+        let afresh = TestApp::spawn_at(&one.database_url);
+        let fresh = with_key_via(
+            &afresh,
+            &one,
+            "POST",
+            &one.customers_path(),
+            "cross",
+            Some(&body),
+        );
+        assert_eq!(
+            (fresh.status, fresh.header("idempotent-replayed")),
+            (201, None)
+        );
+        assert_ne!(fresh.json()["id"], kept.json()["id"]);
+        assert_eq!(
+            via_two("cross", &body).text,
+            fresh.text,
+            "the renewed answer is replayed"
+        );
+        assert_eq!(one.list("includeTotal=true")["total"], 2);
+    }
+
+    #[test]
+    fn sqlite() {
+        run(Backend::Sqlite)
+    }
+
+    #[test]
+    fn postgres() {
+        run(Backend::Postgres)
     }
 }
