@@ -128,6 +128,10 @@ impl Target {
                 statement_timeout,
             } => {
                 let mut conn = PgConnection::establish(url)?;
+                // Every statement here is short; JIT compiling one whose
+                // estimate is high only adds milliseconds to it.
+                conn.batch_execute("SET jit = off")
+                    .map_err(ConnectionError::CouldntSetupConfiguration)?;
                 if let Some(timeout) = statement_timeout {
                     conn.batch_execute(&format!("SET statement_timeout = {}", timeout.as_millis()))
                         .map_err(ConnectionError::CouldntSetupConfiguration)?;

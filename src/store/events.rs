@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use chrono::{NaiveDateTime, TimeDelta};
 use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Text};
 use serde_json::value::RawValue;
 
 use super::schema::{events, webhook_deliveries, webhook_endpoints};
@@ -75,20 +76,22 @@ impl From<Row> for Event {
     }
 }
 
-/// One event as its deliveries need it.
-pub fn find(
+/// The tenant's events of `ids` that still exist, as their deliveries
+/// need them.
+pub fn find_many(
     conn: &mut DbConnection,
     tenant: Tenant,
-    id: EventId,
-) -> Result<Option<Event>, StoreError> {
+    ids: Vec<EventId>,
+) -> Result<Vec<Event>, StoreError> {
     Ok(events::table
         .filter(events::organization_id.eq(tenant.organization_id))
         .filter(events::livemode.eq(tenant.livemode))
-        .filter(events::id.eq(id))
+        .filter(events::id.eq_any(ids))
         .select(Row::as_select())
-        .first(conn)
-        .optional()?
-        .map(Event::from))
+        .load(conn)?
+        .into_iter()
+        .map(Event::from)
+        .collect())
 }
 
 /// What the sequencer numbers in one turn at most.
@@ -100,8 +103,9 @@ const SEQUENCER_LOCK: i64 = 7_201_202_615;
 /// Numbers the committed events that have no number yet, in the order of
 /// their times (each customer's in the order of its changes), and creates
 /// a pending delivery for every enabled endpoint subscribed to each; in one
-/// transaction ([`super::Database::transaction`]). Returns how many it
-/// numbered; 0 when another instance is sequencing.
+/// transaction ([`super::Database::transaction`]) and a few statements,
+/// however many events. Returns how many it numbered; 0 when another
+/// instance is sequencing.
 pub fn sequence(conn: &mut DbConnection) -> Result<usize, StoreError> {
     if let DbConnection::Pg(pg) = conn {
         #[derive(QueryableByName)]
@@ -130,56 +134,29 @@ pub fn sequence(conn: &mut DbConnection) -> Result<usize, StoreError> {
         .limit(BATCH)
         .load(conn)?;
     // Each mode of an organization has a feed of its own, numbered apart.
-    let mut last: HashMap<Tenant, i64> = HashMap::new();
+    let mut numbers: HashMap<Tenant, Vec<(EventId, i64)>> = HashMap::new();
     let mut endpoints: HashMap<Tenant, Vec<(EndpointId, Subscription)>> = HashMap::new();
+    let mut deliveries = Vec::new();
     let now = Time::now().naive();
     for (org, livemode, id, kind, customer) in &pending {
         let tenant = Tenant {
             organization_id: *org,
             livemode: *livemode,
         };
-        let next = match last.get(&tenant) {
-            Some(last) => last + 1,
-            None => {
-                let max: Option<i64> = events::table
-                    .filter(events::organization_id.eq(*org))
-                    .filter(events::livemode.eq(*livemode))
-                    .filter(events::sequence.is_not_null())
-                    .select(diesel::dsl::max(events::sequence))
-                    .first(conn)?;
-                max.unwrap_or(0) + 1
-            }
+        let next = match numbers.get(&tenant).and_then(|numbered| numbered.last()) {
+            Some((_, last)) => last + 1,
+            None => last_number(conn, tenant)? + 1,
         };
-        last.insert(tenant, next);
-        diesel::update(
-            events::table
-                .filter(events::organization_id.eq(*org))
-                .filter(events::id.eq(*id)),
-        )
-        .set(events::sequence.eq(next))
-        .execute(conn)?;
+        numbers.entry(tenant).or_default().push((*id, next));
         if let std::collections::hash_map::Entry::Vacant(entry) = endpoints.entry(tenant) {
-            let enabled: Vec<(EndpointId, String)> = webhook_endpoints::table
-                .filter(webhook_endpoints::organization_id.eq(*org))
-                .filter(webhook_endpoints::livemode.eq(*livemode))
-                .filter(webhook_endpoints::enabled.eq(true))
-                .select((webhook_endpoints::id, webhook_endpoints::events))
-                .load(conn)?;
-            let enabled = enabled
-                .into_iter()
-                .map(|(id, events)| (id, Subscription::from_stored(&events)))
-                .collect();
-            entry.insert(enabled);
+            entry.insert(subscribed_endpoints(conn, tenant)?);
         }
         let Some(kind) = EventType::parse(kind) else {
             continue;
         };
         for (endpoint, subscription) in &endpoints[&tenant] {
-            if !subscription.includes(kind) {
-                continue;
-            }
-            diesel::insert_into(webhook_deliveries::table)
-                .values((
+            if subscription.includes(kind) {
+                deliveries.push((
                     webhook_deliveries::organization_id.eq(*org),
                     webhook_deliveries::endpoint_id.eq(*endpoint),
                     webhook_deliveries::event_id.eq(*id),
@@ -189,11 +166,78 @@ pub fn sequence(conn: &mut DbConnection) -> Result<usize, StoreError> {
                     webhook_deliveries::attempts.eq(0),
                     webhook_deliveries::next_attempt_at.eq(now),
                     webhook_deliveries::created_at.eq(now),
-                ))
-                .execute(conn)?;
+                ));
+            }
         }
     }
+    for (tenant, numbered) in &numbers {
+        number(conn, tenant.organization_id, numbered)?;
+    }
+    // In chunks that stay within either database's limit of bound values.
+    for chunk in deliveries.chunks(500) {
+        execute_on_either!(
+            conn,
+            diesel::insert_into(webhook_deliveries::table).values(chunk)
+        )?;
+    }
     Ok(pending.len())
+}
+
+/// The tenant's highest number so far (0 before its first event).
+fn last_number(conn: &mut DbConnection, tenant: Tenant) -> Result<i64, StoreError> {
+    let max: Option<i64> = events::table
+        .filter(events::organization_id.eq(tenant.organization_id))
+        .filter(events::livemode.eq(tenant.livemode))
+        .filter(events::sequence.is_not_null())
+        .select(diesel::dsl::max(events::sequence))
+        .first(conn)?;
+    Ok(max.unwrap_or(0))
+}
+
+/// The tenant's enabled endpoints, with what each is subscribed to.
+fn subscribed_endpoints(
+    conn: &mut DbConnection,
+    tenant: Tenant,
+) -> Result<Vec<(EndpointId, Subscription)>, StoreError> {
+    let enabled: Vec<(EndpointId, String)> = webhook_endpoints::table
+        .filter(webhook_endpoints::organization_id.eq(tenant.organization_id))
+        .filter(webhook_endpoints::livemode.eq(tenant.livemode))
+        .filter(webhook_endpoints::enabled.eq(true))
+        .select((webhook_endpoints::id, webhook_endpoints::events))
+        .load(conn)?;
+    Ok(enabled
+        .into_iter()
+        .map(|(id, events)| (id, Subscription::from_stored(&events)))
+        .collect())
+}
+
+/// Gives the organization's events their numbers in one statement: an
+/// update from a list of (id, number) pairs, which Diesel's query builder
+/// cannot write but both databases run as it is (SQLite since 3.33; each
+/// names a VALUES list's columns `column1`, `column2`).
+fn number(
+    conn: &mut DbConnection,
+    org: OrganizationId,
+    numbered: &[(EventId, i64)],
+) -> Result<(), StoreError> {
+    // Placeholders in the order they appear: SQLite numbers `$n` by first
+    // appearance, and Diesel binds by position.
+    let pairs: Vec<String> = (0..numbered.len())
+        .map(|i| format!("(${}, ${})", 2 * i + 1, 2 * i + 2))
+        .collect();
+    let mut update = diesel::sql_query(format!(
+        "UPDATE events SET sequence = v.column2 FROM (VALUES {}) AS v \
+         WHERE events.organization_id = ${} AND events.id = v.column1",
+        pairs.join(", "),
+        2 * numbered.len() + 1
+    ))
+    .into_boxed::<super::Db>();
+    for (id, number) in numbered {
+        update = update.bind::<Text, _>(*id).bind::<BigInt, _>(*number);
+    }
+    let update = update.bind::<Text, _>(org);
+    update.execute(conn)?;
+    Ok(())
 }
 
 /// A page of the feed: events after `after` (a sequence number), oldest

@@ -4,6 +4,18 @@
 //! cannot express, the function matches on the connection with one arm per
 //! database (see the README's "Storage").
 
+/// Executes `query` on whichever database `conn` is: for statements Diesel
+/// builds for each database but not through the connection that may be
+/// either (multi-row inserts). The same query serves both.
+macro_rules! execute_on_either {
+    ($conn:expr, $query:expr) => {
+        match $conn {
+            $crate::store::DbConnection::Pg(pg) => $query.execute(pg),
+            $crate::store::DbConnection::Sqlite(sqlite) => $query.execute(sqlite),
+        }
+    };
+}
+
 pub mod api_keys;
 pub mod citus;
 mod connection;

@@ -212,6 +212,10 @@ pub struct Due {
     pub sequence: i64,
     #[diesel(sql_type = Timestamp)]
     pub created_at: NaiveDateTime,
+    /// Attempts made so far, as the due query saw them: every claim adds
+    /// one, so a claim that finds another number lost the race.
+    #[diesel(sql_type = diesel::sql_types::Integer)]
+    pub attempts: i32,
     /// The endpoint's mode (the event's too).
     #[diesel(sql_type = diesel::sql_types::Bool)]
     pub livemode: bool,
@@ -227,56 +231,87 @@ impl Due {
 }
 
 /// Pending deliveries that are due and unclaimed, to enabled endpoints,
-/// each the earliest pending one of its customer to its endpoint (a later
-/// event waits until the earlier one is delivered or has failed for good).
+/// each the earliest unfinished one of its customer to its endpoint (a
+/// later event waits until the earlier one is delivered or has failed for
+/// good).
+///
+/// Written to stay cheap when PostgreSQL's statistics lag behind a backlog
+/// (they say nothing is pending): no ORDER BY, so the scan stops at `limit`
+/// whatever the plan (due ones are taken in the table's order, oldest rows
+/// first); the in-order check is a scalar subquery, a probe per row rather
+/// than an anti-join over every pending delivery; and it names the
+/// unfinished states the way `webhook_deliveries_unfinished` does, so that
+/// it cannot be planned as a read of all of `webhook_deliveries_pending`.
 pub fn due(conn: &mut DbConnection, limit: i64) -> Result<Vec<Due>, StoreError> {
     let now = Time::now().naive();
     Ok(diesel::sql_query(
-        "SELECT d.organization_id, d.endpoint_id, d.event_id, d.customer_id, d.sequence, d.created_at, e.livemode \
+        "SELECT d.organization_id, d.endpoint_id, d.event_id, d.customer_id, d.sequence, d.created_at, d.attempts, e.livemode \
          FROM webhook_deliveries d \
          JOIN webhook_endpoints e ON e.organization_id = d.organization_id AND e.id = d.endpoint_id \
          WHERE d.state = 'pending' AND d.next_attempt_at <= $1 AND e.enabled \
            AND (d.locked_until IS NULL OR d.locked_until < $1) \
-           AND NOT EXISTS (SELECT 1 FROM webhook_deliveries p \
+           AND (SELECT NOT EXISTS (SELECT 1 FROM webhook_deliveries p \
                            WHERE p.organization_id = d.organization_id AND p.endpoint_id = d.endpoint_id \
-                             AND p.customer_id = d.customer_id AND p.state = 'pending' AND p.sequence < d.sequence) \
-         ORDER BY d.next_attempt_at LIMIT $2",
+                             AND p.customer_id = d.customer_id AND p.state <> 'delivered' AND p.state <> 'failed' \
+                             AND p.sequence < d.sequence)) \
+         LIMIT $2",
     )
     .bind::<Timestamp, _>(now)
     .bind::<BigInt, _>(limit)
     .load(conn)?)
 }
 
-/// Claims a due delivery for `hold`; the attempt's number, or `None` when
-/// another instance claimed it first.
+/// Claims the due deliveries for `hold`: each claimed one with its
+/// attempt's number. Another instance may have claimed some first (its
+/// claim changed the number of attempts); those are left out.
+///
+/// One statement per delivery, each naming its whole primary key and
+/// nothing else the partial indexes of pending deliveries match: planned
+/// by statistics that lag behind a backlog, a list of ids or a
+/// `state = 'pending'` condition made PostgreSQL read every pending
+/// delivery for each claim.
 pub fn claim(
     conn: &mut DbConnection,
-    due: &Due,
+    due: Vec<Due>,
     hold: Duration,
-) -> Result<Option<i32>, StoreError> {
+) -> Result<Vec<(Due, i32)>, StoreError> {
     let now = Time::now().naive();
     let until = now + TimeDelta::from_std(hold).unwrap_or(TimeDelta::MAX);
-    let this = webhook_deliveries::table
+    let mut claimed = Vec::with_capacity(due.len());
+    for due in due {
+        let number: Option<i32> =
+            diesel::update(this(&due).filter(webhook_deliveries::attempts.eq(due.attempts)))
+                .set((
+                    webhook_deliveries::locked_until.eq(until),
+                    webhook_deliveries::attempts.eq(webhook_deliveries::attempts + 1),
+                ))
+                .returning(webhook_deliveries::attempts)
+                .get_result(conn)
+                .optional()?;
+        if let Some(number) = number {
+            claimed.push((due, number));
+        }
+    }
+    Ok(claimed)
+}
+
+type ThisDelivery = diesel::dsl::Filter<
+    diesel::dsl::Filter<
+        diesel::dsl::Filter<
+            webhook_deliveries::table,
+            diesel::dsl::Eq<webhook_deliveries::organization_id, OrganizationId>,
+        >,
+        diesel::dsl::Eq<webhook_deliveries::endpoint_id, EndpointId>,
+    >,
+    diesel::dsl::Eq<webhook_deliveries::event_id, EventId>,
+>;
+
+/// The delivery `due` names, by its whole primary key.
+fn this(due: &Due) -> ThisDelivery {
+    webhook_deliveries::table
         .filter(webhook_deliveries::organization_id.eq(due.organization_id))
         .filter(webhook_deliveries::endpoint_id.eq(due.endpoint_id))
-        .filter(webhook_deliveries::event_id.eq(due.event_id));
-    let claimed = diesel::update(
-        this.filter(webhook_deliveries::state.eq("pending")).filter(
-            webhook_deliveries::locked_until
-                .is_null()
-                .or(webhook_deliveries::locked_until.lt(now)),
-        ),
-    )
-    .set((
-        webhook_deliveries::locked_until.eq(until),
-        webhook_deliveries::attempts.eq(webhook_deliveries::attempts + 1),
-    ))
-    .execute(conn)?;
-    if claimed == 0 {
-        return Ok(None);
-    }
-    let attempts: i32 = this.select(webhook_deliveries::attempts).first(conn)?;
-    Ok(Some(attempts))
+        .filter(webhook_deliveries::event_id.eq(due.event_id))
 }
 
 /// How an attempt ended.
@@ -308,40 +343,56 @@ pub struct Attempt {
     pub outcome: Outcome,
 }
 
-/// Records an attempt and moves the delivery on, in one transaction.
-pub fn record(conn: &mut DbConnection, due: &Due, attempt: &Attempt) -> Result<(), StoreError> {
+/// A finished attempt at a due delivery.
+pub struct Finished {
+    pub due: Due,
+    pub attempt: Attempt,
+}
+
+/// Records finished attempts and moves their deliveries on: one update per
+/// delivery by its primary key (see [`claim`]) and one insert of every
+/// attempt.
+pub fn record(conn: &mut DbConnection, finished: &[Finished]) -> Result<(), StoreError> {
     let now = Time::now().naive();
-    let this = webhook_deliveries::table
-        .filter(webhook_deliveries::organization_id.eq(due.organization_id))
-        .filter(webhook_deliveries::endpoint_id.eq(due.endpoint_id))
-        .filter(webhook_deliveries::event_id.eq(due.event_id));
-    let (state, next) = match attempt.outcome {
-        Outcome::Delivered => ("delivered", now),
-        Outcome::Retrying(at) => ("pending", at),
-        Outcome::Failed => ("failed", now),
-    };
-    diesel::update(this)
-        .set((
-            webhook_deliveries::state.eq(state),
-            webhook_deliveries::next_attempt_at.eq(next),
-            webhook_deliveries::locked_until.eq(None::<NaiveDateTime>),
-        ))
-        .execute(conn)?;
-    diesel::insert_into(webhook_attempts::table)
-        .values((
-            webhook_attempts::organization_id.eq(due.organization_id),
-            webhook_attempts::endpoint_id.eq(due.endpoint_id),
-            webhook_attempts::id.eq(AttemptId::generate()),
-            webhook_attempts::event_id.eq(due.event_id),
-            webhook_attempts::attempt.eq(attempt.number),
-            webhook_attempts::status.eq(attempt.status.map(i32::from)),
-            webhook_attempts::error.eq(&attempt.error),
-            webhook_attempts::duration_ms
-                .eq(i32::try_from(attempt.duration.as_millis()).unwrap_or(i32::MAX)),
-            webhook_attempts::outcome.eq(attempt.outcome.as_str()),
-            webhook_attempts::created_at.eq(now),
-        ))
-        .execute(conn)?;
+    for Finished { due, attempt } in finished {
+        let (state, next) = match attempt.outcome {
+            Outcome::Delivered => ("delivered", now),
+            Outcome::Retrying(at) => ("pending", at),
+            Outcome::Failed => ("failed", now),
+        };
+        diesel::update(this(due))
+            .set((
+                webhook_deliveries::state.eq(state),
+                webhook_deliveries::next_attempt_at.eq(next),
+                webhook_deliveries::locked_until.eq(None::<NaiveDateTime>),
+            ))
+            .execute(conn)?;
+    }
+    let rows: Vec<_> = finished
+        .iter()
+        .map(|Finished { due, attempt }| {
+            (
+                webhook_attempts::organization_id.eq(due.organization_id),
+                webhook_attempts::endpoint_id.eq(due.endpoint_id),
+                webhook_attempts::id.eq(AttemptId::generate()),
+                webhook_attempts::event_id.eq(due.event_id),
+                webhook_attempts::attempt.eq(attempt.number),
+                webhook_attempts::status.eq(attempt.status.map(i32::from)),
+                webhook_attempts::error.eq(attempt.error.as_deref()),
+                webhook_attempts::duration_ms
+                    .eq(i32::try_from(attempt.duration.as_millis()).unwrap_or(i32::MAX)),
+                webhook_attempts::outcome.eq(attempt.outcome.as_str()),
+                webhook_attempts::created_at.eq(now),
+            )
+        })
+        .collect();
+    if rows.is_empty() {
+        return Ok(());
+    }
+    execute_on_either!(
+        conn,
+        diesel::insert_into(webhook_attempts::table).values(&rows)
+    )?;
     Ok(())
 }
 

@@ -4,6 +4,7 @@
 //! within 10 s, else retried with exponential backoff (from the base,
 //! doubling, at most an hour apart) for 3 days, then failed.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -12,9 +13,11 @@ use tokio::task::JoinSet;
 
 use super::client::Client;
 use super::signature;
+use crate::domain::ids::EventId;
+use crate::domain::tenant::Tenant;
 use crate::domain::time::Time;
 use crate::domain::webhook::EndpointUrl;
-use crate::store::webhooks::{self, Attempt, Due, Outcome};
+use crate::store::webhooks::{self, Attempt, Due, Finished, Outcome};
 use crate::store::{Database, StoreError, events};
 use crate::tasks::Stop;
 use crate::telemetry::Metrics;
@@ -32,13 +35,17 @@ pub struct Settings {
 /// while delivering leaves the claim to expire, and the delivery is made
 /// again (at least once).
 const HOLD: Duration = Duration::from_secs(15);
-/// How often to look for due deliveries while there are none.
+/// How often to look for due deliveries while fewer than a round's worth
+/// are due.
 const IDLE: Duration = Duration::from_millis(50);
 /// What a claimed delivery sends, when both still exist.
 type Found = (crate::domain::event::Event, webhooks::Endpoint);
 
 /// Due deliveries taken per round, delivered concurrently.
 const BATCH: i64 = 64;
+/// How long finished attempts wait for others of their round, to be
+/// recorded together.
+const GATHER: Duration = Duration::from_millis(20);
 /// How often the backlog gauges are refreshed.
 const GAUGES_EVERY: Duration = Duration::from_secs(5);
 const MAX_RETRY_WAIT: Duration = Duration::from_secs(3600);
@@ -81,29 +88,38 @@ impl Dispatcher {
                 }
                 continue;
             }
+            let full = due.len() as i64 == BATCH;
             let claimed = self.claim(due).await?;
             let mut round = JoinSet::new();
             for (due, number, found) in claimed {
                 let this = self.clone();
                 round.spawn_local(async move { this.attempt(due, number, found).await });
             }
-            // Attempts are recorded as they finish, each batch of finished
-            // ones in one transaction: one commit (one WAL flush) for many.
+            // Attempts are recorded as they finish, those finishing within
+            // GATHER of one another in one transaction: one commit (one WAL
+            // flush) for many, while a slow endpoint holds up no record.
             while let Some(finished) = round.join_next().await {
-                let mut batch: Vec<(Due, Attempt)> = finished.into_iter().collect();
-                while let Some(more) = round.try_join_next() {
-                    batch.extend(more);
+                let mut batch: Vec<Finished> = finished.into_iter().collect();
+                let gathered = tokio::time::sleep(GATHER);
+                tokio::pin!(gathered);
+                loop {
+                    tokio::select! {
+                        more = round.join_next() => match more {
+                            Some(more) => batch.extend(more),
+                            None => break,
+                        },
+                        _ = &mut gathered => break,
+                    }
                 }
                 self.db
-                    .transaction(move |conn| {
-                        batch
-                            .iter()
-                            .try_for_each(|(due, attempt)| webhooks::record(conn, due, attempt))
-                    })
+                    .transaction(move |conn| webhooks::record(conn, &batch))
                     .await
                     .map_err(|e| e.to_string())?;
             }
-            if stop.is_stopped() {
+            // A round that took what was due waits like an empty one: the
+            // next one then carries what arrived meanwhile, and costs its
+            // few statements and commits once for all of it.
+            if stop.is_stopped() || (!full && stop.sleep(IDLE).await) {
                 return Ok(());
             }
         }
@@ -118,40 +134,46 @@ impl Dispatcher {
         Ok(())
     }
 
-    /// Claims the round's due deliveries in one transaction, then reads
-    /// what each claimed one sends; another instance may have claimed some
+    /// Claims the round's due deliveries and reads what each claimed one
+    /// sends, in one transaction; another instance may have claimed some
     /// first.
     async fn claim(&self, due: Vec<Due>) -> Result<Vec<(Due, i32, Option<Found>)>, String> {
-        let claimed = self
-            .db
-            .transaction(move |conn| {
-                let mut claimed = Vec::with_capacity(due.len());
-                for due in due {
-                    if let Some(number) = webhooks::claim(conn, &due, HOLD)? {
-                        claimed.push((due, number));
-                    }
-                }
-                Ok(claimed)
-            })
-            .await
-            .map_err(|e| e.to_string())?;
         self.db
-            .run(move |conn| {
-                claimed
+            .transaction(move |conn| {
+                let claimed = webhooks::claim(conn, due, HOLD)?;
+                let mut wanted: HashMap<Tenant, Vec<EventId>> = HashMap::new();
+                for (due, _) in &claimed {
+                    wanted.entry(due.tenant()).or_default().push(due.event_id);
+                }
+                let mut events = HashMap::new();
+                let mut endpoints = HashMap::new();
+                for (tenant, ids) in wanted {
+                    events.extend(
+                        events::find_many(conn, tenant, ids)?
+                            .into_iter()
+                            .map(|event| (event.id, event)),
+                    );
+                    endpoints.extend(
+                        webhooks::list(conn, tenant)?
+                            .into_iter()
+                            .map(|endpoint| (endpoint.id, endpoint)),
+                    );
+                }
+                Ok(claimed
                     .into_iter()
                     .map(|(due, number)| {
-                        let event = events::find(conn, due.tenant(), due.event_id)?;
-                        let endpoint = webhooks::find(conn, due.tenant(), due.endpoint_id)?;
-                        Ok((due, number, event.zip(endpoint)))
+                        let event = events.get(&due.event_id).cloned();
+                        let endpoint = endpoints.get(&due.endpoint_id).cloned();
+                        (due, number, event.zip(endpoint))
                     })
-                    .collect()
+                    .collect())
             })
             .await
             .map_err(|e: StoreError| e.to_string())
     }
 
     /// One attempt at one claimed delivery: what to record.
-    async fn attempt(&self, due: Due, number: i32, found: Option<Found>) -> (Due, Attempt) {
+    async fn attempt(&self, due: Due, number: i32, found: Option<Found>) -> Finished {
         let started = Instant::now();
         let (status, error) = match found {
             Some((event, endpoint)) => self.send(&event, &endpoint).await,
@@ -169,7 +191,7 @@ impl Dispatcher {
             duration: started.elapsed(),
             outcome,
         };
-        (due, attempt)
+        Finished { due, attempt }
     }
 
     /// POSTs the event; the answer's status, or why there is none.
