@@ -448,13 +448,5 @@ mod revocation {
         assert_eq!(app.get(&app.customers_path()).status, 200);
     }
 
-    #[test]
-    fn sqlite() {
-        run(Backend::Sqlite)
-    }
-
-    #[test]
-    fn postgres() {
-        run(Backend::Postgres)
-    }
+    crate::helpers::run_on_both_backends!();
 }

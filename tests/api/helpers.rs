@@ -60,6 +60,23 @@ macro_rules! on_both_backends {
 }
 pub(crate) use on_both_backends;
 
+/// The two tests, `sqlite` and `postgres`, of a module whose `run(backend)`
+/// starts servers of its own.
+macro_rules! run_on_both_backends {
+    () => {
+        #[test]
+        fn sqlite() {
+            run($crate::helpers::Backend::Sqlite)
+        }
+
+        #[test]
+        fn postgres() {
+            run($crate::helpers::Backend::Postgres)
+        }
+    };
+}
+pub(crate) use run_on_both_backends;
+
 /// An answer, with every header kept.
 pub struct Response {
     pub status: u16,

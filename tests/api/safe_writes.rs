@@ -356,13 +356,5 @@ mod keys_kept_by_another_instance {
         assert_eq!(one.list("includeTotal=true")["total"], 2);
     }
 
-    #[test]
-    fn sqlite() {
-        run(Backend::Sqlite)
-    }
-
-    #[test]
-    fn postgres() {
-        run(Backend::Postgres)
-    }
+    crate::helpers::run_on_both_backends!();
 }
