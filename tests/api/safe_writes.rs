@@ -306,25 +306,25 @@ mod keys_kept_by_another_instance {
         let kept = with_key(&one, "POST", &one.customers_path(), "cross", Some(&body));
         assert_eq!(kept.status, 201, "{}", kept.text);
 
-        let two = TestApp::spawn_at(&one.database_url);
-        let via_two = |key: &str, body: &Value| {
-            with_key_via(&two, &one, "POST", &one.customers_path(), key, Some(body))
+        // Each server here is a fresh instance that never met the key.
+        let post_via = |server: &TestApp, body: &Value| {
+            with_key_via(
+                server,
+                &one,
+                "POST",
+                &one.customers_path(),
+                "cross",
+                Some(body),
+            )
         };
-        let replayed = via_two("cross", &body);
+        let two = TestApp::spawn_at(&one.database_url);
+        let replayed = post_via(&two, &body);
         assert_eq!(
             (replayed.status, replayed.header("idempotent-replayed")),
             (201, Some("true"))
         );
         assert_eq!(replayed.text, kept.text);
-        let refused = TestApp::spawn_at(&one.database_url);
-        let reused = with_key_via(
-            &refused,
-            &one,
-            "POST",
-            &one.customers_path(),
-            "cross",
-            Some(&json!({})),
-        );
+        let reused = post_via(&TestApp::spawn_at(&one.database_url), &json!({}));
         assert_eq!(
             reused.problem(422)["type"],
             "/problems/idempotency-key-reused"
@@ -334,22 +334,14 @@ mod keys_kept_by_another_instance {
         one.execute_sql(
             "UPDATE idempotency_keys SET created_at = '2000-01-01 00:00:00' WHERE key = 'cross'",
         );
-        let afresh = TestApp::spawn_at(&one.database_url);
-        let fresh = with_key_via(
-            &afresh,
-            &one,
-            "POST",
-            &one.customers_path(),
-            "cross",
-            Some(&body),
-        );
+        let fresh = post_via(&TestApp::spawn_at(&one.database_url), &body);
         assert_eq!(
             (fresh.status, fresh.header("idempotent-replayed")),
             (201, None)
         );
         assert_ne!(fresh.json()["id"], kept.json()["id"]);
         assert_eq!(
-            via_two("cross", &body).text,
+            post_via(&two, &body).text,
             fresh.text,
             "the renewed answer is replayed"
         );
