@@ -84,6 +84,8 @@ pub struct Settings {
     pub idempotency_hours: u64,
     /// How long events are kept in the feed, in days.
     pub event_retention_days: u64,
+    /// How long after its deletion a customer may be restored, in days.
+    pub restore_days: u64,
     /// The first wait before a webhook delivery is retried, in seconds;
     /// each later one doubles, up to an hour.
     pub webhook_retry_base_seconds: u64,
@@ -179,6 +181,9 @@ impl Settings {
                 "event_retention_days and webhook_retry_base_seconds must be at least 1".into(),
             );
         }
+        if self.restore_days == 0 {
+            return Err("restore_days must be at least 1".into());
+        }
         if self.request_timeout_seconds == 0 {
             return Err("request_timeout_seconds must be at least 1".into());
         }
@@ -211,6 +216,10 @@ impl Settings {
 
     pub fn event_retention(&self) -> std::time::Duration {
         std::time::Duration::from_secs(self.event_retention_days * 24 * 3600)
+    }
+
+    pub fn restore_window(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(self.restore_days * 24 * 3600)
     }
 
     /// Webhook endpoints may be http and private outside production, or

@@ -12,6 +12,7 @@ use actix_web::{App, HttpServer, web};
 use secrecy::{ExposeSecret, SecretString};
 
 use crate::api::answers::{IdempotencyWindow, RecentKeys};
+use crate::api::lifecycle::RestoreWindow;
 use crate::api::webhooks::WebhookSettings;
 use crate::auth::Authenticator;
 use crate::auth::keys::{self, NewOrganization};
@@ -130,6 +131,7 @@ impl Application {
         )));
         let idempotency = web::Data::new(IdempotencyWindow(settings.idempotency_window()));
         let recent_keys = web::Data::new(RecentKeys::default());
+        let restore_window = web::Data::new(RestoreWindow(settings.restore_window()));
         // Definitions changed on another instance are seen within the
         // lifetime of a cached key.
         let definitions = web::Data::new(DefinitionCache::new(Duration::from_secs(
@@ -151,6 +153,7 @@ impl Application {
                 .app_data(draining_data.clone())
                 .app_data(idempotency.clone())
                 .app_data(recent_keys.clone())
+                .app_data(restore_window.clone())
                 .app_data(webhooks.clone())
                 .app_data(rate_limits.clone())
                 .app_data(definitions.clone())

@@ -19,6 +19,7 @@ use crate::domain::InvalidField;
 use crate::domain::custom_fields::Definitions;
 use crate::domain::customer::{Customer, CustomerChanges, FieldSet};
 use crate::domain::preconditions::etag;
+use crate::domain::scopes::Scope;
 use crate::error::ApiError;
 use crate::store::custom_fields::DefinitionCache;
 use crate::store::customers::{UnknownAnchor, Written};
@@ -116,7 +117,7 @@ async fn definitions_for(
 /// The answer to a write: the customer (with its URL when it is new), or the
 /// problem the write met. Either is kept for a retry with the same
 /// Idempotency-Key.
-fn answer(written: Written, status: StatusCode) -> KeptAnswer {
+pub(super) fn answer(written: Written, status: StatusCode) -> KeptAnswer {
     match written {
         Written::Done(customer) => {
             answers::customer(status, &customer, status == StatusCode::CREATED)
@@ -148,11 +149,15 @@ fn answer(written: Written, status: StatusCode) -> KeptAnswer {
     )
 )]
 pub async fn list(
-    tenant: Tenant,
+    principal: Principal,
     db: web::Data<Database>,
     definitions: web::Data<DefinitionCache>,
     ListQuery(params): ListQuery,
 ) -> Result<HttpResponse, ApiError> {
+    if params.include_deleted {
+        principal.require(Scope::ReportsRead)?;
+    }
+    let tenant = principal.tenant();
     let mut filters = Vec::new();
     if !params.custom_fields.is_empty() {
         let definitions = definitions.get(&db, tenant.organization_id).await?;

@@ -8,7 +8,7 @@ use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder
 use utoipa::{Modify, OpenApi};
 
 use super::schemas::{MethodProblems, ValidationProblem, customer_input_components};
-use super::{custom_fields, customers, events, operations, paths, tokens, webhooks};
+use super::{custom_fields, customers, events, lifecycle, operations, paths, tokens, webhooks};
 use crate::domain::InvalidField;
 use crate::error::Problem;
 
@@ -27,6 +27,8 @@ use crate::error::Problem;
         customers::get,
         customers::update,
         customers::delete,
+        lifecycle::restore,
+        lifecycle::erase,
         tokens::create,
         custom_fields::create,
         custom_fields::list,

@@ -8,6 +8,7 @@ pub mod customers;
 pub mod docs;
 pub mod events;
 pub mod extract;
+pub mod lifecycle;
 pub mod operations;
 pub mod schemas;
 pub mod tokens;
@@ -19,7 +20,7 @@ use utoipa_swagger_ui::SwaggerUi;
 
 use crate::auth::middleware::{
     authenticate, authorize_custom_fields, authorize_customer, authorize_customers,
-    authorize_events, authorize_tokens, authorize_webhooks,
+    authorize_erase, authorize_events, authorize_tokens, authorize_webhooks,
 };
 use crate::error::ApiError;
 use crate::http::{no_store, problem_for_not_found};
@@ -35,6 +36,8 @@ pub mod paths {
 
     pub const CUSTOMERS: &str = organization!("/customers");
     pub const CUSTOMER: &str = organization!("/customers/{customerId}");
+    pub const CUSTOMER_RESTORE: &str = organization!("/customers/{customerId}/restore");
+    pub const CUSTOMER_ERASE: &str = organization!("/customers/{customerId}/erase");
     pub const TOKENS: &str = organization!("/tokens");
     pub const EVENTS: &str = organization!("/events");
     pub const WEBHOOK_ENDPOINTS: &str = organization!("/webhook-endpoints");
@@ -80,6 +83,14 @@ macro_rules! organization_resource {
 /// the API comes first and Swagger UI's catch-all last.
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(
+        organization_resource!(paths::CUSTOMER_RESTORE, "POST", authorize_customer)
+            .route(web::post().to(lifecycle::restore)),
+    )
+    .service(
+        organization_resource!(paths::CUSTOMER_ERASE, "POST", authorize_erase)
+            .route(web::post().to(lifecycle::erase)),
+    )
+    .service(
         organization_resource!(paths::CUSTOMER, "GET, PUT, DELETE", authorize_customer)
             .route(web::get().to(customers::get))
             .route(web::put().to(customers::update))

@@ -19,8 +19,10 @@ use crate::error::ApiError;
 pub enum Resource {
     /// `/customers`
     Customers,
-    /// `/customers/{customerId}`
+    /// `/customers/{customerId}[/restore]`
     Customer,
+    /// `/customers/{customerId}/erase`
+    Erase,
     /// `/tokens`
     Tokens,
     /// `/events`
@@ -72,6 +74,13 @@ pub async fn authorize_customer<B: MessageBody + 'static>(
     next: Next<B>,
 ) -> Result<ServiceResponse<EitherBody<B>>, actix_web::Error> {
     authorize_request(req, next, Resource::Customer).await
+}
+
+pub async fn authorize_erase<B: MessageBody + 'static>(
+    req: ServiceRequest,
+    next: Next<B>,
+) -> Result<ServiceResponse<EitherBody<B>>, actix_web::Error> {
+    authorize_request(req, next, Resource::Erase).await
 }
 
 pub async fn authorize_tokens<B: MessageBody + 'static>(
@@ -162,6 +171,7 @@ pub fn authorize(
     let needed = match (resource, method.clone()) {
         (Resource::Tokens, Method::POST) => Some(Scope::TokensCreate),
         (Resource::Events, Method::GET) => Some(Scope::EventsRead),
+        (Resource::Erase, Method::POST) => Some(Scope::CustomersErase),
         (Resource::Webhooks, _) => Some(Scope::WebhooksWrite),
         (Resource::CustomFields, Method::GET) => Some(Scope::CustomersRead),
         (Resource::CustomFields, _) => Some(Scope::CustomFieldsWrite),
@@ -172,14 +182,11 @@ pub fn authorize(
         // Other methods are answered 405 by the route.
         _ => None,
     };
-    match needed {
-        Some(scope) if !principal.scopes.contains(scope) => Err(ApiError::Forbidden(lacks(scope))),
-        _ => Ok(()),
-    }
+    needed.map_or(Ok(()), |scope| principal.require(scope))
 }
 
 /// The detail of a 403 for a missing scope.
-fn lacks(scope: Scope) -> &'static str {
+pub(super) fn lacks(scope: Scope) -> &'static str {
     match scope {
         Scope::CustomersRead => "The credential lacks the customers:read scope.",
         Scope::CustomersWrite => "The credential lacks the customers:write scope.",

@@ -17,7 +17,7 @@ pub use authenticator::{Authenticator, MAX_FAILURES_PER_MINUTE};
 
 use crate::domain::customer::FieldSet;
 use crate::domain::ids::{CustomerId, KeyId, OrganizationId};
-use crate::domain::scopes::Scopes;
+use crate::domain::scopes::{Scope, Scopes};
 use crate::error::ApiError;
 
 /// How a request proved itself.
@@ -52,6 +52,14 @@ impl Principal {
         Tenant {
             organization_id: self.organization_id,
             livemode: self.livemode,
+        }
+    }
+
+    /// `Ok` when the credential carries `scope`; else the 403 naming it.
+    pub fn require(&self, scope: Scope) -> Result<(), ApiError> {
+        match self.scopes.contains(scope) {
+            true => Ok(()),
+            false => Err(ApiError::Forbidden(middleware::lacks(scope))),
         }
     }
 

@@ -27,6 +27,16 @@ pub struct Address {
     pub country: Option<String>,
 }
 
+impl Address {
+    /// An address of only a country (what an erase leaves); none without one.
+    pub fn of_country(country: Option<String>) -> Option<Self> {
+        country.map(|country| Self {
+            country: Some(country),
+            ..Self::default()
+        })
+    }
+}
+
 /// The free-text parts and the most characters each may have after trimming.
 pub const TEXT_PARTS: [(&str, usize); 5] = [
     ("address1", 60),

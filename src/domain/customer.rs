@@ -62,6 +62,52 @@ pub struct Customer {
     pub created_time: Time,
     #[schema(inline)]
     pub updated_time: Time,
+    /// When it was deleted; null while live. Only lists with
+    /// `includeDeleted=true` and `customer.deleted` events show deleted
+    /// customers.
+    #[schema(required, inline)]
+    pub deleted_time: Option<Time>,
+    /// When its personal data was erased (erase); null until then.
+    #[schema(required, inline)]
+    pub erased_time: Option<Time>,
+}
+
+/// The fields that hold personal data. An erase clears each, but an
+/// address keeps its country ([`CustomerChanges::erasing`]), and redacts
+/// them alike in every copy of the customer that was kept ([`redact`]).
+pub const PERSONAL_FIELDS: [&str; 9] = [
+    "externalId",
+    "firstName",
+    "lastName",
+    "email",
+    "phoneNumber",
+    "address",
+    "metadata",
+    "shippingAddresses",
+    "customFields",
+];
+
+/// Redacts [`PERSONAL_FIELDS`] in `copy`, a customer as JSON or the
+/// previous attributes of one, as an erase leaves them in the customer:
+/// null, `[]` for shipping addresses, and an address reduced to its country.
+pub fn redact(copy: &mut Value) {
+    let Some(fields) = copy.as_object_mut() else {
+        return;
+    };
+    for name in PERSONAL_FIELDS {
+        let Some(value) = fields.get_mut(name) else {
+            continue;
+        };
+        *value = match name {
+            "shippingAddresses" => json!([]),
+            "address" => {
+                let country = value.get("country").and_then(Value::as_str);
+                serde_json::to_value(Address::of_country(country.map(str::to_owned)))
+                    .unwrap_or_default()
+            }
+            _ => Value::Null,
+        };
+    }
 }
 
 /// What a request says about one field: leave it as it is, or set it (to a
@@ -183,13 +229,15 @@ const WRITABLE: [Writable; 10] = [
 ];
 
 /// Fields a client may read but never write.
-const READ_ONLY: [&str; 6] = [
+pub const READ_ONLY: [&str; 8] = [
     "id",
     "organizationId",
     "livemode",
     "revision",
     "createdTime",
     "updatedTime",
+    "deletedTime",
+    "erasedTime",
 ];
 
 /// A set of writable fields: what a credential may change.
@@ -263,6 +311,23 @@ pub enum Refused {
 }
 
 impl CustomerChanges {
+    /// What an erase changes: every one of [`PERSONAL_FIELDS`] cleared,
+    /// but the address's `country`.
+    pub fn erasing(country: Option<String>) -> Self {
+        Self {
+            first_name: Change::Set(None),
+            last_name: Change::Set(None),
+            email: Change::Set(None),
+            phone_number: Change::Set(None),
+            language: Change::Keep,
+            address: Change::Set(Address::of_country(country)),
+            metadata: Change::Set(None),
+            external_id: Change::Set(None),
+            shipping_addresses: Change::Set(None),
+            custom_fields: Change::Set(None),
+        }
+    }
+
     /// Parses a request body, reporting every invalid, read-only or unknown
     /// field at once. A body that names a writable field outside `allowed`
     /// is refused as a whole, naming every such field, before its values
@@ -434,6 +499,30 @@ mod tests {
     }
 
     #[test]
+    fn every_writable_field_is_personal_but_the_language() {
+        let mut personal: Vec<&str> = PERSONAL_FIELDS.into_iter().chain(["language"]).collect();
+        let mut writable: Vec<&str> = WRITABLE.iter().map(|f| f.name).collect();
+        personal.sort();
+        writable.sort();
+        assert_eq!(personal, writable);
+    }
+
+    #[test]
+    fn redaction_keeps_a_country_and_nothing_personal() {
+        let mut copy = json!({"id": "cus_1", "firstName": "Jane", "language": "en",
+            "address": {"city": "Paris", "country": "FR"}, "shippingAddresses": [{"label": "a"}]});
+        redact(&mut copy);
+        assert_eq!(copy["firstName"], Value::Null);
+        assert_eq!(copy["language"], "en");
+        assert_eq!(copy["address"]["country"], "FR");
+        assert_eq!(copy["address"]["city"], Value::Null);
+        assert_eq!(copy["shippingAddresses"], json!([]));
+        let mut no_country = json!({"address": {"city": "Paris"}});
+        redact(&mut no_country);
+        assert_eq!(no_country, json!({"address": null}));
+    }
+
+    #[test]
     fn the_writable_fields_and_the_read_only_ones_make_the_representation() {
         let shown = serde_json::to_value(Customer {
             id: CustomerId::generate(),
@@ -452,6 +541,8 @@ mod tests {
             revision: 1,
             created_time: Time::now(),
             updated_time: Time::now(),
+            deleted_time: None,
+            erased_time: None,
         })
         .unwrap();
         let mut shown: Vec<&str> = shown

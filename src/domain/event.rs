@@ -4,7 +4,7 @@ use serde::Serialize;
 use serde_json::value::RawValue;
 use serde_json::{Map, Value, json};
 
-use super::customer::Customer;
+use super::customer::{Customer, READ_ONLY};
 use super::ids::{CustomerId, EventId, OrganizationId};
 use super::listing::{Paged, limit_parameter};
 use super::query::{Parameter, parse_query};
@@ -81,13 +81,31 @@ pub struct Event {
 /// The `data` of an event about `customer`: the customer, and on an update
 /// the previous value of every field that changed.
 pub fn data(kind: EventType, customer: &Customer, before: Option<&Customer>) -> String {
-    let object = serde_json::to_value(customer).unwrap_or_default();
+    let mut object = serde_json::to_value(customer).unwrap_or_default();
+    if kind == EventType::CustomerErased {
+        // Of an erased customer only the ids and times are told.
+        if let Value::Object(fields) = &mut object {
+            fields.retain(|name, _| READ_ONLY.contains(&name.as_str()));
+        }
+    }
     let mut data = json!({"object": object});
     if let (EventType::CustomerUpdated, Some(before)) = (kind, before) {
         let before = serde_json::to_value(before).unwrap_or_default();
         data["previousAttributes"] = Value::Object(previous_attributes(&before, &data["object"]));
     }
     data.to_string()
+}
+
+/// An event's stored `data` with the personal fields of its customer
+/// redacted (an erase); `None` when it is not JSON.
+pub fn redacted_data(data: &str) -> Option<String> {
+    let mut data: Value = serde_json::from_str(data).ok()?;
+    for part in ["object", "previousAttributes"] {
+        if let Some(copy) = data.get_mut(part) {
+            super::customer::redact(copy);
+        }
+    }
+    Some(data.to_string())
 }
 
 /// The fields whose value differs, with their value in `before`; the

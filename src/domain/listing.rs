@@ -154,6 +154,13 @@ pub struct ListParams {
     pub email: Option<String>,
     pub created_from: Option<Time>,
     pub created_to: Option<Time>,
+    pub updated_from: Option<Time>,
+    pub updated_to: Option<Time>,
+    /// Deleted customers too (reporting; needs the reports:read scope).
+    pub include_deleted: bool,
+    /// Only with `include_deleted`: customers deleted in this range.
+    pub deleted_from: Option<Time>,
+    pub deleted_to: Option<Time>,
     pub sort: Sort,
     pub include_total: bool,
     /// `customFields.<name>=<value>` filters, as sent: their names and
@@ -179,6 +186,11 @@ impl Default for ListParams {
             email: None,
             created_from: None,
             created_to: None,
+            updated_from: None,
+            updated_to: None,
+            include_deleted: false,
+            deleted_from: None,
+            deleted_to: None,
             sort: Sort::default(),
             include_total: false,
             custom_fields: Vec::new(),
@@ -186,7 +198,7 @@ impl Default for ListParams {
     }
 }
 
-pub const PARAMETERS: [Parameter<ListParams>; 11] = [
+pub const PARAMETERS: [Parameter<ListParams>; 16] = [
     limit_parameter(),
     Parameter {
         name: "offset",
@@ -261,6 +273,51 @@ pub const PARAMETERS: [Parameter<ListParams>; 11] = [
         schema: || json!({"type": "string", "format": "date-time"}),
     },
     Parameter {
+        name: "updatedFrom",
+        description: "updatedTime >= this RFC 3339 time.",
+        parse: |p, raw| {
+            p.updated_from = Some(parse_time(raw)?);
+            Ok(())
+        },
+        schema: || json!({"type": "string", "format": "date-time"}),
+    },
+    Parameter {
+        name: "updatedTo",
+        description: "updatedTime < this RFC 3339 time.",
+        parse: |p, raw| {
+            p.updated_to = Some(parse_time(raw)?);
+            Ok(())
+        },
+        schema: || json!({"type": "string", "format": "date-time"}),
+    },
+    Parameter {
+        name: "includeDeleted",
+        description: "Deleted (and erased) customers too, with their `deletedTime`: for reporting, and only with the reports:read scope.",
+        parse: |p, raw| {
+            p.include_deleted = parse_bool(raw)?;
+            Ok(())
+        },
+        schema: || json!({"type": "boolean", "default": false}),
+    },
+    Parameter {
+        name: "deletedFrom",
+        description: "deletedTime >= this RFC 3339 time; only with includeDeleted=true (live customers are then left out).",
+        parse: |p, raw| {
+            p.deleted_from = Some(parse_time(raw)?);
+            Ok(())
+        },
+        schema: || json!({"type": "string", "format": "date-time"}),
+    },
+    Parameter {
+        name: "deletedTo",
+        description: "deletedTime < this RFC 3339 time; only with includeDeleted=true (live customers are then left out).",
+        parse: |p, raw| {
+            p.deleted_to = Some(parse_time(raw)?);
+            Ok(())
+        },
+        schema: || json!({"type": "string", "format": "date-time"}),
+    },
+    Parameter {
         name: "sort",
         description: "Ties are broken by id, so the order is total.",
         parse: |p, raw| {
@@ -309,6 +366,16 @@ impl ListParams {
             match params.custom_fields.iter().any(|(seen, _)| *seen == field) {
                 true => errors.push(name.as_str(), "must be given at most once"),
                 false => params.custom_fields.push((field, value)),
+            }
+        }
+        if !params.include_deleted {
+            for (name, given) in [
+                ("deletedFrom", params.deleted_from),
+                ("deletedTo", params.deleted_to),
+            ] {
+                if given.is_some() {
+                    errors.push(name, "needs includeDeleted=true");
+                }
             }
         }
         let cursors = [

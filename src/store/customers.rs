@@ -2,14 +2,16 @@
 //! [`Tenant`]) and, but for the audit trail, to rows that are not
 //! soft-deleted.
 
-use chrono::NaiveDateTime;
+use std::time::Duration;
+
+use chrono::{NaiveDateTime, TimeDelta};
 use diesel::dsl;
 use diesel::prelude::*;
 use diesel::sql_types::Bool;
 use serde_json::value::RawValue;
 
 use super::schema::{custom_field_values, customers};
-use super::{Db, DbConnection, StoreError, events};
+use super::{Db, DbConnection, StoreError, events, idempotency};
 use crate::domain::address::Address;
 use crate::domain::contact::{fold_case, phone_digits};
 use crate::domain::customer::{Change, Customer, CustomerChanges};
@@ -57,6 +59,7 @@ struct CustomerRow {
     /// JSON text of the values, null when none.
     custom_fields: Option<String>,
     livemode: bool,
+    erased_at: Option<NaiveDateTime>,
 }
 
 impl CustomerRow {
@@ -87,6 +90,7 @@ impl CustomerRow {
             shipping_addresses: None,
             custom_fields: None,
             livemode: tenant.livemode,
+            erased_at: None,
         }
     }
 
@@ -170,6 +174,8 @@ impl From<CustomerRow> for Customer {
             revision: row.revision,
             created_time: Time::from_stored(row.created_at),
             updated_time: Time::from_stored(row.updated_at),
+            deleted_time: row.deleted_at.map(Time::from_stored),
+            erased_time: row.erased_at.map(Time::from_stored),
         }
     }
 }
@@ -276,14 +282,15 @@ pub fn find(
     Ok(row.map(Customer::from))
 }
 
-/// A live customer's row, locked until the transaction ends, so that
-/// concurrent updates of one customer apply one after the other.
+/// The tenant's customer, deleted or not, locked until the transaction
+/// ends, so that concurrent writes of one customer apply one after the
+/// other.
 fn lock(
     conn: &mut DbConnection,
     tenant: Tenant,
     id: CustomerId,
 ) -> Result<Option<CustomerRow>, StoreError> {
-    let query = customers::table.filter(live_one(tenant, id));
+    let query = customers::table.filter(of(tenant).and(customers::id.eq(id)));
     let row = match conn {
         DbConnection::Pg(pg) => query
             .select(CustomerRow::as_select())
@@ -300,15 +307,17 @@ fn lock(
     Ok(row)
 }
 
-/// The live customer, locked, if `expected` (an `If-Match`) allows writing
-/// it: a compare-and-set on the revision it names.
+/// The customer, locked, if the write `finds` it (else [`Written::NotFound`])
+/// and `expected` (an `If-Match`) allows writing it: a compare-and-set on
+/// the revision it names.
 fn lock_expecting(
     conn: &mut DbConnection,
     tenant: Tenant,
     id: CustomerId,
     expected: Option<&Condition>,
+    finds: impl Fn(&CustomerRow) -> bool,
 ) -> Result<Result<CustomerRow, Written>, StoreError> {
-    let Some(row) = lock(conn, tenant, id)? else {
+    let Some(row) = lock(conn, tenant, id)?.filter(finds) else {
         return Ok(Err(Written::NotFound));
     };
     match expected {
@@ -317,6 +326,19 @@ fn lock_expecting(
         }
         _ => Ok(Ok(row)),
     }
+}
+
+fn is_live(row: &CustomerRow) -> bool {
+    row.deleted_at.is_none()
+}
+
+/// A time after every change the customer has had (its update, its
+/// deletion), so that its events keep their order.
+fn after_last_change(row: &CustomerRow) -> Time {
+    let last = row
+        .deleted_at
+        .map_or(row.updated_at, |d| d.max(row.updated_at));
+    Time::now().max(Time::from_stored(last).next_millisecond())
 }
 
 /// Applies `changes` to a live customer. Must run in a transaction
@@ -328,7 +350,7 @@ pub fn update(
     changes: &CustomerChanges,
     expected: Option<&Condition>,
 ) -> Result<Written, StoreError> {
-    let mut row = match lock_expecting(conn, tenant, id, expected)? {
+    let mut row = match lock_expecting(conn, tenant, id, expected, is_live)? {
         Ok(row) => row,
         Err(refused) => return Ok(refused),
     };
@@ -366,18 +388,91 @@ pub fn delete(
     id: CustomerId,
     expected: Option<&Condition>,
 ) -> Result<Written, StoreError> {
-    let row = match lock_expecting(conn, tenant, id, expected)? {
+    let mut row = match lock_expecting(conn, tenant, id, expected, is_live)? {
         Ok(row) => row,
         Err(refused) => return Ok(refused),
     };
-    // After every earlier change of this customer, so that its events keep
-    // their order.
-    let at = Time::now().max(Time::from_stored(row.updated_at).next_millisecond());
+    let at = after_last_change(&row);
     diesel::update(customers::table.filter(live_one(tenant, id)))
         .set(customers::deleted_at.eq(at.naive()))
         .execute(conn)?;
+    row.deleted_at = Some(at.naive());
     let customer = Customer::from(row);
     events::append(conn, EventType::CustomerDeleted, &customer, None, at)?;
+    Ok(Written::Done(Box::new(customer)))
+}
+
+/// Makes a customer deleted less than `window` ago live again, at its next
+/// revision; a live one is left as it is. An erased customer, or one
+/// deleted longer ago, is not found.
+pub fn restore(
+    conn: &mut DbConnection,
+    tenant: Tenant,
+    id: CustomerId,
+    expected: Option<&Condition>,
+    window: Duration,
+) -> Result<Written, StoreError> {
+    let since = Time::now().naive() - TimeDelta::from_std(window).unwrap_or(TimeDelta::MAX);
+    let restorable = |row: &CustomerRow| {
+        row.erased_at.is_none() && row.deleted_at.is_none_or(|deleted| deleted >= since)
+    };
+    let mut row = match lock_expecting(conn, tenant, id, expected, restorable)? {
+        Ok(row) => row,
+        Err(refused) => return Ok(refused),
+    };
+    if is_live(&row) {
+        return Ok(Written::Done(Box::new(Customer::from(row))));
+    }
+    let at = after_last_change(&row);
+    row.deleted_at = None;
+    row.revision += 1;
+    row.updated_at = at.naive();
+    let write = |conn: &mut DbConnection| {
+        diesel::update(customers::table.filter(of(tenant).and(customers::id.eq(id))))
+            .set(&row)
+            .execute(conn)
+    };
+    if let Some(taken) = holding_external_id(conn, tenant, &row, write)? {
+        return Ok(Written::ExternalIdTaken(taken));
+    }
+    let customer = Customer::from(row);
+    events::append(conn, EventType::CustomerRestored, &customer, None, at)?;
+    Ok(Written::Done(Box::new(customer)))
+}
+
+/// Erases a customer's personal data for good, whether it is live (it is
+/// deleted too) or deleted: the fields ([`CustomerChanges::erasing`]),
+/// what is derived from them, and the copies kept in its events (which
+/// deliveries still to be made read) and in kept idempotent answers. An
+/// erased customer is left as it is.
+pub fn erase(
+    conn: &mut DbConnection,
+    tenant: Tenant,
+    id: CustomerId,
+    expected: Option<&Condition>,
+) -> Result<Written, StoreError> {
+    let mut row = match lock_expecting(conn, tenant, id, expected, |_| true)? {
+        Ok(row) => row,
+        Err(refused) => return Ok(refused),
+    };
+    if row.erased_at.is_some() {
+        return Ok(Written::Done(Box::new(Customer::from(row))));
+    }
+    let at = after_last_change(&row);
+    let erasing = CustomerChanges::erasing(row.country.clone());
+    row.apply(&erasing);
+    row.revision += 1;
+    row.updated_at = at.naive();
+    row.deleted_at = row.deleted_at.or(Some(at.naive()));
+    row.erased_at = Some(at.naive());
+    diesel::update(customers::table.filter(of(tenant).and(customers::id.eq(id))))
+        .set(&row)
+        .execute(conn)?;
+    index_custom_fields(conn, &row, &erasing)?;
+    events::redact(conn, tenant, id)?;
+    idempotency::redact(conn, tenant, id)?;
+    let customer = Customer::from(row);
+    events::append(conn, EventType::CustomerErased, &customer, None, at)?;
     Ok(Written::Done(Box::new(customer)))
 }
 
@@ -441,7 +536,7 @@ pub fn list(
             .offset(params.offset)
             .load(conn)?;
         let found = ids.len();
-        let rows = in_order(customers::table.filter(live(tenant)).into_boxed(), travel)
+        let rows = in_order(customers::table.filter(of(tenant)).into_boxed(), travel)
             .filter(customers::id.eq_any(ids))
             .select(CustomerRow::as_select())
             .load(conn)?;
@@ -535,13 +630,17 @@ fn in_order(
     }
 }
 
-/// The live customers that match the list's filters and search term.
+/// The customers (live ones, unless the list includes deleted ones) that
+/// match the list's filters and search term.
 fn matching(
     tenant: Tenant,
     params: &ListParams,
     custom_fields: &[CustomFieldFilter],
 ) -> customers::BoxedQuery<'static, Db> {
-    let mut query = customers::table.filter(live(tenant)).into_boxed();
+    let mut query = match params.include_deleted {
+        false => customers::table.filter(live(tenant)).into_boxed(),
+        true => customers::table.filter(of(tenant)).into_boxed(),
+    };
     for (field, value) in custom_fields {
         // Through the side table's primary key: as cheap as the email
         // filter, however large the organization.
@@ -563,6 +662,18 @@ fn matching(
     }
     if let Some(to) = params.created_to {
         query = query.filter(customers::created_at.lt(to.naive()));
+    }
+    if let Some(from) = params.updated_from {
+        query = query.filter(customers::updated_at.ge(from.naive()));
+    }
+    if let Some(to) = params.updated_to {
+        query = query.filter(customers::updated_at.lt(to.naive()));
+    }
+    if let Some(from) = params.deleted_from {
+        query = query.filter(customers::deleted_at.ge(from.naive()));
+    }
+    if let Some(to) = params.deleted_to {
+        query = query.filter(customers::deleted_at.lt(to.naive()));
     }
     if let Some(term) = &params.search {
         // A cached prepared `LIKE '%term%'` switches to a generic plan after

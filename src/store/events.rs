@@ -47,6 +47,32 @@ pub fn append(
     Ok(())
 }
 
+/// Redacts the personal data that the events of one customer hold, and so
+/// in the deliveries of them still to be made (a delivery reads its event
+/// when it is made). Part of an erase's transaction.
+pub fn redact(
+    conn: &mut DbConnection,
+    tenant: Tenant,
+    customer: CustomerId,
+) -> Result<(), StoreError> {
+    let of_tenant = events::organization_id
+        .eq(tenant.organization_id)
+        .and(events::livemode.eq(tenant.livemode));
+    let copies: Vec<(EventId, String)> = events::table
+        .filter(of_tenant)
+        .filter(events::customer_id.eq(customer))
+        .select((events::id, events::data))
+        .load(conn)?;
+    for (id, data) in copies {
+        if let Some(redacted) = event::redacted_data(&data) {
+            diesel::update(events::table.filter(of_tenant).filter(events::id.eq(id)))
+                .set(events::data.eq(redacted))
+                .execute(conn)?;
+        }
+    }
+    Ok(())
+}
+
 #[derive(Queryable, Selectable)]
 #[diesel(table_name = events)]
 struct Row {

@@ -8,10 +8,12 @@ use std::time::Duration;
 
 use chrono::{NaiveDateTime, TimeDelta};
 use diesel::prelude::*;
+use serde_json::Value;
 
 use super::schema::idempotency_keys;
 use super::{DbConnection, StoreError};
-use crate::domain::ids::OrganizationId;
+use crate::domain::customer;
+use crate::domain::ids::{CustomerId, OrganizationId};
 use crate::domain::tenant::Tenant;
 use crate::domain::time::Time;
 
@@ -123,6 +125,38 @@ pub fn keep(
             idempotency_keys::created_at.eq(Time::now().naive()),
         ))
         .execute(conn)?;
+    Ok(())
+}
+
+/// Redacts the personal data of customer `erased` in the answers kept for
+/// replay: those whose body is that customer. Part of the erase's
+/// transaction; the kept answers are few (one window's worth).
+pub fn redact(
+    conn: &mut DbConnection,
+    tenant: Tenant,
+    erased: CustomerId,
+) -> Result<(), StoreError> {
+    let of_tenant = idempotency_keys::organization_id
+        .eq(tenant.organization_id)
+        .and(idempotency_keys::livemode.eq(tenant.livemode));
+    let id = erased.to_string();
+    let kept: Vec<(String, Option<String>)> = idempotency_keys::table
+        .filter(of_tenant)
+        .filter(idempotency_keys::body.like(format!("%\"{id}\"%")))
+        .select((idempotency_keys::key, idempotency_keys::body))
+        .load(conn)?;
+    for (key, body) in kept {
+        let Some(mut answer) = body.and_then(|b| serde_json::from_str::<Value>(&b).ok()) else {
+            continue;
+        };
+        if answer.get("id").and_then(Value::as_str) != Some(id.as_str()) {
+            continue;
+        }
+        customer::redact(&mut answer);
+        diesel::update(idempotency_keys::table.filter(this(tenant, &key)))
+            .set(idempotency_keys::body.eq(answer.to_string()))
+            .execute(conn)?;
+    }
     Ok(())
 }
 

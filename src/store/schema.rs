@@ -36,6 +36,7 @@ diesel::table! {
         shipping_addresses -> Nullable<Text>,
         custom_fields -> Nullable<Text>,
         livemode -> Bool,
+        erased_at -> Nullable<Timestamp>,
     }
 }
 

@@ -25,6 +25,7 @@ mod process;
 mod proxy;
 mod receiver;
 mod reliability;
+mod reporting;
 mod safe_writes;
 mod shipping_addresses;
 mod shutdown;

@@ -8,7 +8,13 @@ use serde_json::{Value, json};
 
 use crate::helpers::{Backend, Response, TestApp, on_both_backends};
 
-fn with_key(app: &TestApp, method: &str, path: &str, key: &str, body: Option<&Value>) -> Response {
+pub fn with_key(
+    app: &TestApp,
+    method: &str,
+    path: &str,
+    key: &str,
+    body: Option<&Value>,
+) -> Response {
     with_key_via(app, app, method, path, key, body)
 }
 
