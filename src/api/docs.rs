@@ -8,7 +8,9 @@ use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder
 use utoipa::{Modify, OpenApi};
 
 use super::schemas::{MethodProblems, ValidationProblem, customer_input_components};
-use super::{custom_fields, customers, events, lifecycle, operations, paths, tokens, webhooks};
+use super::{
+    custom_fields, customers, events, lifecycle, operations, paths, reports, tokens, webhooks,
+};
 use crate::domain::InvalidField;
 use crate::error::Problem;
 
@@ -29,6 +31,8 @@ use crate::error::Problem;
         customers::delete,
         lifecycle::restore,
         lifecycle::erase,
+        reports::export,
+        reports::stats,
         tokens::create,
         custom_fields::create,
         custom_fields::list,
@@ -52,6 +56,7 @@ use crate::error::Problem;
     modifiers(&SecuritySchemes),
     tags(
         (name = "customers", description = "Customer records of one organization."),
+        (name = "reports", description = "Exports and counts of customers, for reporting tools."),
         (name = "tokens", description = "Short-lived tokens for hosted payment forms."),
         (name = "custom-fields", description = "An organization's own typed fields on customers."),
         (name = "events", description = "The change feed."),

@@ -19,6 +19,7 @@ use crate::domain::ids::{CustomerId, EndpointId, OrganizationId};
 use crate::domain::listing::{ListParams, PARAMETERS};
 use crate::domain::preconditions::Condition;
 use crate::domain::query;
+use crate::domain::reports::{self, Choice, ReportParams};
 use crate::domain::schema;
 use crate::domain::webhook::{ATTEMPT_PARAMETERS, AttemptParams};
 use crate::error::ApiError;
@@ -133,10 +134,44 @@ impl IntoParams for ListQuery {
     }
 }
 
+/// A report's query string (export, stats): the list's filters and the
+/// report's own choice `C`.
+pub struct ReportQuery<C>(pub ReportParams<C>);
+
+impl<C: Choice> FromRequest for ReportQuery<C> {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(query_pairs(req).and_then(|pairs| Ok(Self(ReportParams::parse(&pairs)?))))
+    }
+}
+
+impl<C: Choice> IntoParams for ReportQuery<C> {
+    fn into_params(_: impl Fn() -> Option<ParameterIn>) -> Vec<Parameter> {
+        let own = ParameterBuilder::new()
+            .name(C::PARAMETER)
+            .parameter_in(ParameterIn::Query)
+            .required(match C::REQUIRED {
+                true => Required::True,
+                false => Required::False,
+            })
+            .description(Some(C::DESCRIPTION))
+            .schema(Some(schema::of(C::schema())))
+            .build();
+        let filters = PARAMETERS.iter().filter(|p| reports::is_filter(p.name));
+        std::iter::once(own)
+            .chain(query_parameters(filters))
+            .collect()
+    }
+}
+
 /// The document's query parameters, from the table the parser reads.
-fn query_parameters<P>(table: &[query::Parameter<P>]) -> Vec<Parameter> {
+fn query_parameters<'a, P: 'a>(
+    table: impl IntoIterator<Item = &'a query::Parameter<P>>,
+) -> Vec<Parameter> {
     table
-        .iter()
+        .into_iter()
         .map(|parameter| {
             ParameterBuilder::new()
                 .name(parameter.name)

@@ -10,6 +10,7 @@ pub mod events;
 pub mod extract;
 pub mod lifecycle;
 pub mod operations;
+pub mod reports;
 pub mod schemas;
 pub mod tokens;
 pub mod webhooks;
@@ -20,7 +21,7 @@ use utoipa_swagger_ui::SwaggerUi;
 
 use crate::auth::middleware::{
     authenticate, authorize_custom_fields, authorize_customer, authorize_customers,
-    authorize_erase, authorize_events, authorize_tokens, authorize_webhooks,
+    authorize_erase, authorize_events, authorize_reports, authorize_tokens, authorize_webhooks,
 };
 use crate::error::ApiError;
 use crate::http::{no_store, problem_for_not_found};
@@ -36,6 +37,8 @@ pub mod paths {
 
     pub const CUSTOMERS: &str = organization!("/customers");
     pub const CUSTOMER: &str = organization!("/customers/{customerId}");
+    pub const CUSTOMERS_EXPORT: &str = organization!("/customers/export");
+    pub const CUSTOMERS_STATS: &str = organization!("/customers/stats");
     pub const CUSTOMER_RESTORE: &str = organization!("/customers/{customerId}/restore");
     pub const CUSTOMER_ERASE: &str = organization!("/customers/{customerId}/erase");
     pub const TOKENS: &str = organization!("/tokens");
@@ -82,7 +85,16 @@ macro_rules! organization_resource {
 /// Every route of the service. actix-router tries routes in this order, so
 /// the API comes first and Swagger UI's catch-all last.
 pub fn routes(cfg: &mut web::ServiceConfig) {
+    // The reports first: `/customers/{customerId}` would take their paths.
     cfg.service(
+        organization_resource!(paths::CUSTOMERS_EXPORT, "GET", authorize_reports)
+            .route(web::get().to(reports::export)),
+    )
+    .service(
+        organization_resource!(paths::CUSTOMERS_STATS, "GET", authorize_reports)
+            .route(web::get().to(reports::stats)),
+    )
+    .service(
         organization_resource!(paths::CUSTOMER_RESTORE, "POST", authorize_customer)
             .route(web::post().to(lifecycle::restore)),
     )

@@ -23,6 +23,8 @@ pub enum Resource {
     Customer,
     /// `/customers/{customerId}/erase`
     Erase,
+    /// `/customers/export`, `/customers/stats`
+    Reports,
     /// `/tokens`
     Tokens,
     /// `/events`
@@ -81,6 +83,13 @@ pub async fn authorize_erase<B: MessageBody + 'static>(
     next: Next<B>,
 ) -> Result<ServiceResponse<EitherBody<B>>, actix_web::Error> {
     authorize_request(req, next, Resource::Erase).await
+}
+
+pub async fn authorize_reports<B: MessageBody + 'static>(
+    req: ServiceRequest,
+    next: Next<B>,
+) -> Result<ServiceResponse<EitherBody<B>>, actix_web::Error> {
+    authorize_request(req, next, Resource::Reports).await
 }
 
 pub async fn authorize_tokens<B: MessageBody + 'static>(
@@ -172,6 +181,7 @@ pub fn authorize(
         (Resource::Tokens, Method::POST) => Some(Scope::TokensCreate),
         (Resource::Events, Method::GET) => Some(Scope::EventsRead),
         (Resource::Erase, Method::POST) => Some(Scope::CustomersErase),
+        (Resource::Reports, Method::GET) => Some(Scope::ReportsRead),
         (Resource::Webhooks, _) => Some(Scope::WebhooksWrite),
         (Resource::CustomFields, Method::GET) => Some(Scope::CustomersRead),
         (Resource::CustomFields, _) => Some(Scope::CustomFieldsWrite),

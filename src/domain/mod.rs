@@ -19,6 +19,7 @@ pub mod metadata;
 pub mod name;
 pub mod preconditions;
 pub mod query;
+pub mod reports;
 pub mod schema;
 pub mod scopes;
 pub mod shipping;

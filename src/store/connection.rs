@@ -130,7 +130,10 @@ impl Target {
                 let mut conn = PgConnection::establish(url)?;
                 // Every statement here is short; JIT compiling one whose
                 // estimate is high only adds milliseconds to it.
-                conn.batch_execute("SET jit = off")
+                // Times cast to text read `YYYY-MM-DD HH:MM:SS`, as SQLite
+                // stores them, whatever the server's default (the stats group
+                // by their prefix).
+                conn.batch_execute("SET jit = off; SET DateStyle = ISO")
                     .map_err(ConnectionError::CouldntSetupConfiguration)?;
                 if let Some(timeout) = statement_timeout {
                     conn.batch_execute(&format!("SET statement_timeout = {}", timeout.as_millis()))

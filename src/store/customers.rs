@@ -27,9 +27,9 @@ use crate::domain::time::Time;
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
 #[diesel(table_name = customers, primary_key(organization_id, id))]
 #[diesel(treat_none_as_null = true, treat_none_as_default_value = false)]
-struct CustomerRow {
+pub(super) struct CustomerRow {
     organization_id: OrganizationId,
-    id: CustomerId,
+    pub(super) id: CustomerId,
     first_name: Option<String>,
     last_name: Option<String>,
     email: Option<String>,
@@ -50,8 +50,8 @@ struct CustomerRow {
     /// The phone number's digits, for search.
     phone_search: Option<String>,
     revision: i32,
-    created_at: NaiveDateTime,
-    updated_at: NaiveDateTime,
+    pub(super) created_at: NaiveDateTime,
+    pub(super) updated_at: NaiveDateTime,
     deleted_at: Option<NaiveDateTime>,
     external_id: Option<String>,
     /// JSON text of the list, null when empty.
@@ -561,10 +561,10 @@ pub fn list(
 /// Where a cursor's customer sits in every order: its times and id. It may
 /// have been deleted since; it must have been this organization's.
 #[derive(Queryable)]
-struct Anchor {
-    created_at: NaiveDateTime,
-    updated_at: NaiveDateTime,
-    id: CustomerId,
+pub(super) struct Anchor {
+    pub(super) created_at: NaiveDateTime,
+    pub(super) updated_at: NaiveDateTime,
+    pub(super) id: CustomerId,
 }
 
 fn anchor(
@@ -582,7 +582,7 @@ fn anchor(
 
 /// The rows strictly after `anchor` in `sort`'s order. The redundant bound
 /// on the time alone lets the sort index start its scan at the anchor.
-fn beyond(
+pub(super) fn beyond(
     query: customers::BoxedQuery<'static, Db>,
     sort: Sort,
     anchor: Anchor,
@@ -617,7 +617,7 @@ fn beyond(
     }
 }
 
-fn in_order(
+pub(super) fn in_order(
     query: customers::BoxedQuery<'static, Db>,
     sort: Sort,
 ) -> customers::BoxedQuery<'static, Db> {
@@ -630,16 +630,32 @@ fn in_order(
     }
 }
 
-/// The customers (live ones, unless the list includes deleted ones) that
-/// match the list's filters and search term.
-fn matching(
+/// A condition on customers, built at run time.
+pub(super) type Filter = Box<dyn BoxableExpression<customers::table, Db, SqlType = Bool>>;
+
+/// The customers that match the list's filters and search term, as a query.
+pub(super) fn matching(
     tenant: Tenant,
     params: &ListParams,
     custom_fields: &[CustomFieldFilter],
 ) -> customers::BoxedQuery<'static, Db> {
-    let mut query = match params.include_deleted {
-        false => customers::table.filter(live(tenant)).into_boxed(),
-        true => customers::table.filter(of(tenant)).into_boxed(),
+    customers::table
+        .filter(matching_condition(tenant, params, custom_fields))
+        .into_boxed()
+}
+
+/// The customers (live ones, unless the list includes deleted ones) that
+/// match the list's filters and search term. A condition rather than a
+/// query, so that reports can group what it selects (a boxed query cannot
+/// be grouped).
+pub(super) fn matching_condition(
+    tenant: Tenant,
+    params: &ListParams,
+    custom_fields: &[CustomFieldFilter],
+) -> Filter {
+    let mut all: Vec<Filter> = match params.include_deleted {
+        false => vec![Box::new(live(tenant))],
+        true => vec![Box::new(of(tenant))],
     };
     for (field, value) in custom_fields {
         // Through the side table's primary key: as cheap as the email
@@ -649,31 +665,37 @@ fn matching(
             .filter(custom_field_values::field.eq(field.clone()))
             .filter(custom_field_values::value.eq(value.clone()))
             .select(custom_field_values::customer_id);
-        query = query.filter(customers::id.eq_any(holders));
+        all.push(Box::new(customers::id.eq_any(holders)));
     }
+    // Columns that are null never match a value; saying they are not null
+    // keeps each comparison a plain boolean (it adds nothing to the SQL).
     if let Some(external_id) = &params.external_id {
-        query = query.filter(customers::external_id.eq(external_id.as_str().to_owned()));
+        let value = external_id.as_str().to_owned();
+        all.push(Box::new(customers::external_id.assume_not_null().eq(value)));
     }
     if let Some(email) = &params.email {
-        query = query.filter(customers::email_search.eq(email.clone()));
+        all.push(Box::new(
+            customers::email_search.assume_not_null().eq(email.clone()),
+        ));
     }
+    let deleted_at = customers::deleted_at.assume_not_null();
     if let Some(from) = params.created_from {
-        query = query.filter(customers::created_at.ge(from.naive()));
+        all.push(Box::new(customers::created_at.ge(from.naive())));
     }
     if let Some(to) = params.created_to {
-        query = query.filter(customers::created_at.lt(to.naive()));
+        all.push(Box::new(customers::created_at.lt(to.naive())));
     }
     if let Some(from) = params.updated_from {
-        query = query.filter(customers::updated_at.ge(from.naive()));
+        all.push(Box::new(customers::updated_at.ge(from.naive())));
     }
     if let Some(to) = params.updated_to {
-        query = query.filter(customers::updated_at.lt(to.naive()));
+        all.push(Box::new(customers::updated_at.lt(to.naive())));
     }
     if let Some(from) = params.deleted_from {
-        query = query.filter(customers::deleted_at.ge(from.naive()));
+        all.push(Box::new(deleted_at.ge(from.naive())));
     }
     if let Some(to) = params.deleted_to {
-        query = query.filter(customers::deleted_at.lt(to.naive()));
+        all.push(Box::new(deleted_at.lt(to.naive())));
     }
     if let Some(term) = &params.search {
         // A cached prepared `LIKE '%term%'` switches to a generic plan after
@@ -682,20 +704,29 @@ fn matching(
         // makes Diesel prepare a search afresh each time (unnamed), and
         // PostgreSQL then plans it for the actual term, on Citus workers
         // too, without a transaction around it.
-        query = query.filter(dsl::sql::<Bool>("TRUE"));
+        all.push(Box::new(dsl::sql::<Bool>("TRUE")));
         let text = contains(&term.text);
         let in_name_or_email = customers::name_search
+            .assume_not_null()
             .like(text.clone())
             .escape('\\')
-            .or(customers::email_search.like(text).escape('\\'));
-        query = match &term.digits {
-            Some(digits) => query.filter(
-                in_name_or_email.or(customers::phone_search.like(contains(digits)).escape('\\')),
+            .or(customers::email_search
+                .assume_not_null()
+                .like(text)
+                .escape('\\'));
+        all.push(match &term.digits {
+            Some(digits) => Box::new(
+                in_name_or_email.or(customers::phone_search
+                    .assume_not_null()
+                    .like(contains(digits))
+                    .escape('\\')),
             ),
-            None => query.filter(in_name_or_email),
-        };
+            None => Box::new(in_name_or_email),
+        });
     }
-    query
+    all.into_iter()
+        .reduce(|all, one| Box::new(all.and(one)))
+        .expect("the tenant's condition is always there")
 }
 
 /// A LIKE pattern matching `term` anywhere, its wildcards taken literally.

@@ -27,6 +27,7 @@ pub mod idempotency;
 mod ids;
 mod migrations;
 pub mod organizations;
+pub mod reports;
 mod schema;
 pub mod webhooks;
 
@@ -308,10 +309,36 @@ pub fn in_transaction<T>(
     conn: &mut DbConnection,
     work: impl FnOnce(&mut DbConnection) -> Result<T, StoreError>,
 ) -> Result<T, StoreError> {
+    begun_with(conn, "BEGIN", "BEGIN IMMEDIATE", work)
+}
+
+/// Runs `work` in one read-only transaction that sees a single snapshot of
+/// the database throughout: REPEATABLE READ on PostgreSQL; on SQLite a read
+/// transaction, whose WAL snapshot holds until it ends.
+pub fn in_snapshot<T>(
+    conn: &mut DbConnection,
+    work: impl FnOnce(&mut DbConnection) -> Result<T, StoreError>,
+) -> Result<T, StoreError> {
+    begun_with(
+        conn,
+        "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
+        "BEGIN DEFERRED",
+        work,
+    )
+}
+
+/// Runs `work` in a transaction begun with each database's statement;
+/// commits when it returns `Ok`, and only then answers `Ok`.
+fn begun_with<T>(
+    conn: &mut DbConnection,
+    pg_begin: &str,
+    sqlite_begin: &str,
+    work: impl FnOnce(&mut DbConnection) -> Result<T, StoreError>,
+) -> Result<T, StoreError> {
     match conn {
-        DbConnection::Pg(pg) => AnsiTransactionManager::begin_transaction(pg)?,
+        DbConnection::Pg(pg) => AnsiTransactionManager::begin_transaction_sql(pg, pg_begin)?,
         DbConnection::Sqlite(sqlite) => {
-            AnsiTransactionManager::begin_transaction_sql(sqlite, "BEGIN IMMEDIATE")?
+            AnsiTransactionManager::begin_transaction_sql(sqlite, sqlite_begin)?
         }
     }
     match work(conn) {

@@ -16,6 +16,7 @@ mod customers_list;
 mod customers_update;
 mod errors;
 mod events;
+mod exports;
 mod hardening;
 mod health;
 mod migrations;
