@@ -115,7 +115,7 @@ on_both_backends! {
         assert_ne!(mine_live.customer, mine_test.customer);
 
         // A test key's tokens are test mode too.
-        let minted = test.created("/tokens", json!({"scopes": ["customers:read", "customers:write", "events:read"]}));
+        let minted = test.created("/tokens", json!({"scopes": ["customers:read", "customers:write", "customers:erase", "reports:read", "events:read"]}));
         let test_token = Client { app, auth: format!("Bearer {}", minted["token"].as_str().unwrap()), livemode: false };
 
         for (me, mine, theirs) in [(&live, &mine_live, &mine_test), (&test, &mine_test, &mine_live),
@@ -128,6 +128,8 @@ on_both_backends! {
                 ("GET", customer.clone(), None),
                 ("PUT", customer.clone(), Some(&change)),
                 ("DELETE", customer.clone(), None),
+                ("POST", format!("{customer}/restore"), None),
+                ("POST", format!("{customer}/erase"), None),
                 ("GET", endpoint.clone(), None),
                 ("PUT", endpoint.clone(), Some(&json!({"description": "x"}))),
                 ("DELETE", endpoint.clone(), None),
@@ -151,6 +153,13 @@ on_both_backends! {
             assert_eq!(me.ids("/customers?customFields.tier=gold"), [mine.customer.as_str()], "{mode}");
             let their_name = if me.livemode { "Test" } else { "Live" };
             assert_eq!(me.ids(&format!("/customers?q={their_name}")), Vec::<String>::new(), "{mode}");
+            assert_eq!(me.ids("/customers?includeDeleted=true"), [mine.customer.as_str()], "{mode}");
+            let export = me.send("GET", "/customers/export", None);
+            let exported: Vec<Value> = export.text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+            assert_eq!(exported.len(), 1, "{mode}: {}", export.text);
+            assert_eq!(exported[0]["id"], mine.customer.as_str(), "{mode}");
+            let stats = me.send("GET", "/customers/stats?groupBy=country&includeDeleted=true", None).json();
+            assert_eq!(stats["total"], 1, "{mode}");
             assert_eq!(me.ids("/events"), [mine.event.as_str()], "{mode}");
             assert_eq!(me.ids(&format!("/events?customerId={}", theirs.customer)), Vec::<String>::new(), "{mode}");
             assert_eq!(me.send("GET", &format!("/events?startingAfter={}", theirs.event), None).invalid_fields(),
