@@ -60,6 +60,10 @@ pub struct Settings {
     /// A secret: it may hold a password.
     pub database_url: SecretString,
     pub database_pool_size: u32,
+    /// A PostgreSQL read replica for lists, search, exports and stats;
+    /// a secret like the primary's URL.
+    #[serde(default)]
+    pub database_read_url: Option<SecretString>,
     /// SQLite's durability: `full` (every acknowledged commit survives an
     /// OS crash or power loss) or `normal` (faster; the last ones may not).
     pub sqlite_synchronous: Synchronous,
@@ -153,12 +157,28 @@ impl Settings {
         {
             self.metrics_token = None;
         }
+        if self
+            .database_read_url
+            .as_ref()
+            .is_some_and(|s| s.expose_secret().trim().is_empty())
+        {
+            self.database_read_url = None;
+        }
         self
     }
 
     /// Whether the settings can run; says what is wrong otherwise.
     pub fn check(&self) -> Result<(), String> {
         crate::store::check_url(self.database_url.expose_secret())?;
+        if let Some(read) = &self.database_read_url {
+            let both = [self.database_url.expose_secret(), read.expose_secret()];
+            if !both.into_iter().all(crate::store::is_postgres) {
+                return Err(
+                    "CLIENTELE_DATABASE_READ_URL is a PostgreSQL replica of a PostgreSQL database"
+                        .into(),
+                );
+            }
+        }
         match &self.jwt_secret {
             None if self.is_production() => {
                 return Err("CLIENTELE_JWT_SECRET is required in production".into());
@@ -259,6 +279,22 @@ pub fn environment_help() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_read_replica_is_postgresql_behind_postgresql() {
+        let mut settings = Settings::defaults();
+        settings.database_read_url = Some("postgres://replica/db".to_owned().into());
+        assert!(
+            settings
+                .check()
+                .unwrap_err()
+                .contains("CLIENTELE_DATABASE_READ_URL")
+        );
+        settings.database_url = "postgres://primary/db".to_owned().into();
+        assert_eq!(settings.check(), Ok(()));
+        settings.database_read_url = Some("sqlite://copy.db".to_owned().into());
+        assert!(settings.check().is_err());
+    }
 
     #[test]
     fn profiles_are_case_insensitive_and_unknown_ones_refused() {

@@ -21,7 +21,7 @@ use crate::error::{json_error, query_error};
 use crate::limits::{self, BodyTimeout, Draining};
 use crate::store::Database;
 use crate::store::custom_fields::DefinitionCache;
-use crate::store::{events, idempotency};
+use crate::store::{self, events, idempotency};
 use crate::tasks::{StopSignal, Supervisor, Task};
 use crate::telemetry::{self, Metrics, MetricsAccess};
 use crate::webhooks::{self, Dispatcher};
@@ -102,7 +102,12 @@ impl Application {
         if !applied.is_empty() {
             log::info!("applied migrations: {}", applied.join(", "));
         }
-        let db = Database::open(database_url, settings.database_pool_size, settings.tuning())?;
+        let mut db = Database::open(database_url, settings.database_pool_size, settings.tuning())?;
+        if let Some(read_url) = &settings.database_read_url {
+            let read_url = read_url.expose_secret();
+            log::info!("read replica: {}", store::describe(read_url));
+            db = db.with_replica(read_url, settings.tuning())?;
+        }
         let bootstrapped = match settings.bootstrap_enabled() {
             true => db.run_blocking(keys::bootstrap)?,
             false => None,

@@ -162,7 +162,7 @@ pub async fn list(
     let filters = custom_field_filters(&params, &definitions, &db, tenant).await?;
     let (limit, offset) = (params.limit, params.offset);
     let page = db
-        .run(move |conn| customers::list(conn, tenant, &params, &filters))
+        .read(move |conn| customers::list(conn, tenant, &params, &filters))
         .await?
         .map_err(|UnknownAnchor(cursor)| {
             ApiError::Invalid(vec![InvalidField {

@@ -27,6 +27,11 @@ pub struct Readiness {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<Vec<Object>>, nullable = false)]
     workers: Option<Vec<Worker>>,
+    /// With a read replica configured: `ready`, or `unavailable` while it
+    /// does not answer (its reads then run on the primary).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false, example = "ready")]
+    replica: Option<&'static str>,
 }
 
 /// Liveness.
@@ -43,7 +48,7 @@ pub async fn health() -> HttpResponse {
 /// 200 when the database answers within a second, else 503.
 #[utoipa::path(get, path = paths::READY, tag = "operations", operation_id = "getReadiness", security(),
     responses(
-        (status = 200, description = "The database answers (on Citus, the coordinator; the workers are listed).", body = Readiness),
+        (status = 200, description = "The database answers (on Citus, the coordinator; the workers are listed; a read replica is reported, and its reads fall back to the primary while it does not answer).", body = Readiness),
         (status = 503, description = "The database does not answer, or this server is stopping.", body = crate::error::Problem,
             content_type = "application/problem+json",
             headers(("Retry-After" = String, description = "Seconds to wait before retrying."))),
@@ -52,9 +57,11 @@ pub async fn health() -> HttpResponse {
 pub async fn ready(db: web::Data<Database>) -> Result<HttpResponse, ApiError> {
     let workers = db.readiness().await?;
     let degraded = workers.iter().flatten().any(|worker| !worker.ready);
+    let replica = db.replica_readiness().await;
     Ok(HttpResponse::Ok().json(Readiness {
         status: if degraded { "degraded" } else { "ready" },
         workers,
+        replica: replica.map(|answers| if answers { "ready" } else { "unavailable" }),
     }))
 }
 

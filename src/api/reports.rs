@@ -63,7 +63,7 @@ pub async fn export(
     let failures = tx.clone();
     let work = async move {
         let outcome = db
-            .run(move |conn| {
+            .read(move |conn| {
                 let mut first = true;
                 reports::export(conn, tenant, &params.filters, &filters, |batch| {
                     let bytes = encode(format, &batch, std::mem::take(&mut first));
@@ -202,7 +202,7 @@ pub async fn stats(
 ) -> Result<HttpResponse, ApiError> {
     let filters = custom_field_filters(&params.filters, &definitions, &db, tenant).await?;
     let groups = db
-        .run(move |conn| reports::stats(conn, tenant, &params.filters, &filters, params.choice))
+        .read(move |conn| reports::stats(conn, tenant, &params.filters, &filters, params.choice))
         .await?;
     let total = groups.iter().map(|(_, count)| count).sum();
     let groups = groups

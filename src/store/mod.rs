@@ -71,6 +71,36 @@ pub struct Database {
     writer: Option<Arc<Semaphore>>,
     /// Each organization's share of the permits (see [`for_organization`]).
     shares: Arc<Shares>,
+    /// Where [`Database::read`] runs while it answers.
+    replica: Option<Arc<Replica>>,
+}
+
+/// A read replica (PostgreSQL), and until when it is left alone after it
+/// did not answer.
+struct Replica {
+    db: Database,
+    down_until: std::sync::Mutex<Instant>,
+}
+
+/// How long reads stay on the primary after the replica did not answer.
+const REPLICA_RETRY: Duration = Duration::from_secs(10);
+/// How long a read waits for a connection to the replica before it runs on
+/// the primary instead (a replica that refuses connections would otherwise
+/// cost each such read the whole [`CONNECTION_WAIT`], as r2d2 retries).
+const REPLICA_WAIT: Duration = Duration::from_secs(1);
+
+impl Replica {
+    fn answering(&self) -> bool {
+        Instant::now() >= *self.down_until.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn set_answering(&self, answering: bool) {
+        let until = match answering {
+            true => Instant::now(),
+            false => Instant::now() + REPLICA_RETRY,
+        };
+        *self.down_until.lock().unwrap_or_else(|e| e.into_inner()) = until;
+    }
 }
 
 tokio::task_local! {
@@ -131,7 +161,66 @@ impl Database {
                     .time_to_idle(Duration::from_secs(600))
                     .build(),
             }),
+            replica: None,
         })
+    }
+
+    /// Adds a read replica at `url` (PostgreSQL), with a pool like this
+    /// one's, opened without waiting for it; see [`Database::read`].
+    pub fn with_replica(mut self, url: &str, tuning: Tuning) -> Result<Self, StoreError> {
+        let size = self.pool.max_size();
+        let replica = Database::open(url, size, tuning)?;
+        self.replica = Some(Arc::new(Replica {
+            db: replica,
+            down_until: std::sync::Mutex::new(Instant::now()),
+        }));
+        Ok(self)
+    }
+
+    /// Runs `work`, a read that may see data a moment old (lists, search,
+    /// reports), on the read replica while it answers, else like
+    /// [`Database::run`] on the primary. A replica that gives no connection
+    /// within [`REPLICA_WAIT`] sends this read and, for [`REPLICA_RETRY`],
+    /// the next ones to the primary;
+    /// work that failed once started on the replica is not run again.
+    pub async fn read<T, F>(&self, work: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: Fn(&mut DbConnection) -> Result<T, StoreError> + Send + Sync + 'static,
+    {
+        let Some(replica) = self.replica.as_ref().filter(|r| r.answering()) else {
+            return self.run(work).await;
+        };
+        let work = Arc::new(work);
+        let started = Arc::new(AtomicBool::new(false));
+        let (on_replica, flag) = (work.clone(), started.clone());
+        let outcome = replica
+            .db
+            .on_connection(REPLICA_WAIT, None, move |conn| {
+                flag.store(true, Ordering::Release);
+                on_replica(conn)
+            })
+            .await;
+        match outcome {
+            Err(StoreError::Unavailable(cause)) => {
+                replica.set_answering(false);
+                log::warn!("the read replica does not answer ({cause}): reading from the primary");
+                if started.load(Ordering::Acquire) {
+                    return Err(StoreError::Unavailable(cause));
+                }
+                self.run(move |conn| work(conn)).await
+            }
+            outcome => outcome,
+        }
+    }
+
+    /// Whether the read replica answers a trivial query within a second;
+    /// `None` without one. An answer sends reads back to it at once.
+    pub async fn replica_readiness(&self) -> Option<bool> {
+        let replica = self.replica.as_ref()?;
+        let answers = replica.db.readiness().await.is_ok();
+        replica.set_answering(answers);
+        Some(answers)
     }
 
     /// Connects once, outside the pool, and applies pending migrations.
@@ -368,6 +457,14 @@ pub fn connect(url: &str) -> Result<DbConnection, StoreError> {
 /// Whether `url` names a database this service can use; says why not.
 pub fn check_url(url: &str) -> Result<(), String> {
     Target::from_url(url, Tuning::default()).map(drop)
+}
+
+/// Whether `url` names a PostgreSQL database.
+pub fn is_postgres(url: &str) -> bool {
+    matches!(
+        Target::from_url(url, Tuning::default()),
+        Ok(Target::Postgres { .. })
+    )
 }
 
 /// What `url` names, for a log line (never its credentials): `SQLite file

@@ -26,6 +26,7 @@ mod process;
 mod proxy;
 mod receiver;
 mod reliability;
+mod replica;
 mod reporting;
 mod safe_writes;
 mod shipping_addresses;
