@@ -214,3 +214,33 @@ on_both_backends! {
         assert_eq!(record["firstName"], Value::Null);
     }
 }
+
+on_both_backends! { with crate::webhooks::fast_retries;
+    fn erase_redacts_deliveries_not_yet_made(app: &TestApp) {
+        // The receiver refuses every delivery until the customer is erased.
+        let accepting = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let open = accepting.clone();
+        let receiver = crate::receiver::Receiver::scripted(move |_, _| {
+            match open.load(std::sync::atomic::Ordering::SeqCst) {
+                true => crate::receiver::Reply::OK,
+                false => crate::receiver::Reply::status(500),
+            }
+        });
+        crate::webhooks::create_endpoint(app, &receiver.url(), json!(["*"]));
+        let customer = app.create_customer(&json!({"firstName": "Jane", "email": "jane@example.com"}));
+        let wait = std::time::Duration::from_secs(20);
+        let refused = receiver.wait_for_count(1, wait);
+        assert!(refused[0].body.contains("Jane"));
+
+        assert_eq!(post(app, &format!("{}/erase", app.customer_path(id(&customer)))).status, 204);
+        let erased_at = std::time::Instant::now();
+        accepting.store(true, std::sync::atomic::Ordering::SeqCst);
+        let received = receiver.wait_for(wait, |r| r.iter().any(|r| r.json()["type"] == "customer.erased"));
+        let after: Vec<Value> = received.iter().filter(|r| r.arrived > erased_at).map(|r| r.json()).collect();
+        let types: Vec<&str> = after.iter().map(|e| e["type"].as_str().unwrap()).collect();
+        assert_eq!(types, ["customer.created", "customer.erased"]);
+        assert_eq!(after[0]["data"]["object"]["firstName"], Value::Null);
+        assert_eq!(after[0]["data"]["object"]["email"], Value::Null);
+        assert_eq!(after[0]["id"], refused[0].json()["id"]);
+    }
+}

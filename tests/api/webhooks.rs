@@ -13,7 +13,7 @@ use crate::helpers::{Backend, TestApp, on_both_backends};
 use crate::receiver::{Receiver, Reply, verify_signature};
 
 /// Retries one second apart (then two, four…).
-fn fast_retries(settings: &mut clientele::config::Settings) {
+pub fn fast_retries(settings: &mut clientele::config::Settings) {
     settings.webhook_retry_base_seconds = 1;
 }
 
