@@ -155,7 +155,7 @@ pub async fn list(
     definitions: web::Data<DefinitionCache>,
     ListQuery(params): ListQuery,
 ) -> Result<HttpResponse, ApiError> {
-    if params.include_deleted {
+    if params.reads_deleted() {
         principal.require(Scope::ReportsRead)?;
     }
     let tenant = principal.tenant();

@@ -158,7 +158,7 @@ pub struct ListParams {
     pub updated_to: Option<Time>,
     /// Deleted customers too (reporting; needs the reports:read scope).
     pub include_deleted: bool,
-    /// Only with `include_deleted`: customers deleted in this range.
+    /// Customers deleted in this range (so deleted ones only).
     pub deleted_from: Option<Time>,
     pub deleted_to: Option<Time>,
     pub sort: Sort,
@@ -301,7 +301,7 @@ pub const PARAMETERS: [Parameter<ListParams>; 16] = [
     },
     Parameter {
         name: "deletedFrom",
-        description: "deletedTime >= this RFC 3339 time; only with includeDeleted=true (live customers are then left out).",
+        description: "deletedTime >= this RFC 3339 time: deleted customers only, whatever includeDeleted says (reports:read scope).",
         parse: |p, raw| {
             p.deleted_from = Some(parse_time(raw)?);
             Ok(())
@@ -310,7 +310,7 @@ pub const PARAMETERS: [Parameter<ListParams>; 16] = [
     },
     Parameter {
         name: "deletedTo",
-        description: "deletedTime < this RFC 3339 time; only with includeDeleted=true (live customers are then left out).",
+        description: "deletedTime < this RFC 3339 time: deleted customers only, whatever includeDeleted says (reports:read scope).",
         parse: |p, raw| {
             p.deleted_to = Some(parse_time(raw)?);
             Ok(())
@@ -368,16 +368,6 @@ impl ListParams {
                 false => params.custom_fields.push((field, value)),
             }
         }
-        if !params.include_deleted {
-            for (name, given) in [
-                ("deletedFrom", params.deleted_from),
-                ("deletedTo", params.deleted_to),
-            ] {
-                if given.is_some() {
-                    errors.push(name, "needs includeDeleted=true");
-                }
-            }
-        }
         let cursors = [
             ("startingAfter", params.starting_after),
             ("endingBefore", params.ending_before),
@@ -396,6 +386,13 @@ impl ListParams {
             errors.push("offset", format!("must be 0 with {name}"));
         }
         errors.into_result(params)
+    }
+
+    /// Whether the list reaches deleted customers: with `includeDeleted`,
+    /// or a deletion range (which only deleted customers can be in).
+    /// Reporting's, like the scope it needs.
+    pub fn reads_deleted(&self) -> bool {
+        self.include_deleted || self.deleted_from.is_some() || self.deleted_to.is_some()
     }
 
     /// The keyset position asked for, if any.

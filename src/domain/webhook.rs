@@ -82,20 +82,20 @@ impl Subscription {
         let names = names
             .filter(|n| !n.is_empty() && Some(n.len()) == value.as_array().map(Vec::len))
             .ok_or(RULE)?;
-        // `*` among types still means every type: the document's one item
-        // enum cannot say "alone".
-        if names.contains(&"*") {
-            return Ok(Self::All);
-        }
         let mut types = Vec::new();
-        for name in names {
+        for name in names.iter().filter(|name| **name != "*") {
             let kind =
                 EventType::parse(name).ok_or_else(|| format!("unknown event type {name:?}"))?;
             if !types.contains(&kind) {
                 types.push(kind);
             }
         }
-        Ok(Self::Types(types))
+        // `*` among types still means every type (the document's one item
+        // enum cannot say "alone"), once every other item is a type.
+        match names.contains(&"*") {
+            true => Ok(Self::All),
+            false => Ok(Self::Types(types)),
+        }
     }
 }
 
@@ -347,6 +347,7 @@ mod tests {
             json!([]),
             json!("*"),
             json!(["customer.merged"]),
+            json!(["*", "customer.merged"]),
             json!([1]),
         ] {
             assert!(Subscription::parse(&bad).is_err(), "{bad}");

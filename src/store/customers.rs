@@ -653,7 +653,7 @@ pub(super) fn matching_condition(
     params: &ListParams,
     custom_fields: &[CustomFieldFilter],
 ) -> Filter {
-    let mut all: Vec<Filter> = match params.include_deleted {
+    let mut all: Vec<Filter> = match params.reads_deleted() {
         false => vec![Box::new(live(tenant))],
         true => vec![Box::new(of(tenant))],
     };

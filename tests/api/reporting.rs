@@ -46,15 +46,18 @@ on_both_backends! {
         let deleted = app.list(&format!("includeDeleted=true&deletedFrom={deleted_time}"));
         assert_eq!(ids(&deleted), [id(&gone)]);
         assert!(ids(&app.list(&format!("includeDeleted=true&deletedTo={deleted_time}"))).is_empty());
-        // Without includeDeleted a deletion range means nothing: 422.
-        let refused = app.get(&format!("{}?deletedFrom={deleted_time}", app.customers_path()));
-        assert_eq!(refused.invalid_fields(), ["deletedFrom"]);
+        // A deletion range holds deleted customers only, with or without
+        // includeDeleted.
+        assert_eq!(ids(&app.list(&format!("deletedFrom={deleted_time}"))), [id(&gone)]);
+        assert_eq!(ids(&app.list("includeDeleted=false&deletedTo=9999-01-01T00:00:00Z")), [id(&gone)]);
 
         // includeDeleted needs reports:read; the plain list does not.
         let reader = format!("ApiKey {}", app.create_key(&[Scope::CustomersRead]));
         let path = format!("{}?includeDeleted=true", app.customers_path());
         let forbidden = app.send_as(Some(&reader), "GET", &path, None).problem(403);
         assert!(forbidden["detail"].as_str().unwrap().contains("reports:read"));
+        let ranged = format!("{}?deletedTo={deleted_time}", app.customers_path());
+        app.send_as(Some(&reader), "GET", &ranged, None).problem(403);
         assert_eq!(app.send_as(Some(&reader), "GET", &app.customers_path(), None).status, 200);
     }
 
