@@ -131,6 +131,14 @@ pub(super) fn answer(written: Written, status: StatusCode) -> KeptAnswer {
     }
 }
 
+/// The answer to a write that answers no body when done (delete, erase).
+pub(super) fn no_content_unless_refused(written: Written) -> KeptAnswer {
+    match written {
+        Written::Done(_) => answers::no_content(),
+        refused => answer(refused, StatusCode::NO_CONTENT),
+    }
+}
+
 /// List, filter and search customers, newest first by default.
 ///
 /// `q` searches names, emails and phone digits; `email` matches exactly,
@@ -321,12 +329,8 @@ pub async fn delete(
 ) -> Result<HttpResponse, ApiError> {
     idempotency
         .respond(&db, tenant, None, move |conn| {
-            Ok(
-                match customers::delete(conn, tenant, id, expected.as_ref())? {
-                    Written::Done(_) => answers::no_content(),
-                    refused => answer(refused, StatusCode::NO_CONTENT),
-                },
-            )
+            let written = customers::delete(conn, tenant, id, expected.as_ref())?;
+            Ok(no_content_unless_refused(written))
         })
         .await
 }

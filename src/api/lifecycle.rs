@@ -6,8 +6,8 @@ use std::time::Duration;
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 
-use super::answers::{self, Idempotency};
-use super::customers::answer;
+use super::answers::Idempotency;
+use super::customers::{answer, no_content_unless_refused};
 use super::extract::{CustomerPath, IfMatch};
 use super::paths;
 use super::schemas::{
@@ -16,7 +16,6 @@ use super::schemas::{
 use crate::auth::Tenant;
 use crate::domain::customer::Customer;
 use crate::error::ApiError;
-use crate::store::customers::Written;
 use crate::store::{Database, customers};
 
 /// How long after its deletion a customer may be restored
@@ -93,12 +92,8 @@ pub async fn erase(
 ) -> Result<HttpResponse, ApiError> {
     idempotency
         .respond(&db, tenant, None, move |conn| {
-            Ok(
-                match customers::erase(conn, tenant, id, expected.as_ref())? {
-                    Written::Done(_) => answers::no_content(),
-                    refused => answer(refused, StatusCode::NO_CONTENT),
-                },
-            )
+            let written = customers::erase(conn, tenant, id, expected.as_ref())?;
+            Ok(no_content_unless_refused(written))
         })
         .await
 }

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use clientele::domain::scopes::Scope;
 use serde_json::{Value, json};
 
-use crate::helpers::{Backend, TestApp, on_both_backends};
+use crate::helpers::{Backend, TestApp, ids, on_both_backends};
 
 pub fn fields_path(app: &TestApp) -> String {
     format!(
@@ -40,15 +40,6 @@ fn define_every_type(app: &TestApp) {
     ] {
         define(app, body);
     }
-}
-
-fn ids(page: &Value) -> Vec<&str> {
-    page["data"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| c["id"].as_str().unwrap())
-        .collect()
 }
 
 on_both_backends! {

@@ -133,6 +133,16 @@ impl Response {
 /// Leaves a test server's settings as `test_settings` made them.
 pub fn default_settings(_: &mut Settings) {}
 
+/// The ids of a page's customers, in order.
+pub fn ids(page: &Value) -> Vec<&str> {
+    page["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["id"].as_str().unwrap())
+        .collect()
+}
+
 /// The JWT secret every test server uses, so tests can forge tokens.
 pub const JWT_SECRET: &str = "test-secret-that-is-at-least-32-bytes-long";
 

@@ -4,18 +4,9 @@
 //! PostgreSQL only: a replica is a PostgreSQL feature.
 
 use diesel::connection::SimpleConnection;
-use serde_json::{Value, json};
+use serde_json::json;
 
-use crate::helpers::{Backend, TestApp, TestDatabase};
-
-fn ids(page: &Value) -> Vec<&str> {
-    page["data"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| c["id"].as_str().unwrap())
-        .collect()
-}
+use crate::helpers::{Backend, TestApp, TestDatabase, ids};
 
 #[test]
 fn reads_run_on_the_replica_and_everything_else_on_the_primary() {

@@ -5,17 +5,8 @@ use clientele::domain::scopes::Scope;
 use serde_json::{Value, json};
 
 use crate::events::feed_until;
-use crate::helpers::{Backend, TestApp, on_both_backends};
+use crate::helpers::{Backend, TestApp, ids, on_both_backends};
 use crate::safe_writes::with_key;
-
-fn ids(page: &Value) -> Vec<&str> {
-    page["data"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| c["id"].as_str().unwrap())
-        .collect()
-}
 
 fn id(customer: &Value) -> &str {
     customer["id"].as_str().unwrap()
