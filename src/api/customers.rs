@@ -23,8 +23,9 @@ use crate::domain::preconditions::etag;
 use crate::domain::scopes::Scope;
 use crate::error::ApiError;
 use crate::store::custom_fields::DefinitionCache;
-use crate::store::customers::{CustomFieldFilter, UnknownAnchor, Written};
+use crate::store::customers::Written;
 use crate::store::idempotency::KeptAnswer;
+use crate::store::listing::{self, CustomFieldFilter, UnknownAnchor};
 use crate::store::{Database, customers};
 
 /// A page of customers.
@@ -170,7 +171,7 @@ pub async fn list(
     let filters = custom_field_filters(&params, &definitions, &db, tenant).await?;
     let (limit, offset) = (params.limit, params.offset);
     let page = db
-        .read(move |conn| customers::list(conn, tenant, &params, &filters))
+        .read(move |conn| listing::list(conn, tenant, &params, &filters))
         .await?
         .map_err(|UnknownAnchor(cursor)| {
             ApiError::Invalid(vec![InvalidField {

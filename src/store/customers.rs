@@ -7,17 +7,15 @@ use std::time::Duration;
 use chrono::{NaiveDateTime, TimeDelta};
 use diesel::dsl;
 use diesel::prelude::*;
-use diesel::sql_types::Bool;
 use serde_json::value::RawValue;
 
 use super::schema::{custom_field_values, customers};
-use super::{Db, DbConnection, StoreError, events, idempotency};
+use super::{DbConnection, StoreError, events, idempotency};
 use crate::domain::address::Address;
 use crate::domain::contact::{fold_case, phone_digits};
 use crate::domain::customer::{Change, Customer, CustomerChanges};
 use crate::domain::event::EventType;
 use crate::domain::ids::{CustomerId, OrganizationId};
-use crate::domain::listing::{Cursor, ListParams, Sort};
 use crate::domain::preconditions::Condition;
 use crate::domain::shipping::ShippingAddress;
 use crate::domain::tenant::Tenant;
@@ -187,14 +185,14 @@ type Tenants = dsl::And<
 type Live = dsl::And<Tenants, dsl::IsNull<customers::deleted_at>>;
 
 /// The tenant's customers, deleted or not.
-fn of(tenant: Tenant) -> Tenants {
+pub(super) fn of(tenant: Tenant) -> Tenants {
     customers::organization_id
         .eq(tenant.organization_id)
         .and(customers::livemode.eq(tenant.livemode))
 }
 
 /// The tenant's customers that are not deleted.
-fn live(tenant: Tenant) -> Live {
+pub(super) fn live(tenant: Tenant) -> Live {
     of(tenant).and(customers::deleted_at.is_null())
 }
 
@@ -474,273 +472,6 @@ pub fn erase(
     let customer = Customer::from(row);
     events::append(conn, EventType::CustomerErased, &customer, None, at)?;
     Ok(Written::Done(Box::new(customer)))
-}
-
-pub struct Page {
-    pub customers: Vec<Customer>,
-    pub has_more: bool,
-    pub total: Option<i64>,
-}
-
-/// From this offset on, a page is read ids first (see `list`).
-const DEEP_OFFSET: i64 = 1_000;
-
-/// The customer a cursor names was never one of this organization's.
-#[derive(Debug)]
-pub struct UnknownAnchor(pub Cursor);
-
-/// A list filter on a custom field: its name and the canonical text of the
-/// value (`Definitions::filter_value`).
-pub type CustomFieldFilter = (String, String);
-
-pub fn list(
-    conn: &mut DbConnection,
-    tenant: Tenant,
-    params: &ListParams,
-    custom_fields: &[CustomFieldFilter],
-) -> Result<Result<Page, UnknownAnchor>, StoreError> {
-    let matching = || matching(tenant, params, custom_fields);
-    // A cursor's page: the rows beyond its anchor in the direction of
-    // travel (backwards for endingBefore), read in that direction.
-    let (travel, query) = match params.cursor() {
-        None => (params.sort, matching()),
-        Some(cursor) => {
-            let Some(anchor) = anchor(conn, tenant, cursor.anchor())? else {
-                return Ok(Err(UnknownAnchor(cursor)));
-            };
-            let travel = match cursor {
-                Cursor::After(_) => params.sort,
-                Cursor::Before(_) => params.sort.reversed(),
-            };
-            (travel, beyond(matching(), travel, anchor))
-        }
-    };
-    // One row more than asked tells whether more follow.
-    let ordered = in_order(query, travel);
-    let (mut rows, found): (Vec<CustomerRow>, usize) = if params.offset < DEEP_OFFSET {
-        let rows: Vec<CustomerRow> = ordered
-            .select(CustomerRow::as_select())
-            .limit(params.limit + 1)
-            .offset(params.offset)
-            .load(conn)?;
-        let found = rows.len();
-        (rows, found)
-    } else {
-        // Deep pages: the ids first, from the sort index alone (an
-        // index-only scan skips index entries, not heap rows), then their
-        // rows. Two statements, because Diesel's MultiConnection cannot nest
-        // a boxed subquery.
-        let ids: Vec<CustomerId> = ordered
-            .select(customers::id)
-            .limit(params.limit + 1)
-            .offset(params.offset)
-            .load(conn)?;
-        let found = ids.len();
-        let rows = in_order(customers::table.filter(of(tenant)).into_boxed(), travel)
-            .filter(customers::id.eq_any(ids))
-            .select(CustomerRow::as_select())
-            .load(conn)?;
-        (rows, found)
-    };
-    let has_more = found as i64 > params.limit;
-    rows.truncate(params.limit as usize);
-    if travel != params.sort {
-        rows.reverse();
-    }
-    let total = match params.include_total {
-        true => Some(matching().count().get_result(conn)?),
-        false => None,
-    };
-    Ok(Ok(Page {
-        customers: rows.into_iter().map(Customer::from).collect(),
-        has_more,
-        total,
-    }))
-}
-
-/// Where a cursor's customer sits in every order: its times and id. It may
-/// have been deleted since; it must have been this organization's.
-#[derive(Queryable)]
-pub(super) struct Anchor {
-    pub(super) created_at: NaiveDateTime,
-    pub(super) updated_at: NaiveDateTime,
-    pub(super) id: CustomerId,
-}
-
-fn anchor(
-    conn: &mut DbConnection,
-    tenant: Tenant,
-    id: CustomerId,
-) -> Result<Option<Anchor>, StoreError> {
-    Ok(customers::table
-        .filter(of(tenant))
-        .filter(customers::id.eq(id))
-        .select((customers::created_at, customers::updated_at, customers::id))
-        .first(conn)
-        .optional()?)
-}
-
-/// The rows strictly after `anchor` in `sort`'s order. The redundant bound
-/// on the time alone lets the sort index start its scan at the anchor.
-pub(super) fn beyond(
-    query: customers::BoxedQuery<'static, Db>,
-    sort: Sort,
-    anchor: Anchor,
-) -> customers::BoxedQuery<'static, Db> {
-    use customers::{created_at, id, updated_at};
-    let Anchor {
-        created_at: created,
-        updated_at: updated,
-        id: after,
-    } = anchor;
-    match sort {
-        Sort::CreatedDescending => query.filter(created_at.le(created)).filter(
-            created_at
-                .lt(created)
-                .or(created_at.eq(created).and(id.lt(after))),
-        ),
-        Sort::CreatedAscending => query.filter(created_at.ge(created)).filter(
-            created_at
-                .gt(created)
-                .or(created_at.eq(created).and(id.gt(after))),
-        ),
-        Sort::UpdatedDescending => query.filter(updated_at.le(updated)).filter(
-            updated_at
-                .lt(updated)
-                .or(updated_at.eq(updated).and(id.lt(after))),
-        ),
-        Sort::UpdatedAscending => query.filter(updated_at.ge(updated)).filter(
-            updated_at
-                .gt(updated)
-                .or(updated_at.eq(updated).and(id.gt(after))),
-        ),
-    }
-}
-
-pub(super) fn in_order(
-    query: customers::BoxedQuery<'static, Db>,
-    sort: Sort,
-) -> customers::BoxedQuery<'static, Db> {
-    use customers::{created_at, id, updated_at};
-    match sort {
-        Sort::CreatedDescending => query.order((created_at.desc(), id.desc())),
-        Sort::CreatedAscending => query.order((created_at.asc(), id.asc())),
-        Sort::UpdatedDescending => query.order((updated_at.desc(), id.desc())),
-        Sort::UpdatedAscending => query.order((updated_at.asc(), id.asc())),
-    }
-}
-
-/// A condition on customers, built at run time.
-pub(super) type Filter = Box<dyn BoxableExpression<customers::table, Db, SqlType = Bool>>;
-
-/// The customers that match the list's filters and search term, as a query.
-pub(super) fn matching(
-    tenant: Tenant,
-    params: &ListParams,
-    custom_fields: &[CustomFieldFilter],
-) -> customers::BoxedQuery<'static, Db> {
-    customers::table
-        .filter(matching_condition(tenant, params, custom_fields))
-        .into_boxed()
-}
-
-/// The customers (live ones, unless the list includes deleted ones) that
-/// match the list's filters and search term. A condition rather than a
-/// query, so that reports can group what it selects (a boxed query cannot
-/// be grouped).
-pub(super) fn matching_condition(
-    tenant: Tenant,
-    params: &ListParams,
-    custom_fields: &[CustomFieldFilter],
-) -> Filter {
-    let mut all: Vec<Filter> = match params.reads_deleted() {
-        false => vec![Box::new(live(tenant))],
-        true => vec![Box::new(of(tenant))],
-    };
-    for (field, value) in custom_fields {
-        // Through the side table's primary key: as cheap as the email
-        // filter, however large the organization.
-        let holders = custom_field_values::table
-            .filter(custom_field_values::organization_id.eq(tenant.organization_id))
-            .filter(custom_field_values::field.eq(field.clone()))
-            .filter(custom_field_values::value.eq(value.clone()))
-            .select(custom_field_values::customer_id);
-        all.push(Box::new(customers::id.eq_any(holders)));
-    }
-    // Columns that are null never match a value; saying they are not null
-    // keeps each comparison a plain boolean (it adds nothing to the SQL).
-    if let Some(external_id) = &params.external_id {
-        let value = external_id.as_str().to_owned();
-        all.push(Box::new(customers::external_id.assume_not_null().eq(value)));
-    }
-    if let Some(email) = &params.email {
-        all.push(Box::new(
-            customers::email_search.assume_not_null().eq(email.clone()),
-        ));
-    }
-    let deleted_at = customers::deleted_at.assume_not_null();
-    if let Some(from) = params.created_from {
-        all.push(Box::new(customers::created_at.ge(from.naive())));
-    }
-    if let Some(to) = params.created_to {
-        all.push(Box::new(customers::created_at.lt(to.naive())));
-    }
-    if let Some(from) = params.updated_from {
-        all.push(Box::new(customers::updated_at.ge(from.naive())));
-    }
-    if let Some(to) = params.updated_to {
-        all.push(Box::new(customers::updated_at.lt(to.naive())));
-    }
-    if let Some(from) = params.deleted_from {
-        all.push(Box::new(deleted_at.ge(from.naive())));
-    }
-    if let Some(to) = params.deleted_to {
-        all.push(Box::new(deleted_at.lt(to.naive())));
-    }
-    if let Some(term) = &params.search {
-        // A cached prepared `LIKE '%term%'` switches to a generic plan after
-        // five runs, and that plan cannot use the trigram index (45 against
-        // 6,700 searches a second on 500,000 customers). A literal fragment
-        // makes Diesel prepare a search afresh each time (unnamed), and
-        // PostgreSQL then plans it for the actual term, on Citus workers
-        // too, without a transaction around it.
-        all.push(Box::new(dsl::sql::<Bool>("TRUE")));
-        let text = contains(&term.text);
-        let in_name_or_email = customers::name_search
-            .assume_not_null()
-            .like(text.clone())
-            .escape('\\')
-            .or(customers::email_search
-                .assume_not_null()
-                .like(text)
-                .escape('\\'));
-        all.push(match &term.digits {
-            Some(digits) => Box::new(
-                in_name_or_email.or(customers::phone_search
-                    .assume_not_null()
-                    .like(contains(digits))
-                    .escape('\\')),
-            ),
-            None => Box::new(in_name_or_email),
-        });
-    }
-    all.into_iter()
-        .reduce(|all, one| Box::new(all.and(one)))
-        .expect("the tenant's condition is always there")
-}
-
-/// A LIKE pattern matching `term` anywhere, its wildcards taken literally.
-fn contains(term: &str) -> String {
-    let mut pattern = String::with_capacity(term.len() + 2);
-    pattern.push('%');
-    for c in term.chars() {
-        if matches!(c, '%' | '_' | '\\') {
-            pattern.push('\\');
-        }
-        pattern.push(c);
-    }
-    pattern.push('%');
-    pattern
 }
 
 /// Keeps the filter's side table in step with a customer's custom-field

@@ -25,6 +25,7 @@ mod error;
 pub mod events;
 pub mod idempotency;
 mod ids;
+pub mod listing;
 mod migrations;
 pub mod organizations;
 pub mod reports;
