@@ -182,8 +182,8 @@ impl Database {
     /// reports), on the read replica while it answers, else like
     /// [`Database::run`] on the primary. A replica that gives no connection
     /// within [`REPLICA_WAIT`] sends this read and, for [`REPLICA_RETRY`],
-    /// the next ones to the primary;
-    /// work that failed once started on the replica is not run again.
+    /// the next ones to the primary; work that failed once it had started
+    /// on the replica is not run again.
     pub async fn read<T, F>(&self, work: F) -> Result<T, StoreError>
     where
         T: Send + 'static,

@@ -313,7 +313,11 @@ mod definitions_cache {
             if response.status == 201 {
                 break;
             }
-            assert_eq!(response.invalid_fields(), ["customFields.tier"]);
+            // A 503 (a statement that met the timeout on a loaded Citus)
+            // says nothing of the cache: ask again.
+            if response.status != 503 {
+                assert_eq!(response.invalid_fields(), ["customFields.tier"]);
+            }
             assert!(
                 sent < Duration::from_millis(1500),
                 "stale for a request sent {sent:?} after the change"
@@ -337,7 +341,7 @@ mod definitions_cache {
             if response.status == 422 {
                 break;
             }
-            assert_eq!(response.status, 201, "{}", response.text);
+            assert!(matches!(response.status, 201 | 503), "{}", response.text);
             assert!(
                 sent < Duration::from_millis(1500),
                 "stale for a request sent {sent:?} after the change"
