@@ -4,7 +4,7 @@
 
 use serde_json::{Value, json};
 
-use super::invalid::InvalidField;
+use super::invalid::{InvalidField, InvalidFields};
 use super::listing::ListParams;
 
 /// The list's parameters that page it; a report covers every match.
@@ -88,7 +88,9 @@ impl<C: Choice> ReportParams<C> {
     /// Parses decoded query pairs; a paging parameter, an unknown or
     /// repeated one and every bad value are named, all at once.
     pub fn parse(pairs: &[(String, String)]) -> Result<Self, Vec<InvalidField>> {
-        let mut errors = Vec::new();
+        // The list's own collector: at most its number of complaints, so a
+        // query of many repeated parameters buys no larger an answer.
+        let mut errors = InvalidFields::default();
         let (own, filters): (Vec<_>, Vec<_>) = pairs
             .iter()
             .cloned()
@@ -107,25 +109,24 @@ impl<C: Choice> ReportParams<C> {
             _ => Err("must be given at most once".to_owned()),
         };
         let choice = choice.unwrap_or_else(|message| {
-            errors.push(InvalidField {
-                field: C::PARAMETER.into(),
-                message,
-            });
+            errors.push(C::PARAMETER, message);
             C::default()
         });
         let (paging, filters): (Vec<_>, Vec<_>) =
             filters.into_iter().partition(|(name, _)| !is_filter(name));
         for (name, _) in paging {
-            errors.push(InvalidField {
-                field: name,
-                message: "a report covers every match: it has no pages".into(),
-            });
+            errors.push(name, "a report covers every match: it has no pages");
         }
-        match ListParams::parse(&filters) {
-            Ok(filters) if errors.is_empty() => Ok(Self { filters, choice }),
-            Ok(_) => Err(errors),
-            Err(more) => Err(errors.into_iter().chain(more).collect()),
-        }
+        let filters = match ListParams::parse(&filters) {
+            Ok(filters) => filters,
+            Err(more) => {
+                for complaint in more {
+                    errors.push(complaint.field, complaint.message);
+                }
+                ListParams::default()
+            }
+        };
+        errors.into_result(Self { filters, choice })
     }
 }
 
@@ -213,6 +214,11 @@ mod tests {
         assert_eq!(
             parse::<ExportFormat>(&[("format", "csv"), ("format", "csv")]).unwrap_err(),
             ["format"]
+        );
+        let many: Vec<(&str, &str)> = std::iter::repeat_n(("limit", "1"), 500).collect();
+        assert_eq!(
+            parse::<ExportFormat>(&many).unwrap_err().len(),
+            InvalidFields::MAX
         );
     }
 
