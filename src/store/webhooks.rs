@@ -235,13 +235,13 @@ impl Due {
 /// later event waits until the earlier one is delivered or has failed for
 /// good).
 ///
-/// Written to stay cheap when PostgreSQL's statistics lag behind a backlog
-/// (they say nothing is pending): no ORDER BY, so the scan stops at `limit`
-/// whatever the plan (due ones are taken in the table's order, oldest rows
-/// first); the in-order check is a scalar subquery, a probe per row rather
-/// than an anti-join over every pending delivery; and it names the
-/// unfinished states the way `webhook_deliveries_unfinished` does, so that
-/// it cannot be planned as a read of all of `webhook_deliveries_pending`.
+/// Oldest due first, read from `webhook_deliveries_pending` in its order:
+/// the scan stops at `limit`, with statistics fresh or lagging behind a
+/// backlog (they say nothing is pending), where reading the deliveries in
+/// another order (the bitmap of every unfinished one) cost a probe of each
+/// per round. The in-order check is a scalar subquery, a probe per row
+/// rather than an anti-join over every pending delivery, and it names the
+/// unfinished states the way `webhook_deliveries_unfinished` does.
 pub fn due(conn: &mut DbConnection, limit: i64) -> Result<Vec<Due>, StoreError> {
     let now = Time::now().naive();
     Ok(diesel::sql_query(
@@ -254,7 +254,7 @@ pub fn due(conn: &mut DbConnection, limit: i64) -> Result<Vec<Due>, StoreError> 
                            WHERE p.organization_id = d.organization_id AND p.endpoint_id = d.endpoint_id \
                              AND p.customer_id = d.customer_id AND p.state <> 'delivered' AND p.state <> 'failed' \
                              AND p.sequence < d.sequence)) \
-         LIMIT $2",
+         ORDER BY d.next_attempt_at LIMIT $2",
     )
     .bind::<Timestamp, _>(now)
     .bind::<BigInt, _>(limit)
