@@ -394,9 +394,9 @@ impl From<Vec<InvalidField>> for ApiError {
 impl From<StoreError> for ApiError {
     fn from(error: StoreError) -> Self {
         match error {
-            StoreError::Unavailable(_)
-            | StoreError::Abandoned
-            | StoreError::SerializationFailure => Self::Unavailable(error.to_string()),
+            StoreError::Unavailable(_) | StoreError::Abandoned | StoreError::Conflict(_) => {
+                Self::Unavailable(error.to_string())
+            }
             StoreError::StorageFull(_) => Self::StorageFull(error.to_string()),
             StoreError::UniqueViolation { .. } | StoreError::Failed(_) => {
                 Self::Internal(error.to_string())

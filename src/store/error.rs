@@ -17,8 +17,10 @@ pub enum StoreError {
     /// A unique key already holds the value; `constraint` names the key
     /// (PostgreSQL's index name, or SQLite's `table.column` list).
     UniqueViolation { constraint: String },
-    /// PostgreSQL could not serialize this transaction with another one.
-    SerializationFailure,
+    /// The database rolled this transaction back to resolve a conflict
+    /// with another (a deadlock, a serialization failure): it had no
+    /// effect, and may be run again.
+    Conflict(String),
     /// The request was given up (its client went away) before the work
     /// started, so it never ran.
     Abandoned,
@@ -33,7 +35,7 @@ impl fmt::Display for StoreError {
             Self::Unavailable(cause) => write!(f, "database unavailable: {cause}"),
             Self::StorageFull(cause) => write!(f, "storage full: {cause}"),
             Self::UniqueViolation { constraint } => write!(f, "unique key {constraint} is taken"),
-            Self::SerializationFailure => f.write_str("serialization failure"),
+            Self::Conflict(cause) => write!(f, "rolled back in a conflict: {cause}"),
             Self::Abandoned => f.write_str("abandoned before it started"),
 
             Self::Failed(cause) => write!(f, "database error: {cause}"),
@@ -50,17 +52,16 @@ const FULL: [&str; 2] = ["database or disk is full", "No space left on device"];
 /// Texts of failures that a retry may not meet: SQLite's busy lock and
 /// failing I/O, PostgreSQL's cancelled statements, a Citus worker that does
 /// not answer.
-const TRANSIENT: [&str; 6] = [
+const TRANSIENT: [&str; 5] = [
     "database is locked",
     "database table is locked",
     "disk I/O error",
     "canceling statement due to",
     "connection to the remote node",
-    // PostgreSQL's "deadlock detected" and Citus' "… involved in a
-    // distributed deadlock": the transaction was rolled back, and may be
-    // retried.
-    "deadlock",
 ];
+/// PostgreSQL's "deadlock detected" (40P01, which Diesel does not name) and
+/// Citus' "… involved in a distributed deadlock".
+const DEADLOCK: &str = "deadlock";
 
 impl From<Error> for StoreError {
     fn from(error: Error) -> Self {
@@ -80,7 +81,10 @@ impl From<Error> for StoreError {
                 }
             }
             Error::DatabaseError(DatabaseErrorKind::SerializationFailure, _) => {
-                Self::SerializationFailure
+                Self::Conflict(error.to_string())
+            }
+            Error::DatabaseError(_, info) if info.message().contains(DEADLOCK) => {
+                Self::Conflict(error.to_string())
             }
             Error::DatabaseError(
                 DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand,

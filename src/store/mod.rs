@@ -52,6 +52,8 @@ type Db = <DbConnection as Connection>::Backend;
 /// How long a request may wait for a connection before it is told the
 /// database is unavailable.
 pub const CONNECTION_WAIT: Duration = Duration::from_secs(3);
+/// How many times a transaction rolled back in a conflict is run again.
+const CONFLICT_RETRIES: u32 = 2;
 /// How long a readiness probe waits: it must answer before the probe's own
 /// timeout, whatever the queue of API requests.
 const PING_WAIT: Duration = Duration::from_secs(1);
@@ -244,15 +246,30 @@ impl Database {
     /// and only then acknowledged: the commit's own result is checked (on
     /// SQLite it is where a full disk shows). On SQLite the transaction
     /// takes the writer lock at once (`BEGIN IMMEDIATE`), so a read inside
-    /// it is never invalidated by another writer.
+    /// it is never invalidated by another writer. A transaction that
+    /// PostgreSQL rolled back to break a deadlock (or a serialization
+    /// conflict) had no effect and is run again, up to [`CONFLICT_RETRIES`]
+    /// times: the other side of a deadlock may be anything (on Citus, a
+    /// migration's DDL in any schema), and its client did nothing wrong.
     pub async fn transaction<T, F>(&self, work: F) -> Result<T, StoreError>
     where
         T: Send + 'static,
-        F: FnOnce(&mut DbConnection) -> Result<T, StoreError> + Send + 'static,
+        F: Fn(&mut DbConnection) -> Result<T, StoreError> + Send + 'static,
     {
         let writer = self.writer.as_ref();
-        self.on_connection(CONNECTION_WAIT, writer, |conn| in_transaction(conn, work))
-            .await
+        self.on_connection(CONNECTION_WAIT, writer, move |conn| {
+            let mut conflicts = 0;
+            loop {
+                match in_transaction(conn, &work) {
+                    Err(StoreError::Conflict(cause)) if conflicts < CONFLICT_RETRIES => {
+                        conflicts += 1;
+                        log::info!("transaction run again after: {cause}");
+                    }
+                    outcome => return outcome,
+                }
+            }
+        })
+        .await
     }
 
     /// Waits for a connection for at most `wait` in all (the `turn`, when

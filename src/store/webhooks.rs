@@ -272,7 +272,7 @@ pub fn due(conn: &mut DbConnection, limit: i64) -> Result<Vec<Due>, StoreError> 
 /// delivery for each claim.
 pub fn claim(
     conn: &mut DbConnection,
-    due: Vec<Due>,
+    due: &[Due],
     hold: Duration,
 ) -> Result<Vec<(Due, i32)>, StoreError> {
     let now = Time::now().naive();
@@ -280,7 +280,7 @@ pub fn claim(
     let mut claimed = Vec::with_capacity(due.len());
     for due in due {
         let number: Option<i32> =
-            diesel::update(this(&due).filter(webhook_deliveries::attempts.eq(due.attempts)))
+            diesel::update(this(due).filter(webhook_deliveries::attempts.eq(due.attempts)))
                 .set((
                     webhook_deliveries::locked_until.eq(until),
                     webhook_deliveries::attempts.eq(webhook_deliveries::attempts + 1),
@@ -289,7 +289,7 @@ pub fn claim(
                 .get_result(conn)
                 .optional()?;
         if let Some(number) = number {
-            claimed.push((due, number));
+            claimed.push((due.clone(), number));
         }
     }
     Ok(claimed)

@@ -140,7 +140,7 @@ impl Dispatcher {
     async fn claim(&self, due: Vec<Due>) -> Result<Vec<(Due, i32, Option<Found>)>, String> {
         self.db
             .transaction(move |conn| {
-                let claimed = webhooks::claim(conn, due, HOLD)?;
+                let claimed = webhooks::claim(conn, &due, HOLD)?;
                 let mut wanted: HashMap<Tenant, Vec<EventId>> = HashMap::new();
                 for (due, _) in &claimed {
                     wanted.entry(due.tenant()).or_default().push(due.event_id);

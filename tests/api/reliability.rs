@@ -8,6 +8,8 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
+use diesel::Connection;
+use diesel::connection::SimpleConnection;
 use serde_json::{Value, json};
 
 use crate::cluster::{Cluster, SmallDisk};
@@ -271,4 +273,74 @@ fn a_database_outage_under_load_answers_503_in_time_and_runs_nothing_unanswered(
     );
     let lost: Vec<_> = acknowledged.difference(&stored).take(5).collect();
     assert!(lost.is_empty(), "answered 201 but not stored: {lost:?}");
+}
+
+/// A write that PostgreSQL picks as the victim of a deadlock had no effect,
+/// and is run again rather than answered 503: its client did nothing wrong
+/// (on Citus the other side can be a migration in another schema). Here the
+/// test holds the write's Idempotency-Key (an uncommitted row) and, once the
+/// write waits for it, asks for the customer row the write has updated.
+/// The write waited first, so its deadlock check runs first and it is the
+/// one rolled back; the test's own update then goes through, which shows
+/// the write lost, and the write's 200 shows it ran again.
+#[test]
+fn a_write_rolled_back_to_break_a_deadlock_runs_again() {
+    let Some(app) = TestApp::spawn(Backend::Postgres) else {
+        return;
+    };
+    let id = app.create_customer(&json!({"firstName": "Before"}))["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let mut test = diesel::PgConnection::establish(&app.database_url).unwrap();
+    test.batch_execute(&format!(
+        "BEGIN; INSERT INTO idempotency_keys (organization_id, livemode, key, fingerprint, status, created_at) \
+         VALUES ('{}', true, 'deadlock', 'held by the test', 201, now()::timestamp)",
+        app.organization_id
+    ))
+    .unwrap();
+    let authorization = format!("ApiKey {}", app.api_key);
+    let path = app.customer_path(&id);
+    std::thread::scope(|scope| {
+        let write = scope.spawn(|| {
+            app.request(
+                "PUT",
+                &path,
+                &[
+                    ("authorization", &authorization),
+                    ("idempotency-key", "deadlock"),
+                ],
+                Some(("application/json", br#"{"firstName": "Written"}"#)),
+            )
+        });
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while app.count_rows(
+            "SELECT count(*) AS n FROM pg_stat_activity \
+             WHERE wait_event_type = 'Lock' AND query LIKE 'INSERT INTO \"idempotency_keys\"%'",
+        ) == 0
+        {
+            assert!(
+                Instant::now() < deadline,
+                "the write never waited for the key"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        test.batch_execute(&format!(
+            "UPDATE customers SET first_name = 'Test' WHERE id = '{id}'"
+        ))
+        .expect("the write, which waited first, should have been the deadlock's victim");
+        test.batch_execute("ROLLBACK").unwrap();
+        let response = write.join().unwrap();
+        assert_eq!(response.status, 200, "{}", response.text);
+        assert_eq!(response.json()["firstName"], "Written");
+    });
+    let stored = app.get(&app.customer_path(&id)).json();
+    assert_eq!(stored["firstName"], "Written");
+    assert_eq!(stored["revision"], 2);
+    assert_eq!(
+        app.count_rows(&format!(
+            "SELECT count(*) AS n FROM events WHERE customer_id = '{id}' AND type = 'customer.updated'"
+        )),
+        1
+    );
 }
