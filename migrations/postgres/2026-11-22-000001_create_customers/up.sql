@@ -11,7 +11,7 @@ CREATE TABLE organizations (
 
 -- Keyed by organization first, so that the table can be distributed by
 -- organization_id (Citus) with every query routed to one shard. Its indexes
--- come in migrations of their own, one CREATE INDEX each: Citus replays the
+-- come in migrations of their own, one index statement each: Citus replays the
 -- DDL of a distributed table on its workers statement by statement.
 CREATE TABLE customers (
     organization_id TEXT COLLATE "C" NOT NULL REFERENCES organizations (id),
