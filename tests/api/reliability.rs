@@ -284,7 +284,7 @@ fn a_database_outage_under_load_answers_503_in_time_and_runs_nothing_unanswered(
 /// one rolled back; the test's own update then goes through, which shows
 /// the write lost, and the write's 200 shows it ran again.
 #[test]
-fn a_write_rolled_back_to_break_a_deadlock_runs_again() {
+fn a_write_rolled_back_to_break_a_deadlock_runs_again_on_postgres() {
     let Some(app) = TestApp::spawn(Backend::Postgres) else {
         return;
     };
