@@ -239,19 +239,39 @@ pub async fn get(
     IfNoneMatch(held): IfNoneMatch,
     db: web::Data<Database>,
 ) -> Result<HttpResponse, ApiError> {
-    let customer = db
-        .run(move |conn| customers::find(conn, tenant, id))
+    // A client that sends If-None-Match mostly holds the current revision:
+    // the revision alone is read first, and the customer only when it
+    // differs (a second read, the price of a stale copy).
+    let found = db
+        .run(move |conn| {
+            if let Some(held) = held {
+                match customers::revision(conn, tenant, id)? {
+                    Some(revision) if held.matches_weakly(revision) => {
+                        return Ok(Some(Found::NotModified(revision)));
+                    }
+                    Some(_) => {}
+                    None => return Ok(None),
+                }
+            }
+            Ok(customers::find(conn, tenant, id)?
+                .map(|customer| Found::Customer(Box::new(customer))))
+        })
         .await?
         .ok_or(ApiError::NotFound)?;
-    let tag = etag(customer.revision);
-    if held.is_some_and(|held| held.matches_weakly(customer.revision)) {
-        return Ok(HttpResponse::NotModified()
-            .insert_header((header::ETAG, tag))
-            .finish());
-    }
-    Ok(HttpResponse::Ok()
-        .insert_header((header::ETAG, tag))
-        .json(customer))
+    Ok(match found {
+        Found::NotModified(revision) => HttpResponse::NotModified()
+            .insert_header((header::ETAG, etag(revision)))
+            .finish(),
+        Found::Customer(customer) => HttpResponse::Ok()
+            .insert_header((header::ETAG, etag(customer.revision)))
+            .json(customer),
+    })
+}
+
+/// What a GET found: the revision the client holds, or the customer to send.
+enum Found {
+    NotModified(i32),
+    Customer(Box<Customer>),
 }
 
 /// Update the fields present in the body.

@@ -280,6 +280,20 @@ pub fn find(
     Ok(row.map(Customer::from))
 }
 
+/// The revision of the tenant's live customer: what a conditional GET
+/// compares, without reading the rest of the row.
+pub fn revision(
+    conn: &mut DbConnection,
+    tenant: Tenant,
+    id: CustomerId,
+) -> Result<Option<i32>, StoreError> {
+    Ok(customers::table
+        .filter(live_one(tenant, id))
+        .select(customers::revision)
+        .first(conn)
+        .optional()?)
+}
+
 /// The tenant's customer, deleted or not, locked until the transaction
 /// ends, so that concurrent writes of one customer apply one after the
 /// other.

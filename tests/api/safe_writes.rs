@@ -160,7 +160,9 @@ on_both_backends! {
         }
         // An empty list (RFC 9110 allows one) holds nothing.
         for none in ["\"2\"", "", " , "] {
-            assert_eq!(with_header(app, "GET", &path, "if-none-match", none, None).status, 200, "{none:?}");
+            let response = with_header(app, "GET", &path, "if-none-match", none, None);
+            assert_eq!((response.status, response.header("etag")), (200, Some("\"1\"")), "{none:?}");
+            assert_eq!(response.json()["firstName"], "Tag");
         }
 
         let changed = with_header(app, "PUT", &path, "if-match", "\"1\"", Some(&json!({"lastName": "One"})));
@@ -181,6 +183,10 @@ on_both_backends! {
         with_header(app, "DELETE", &path, "if-match", "\"1\"", None).problem(412);
         assert_eq!(app.get(&path).status, 200);
         assert_eq!(with_header(app, "DELETE", &path, "if-match", "\"4\"", None).status, 204);
+        // Deleted: nothing to compare with, whatever the client holds.
+        for held in ["\"4\"", "*"] {
+            with_header(app, "GET", &path, "if-none-match", held, None).problem(404);
+        }
     }
 
     fn external_ids_are_unique_among_live_customers(app: &TestApp) {
