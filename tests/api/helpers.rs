@@ -427,7 +427,14 @@ impl TestApp {
                     .body(bytes.to_vec())
                     .unwrap(),
             ),
-            None => self.agent.run(request.body(()).unwrap()),
+            // Said outright: ureq would send a body-less POST as an empty
+            // chunked body, and actix closes a connection whose request
+            // body is still unread when the answer is done (a race that
+            // failed the next request on it). The server's side of that is
+            // noted, not fixed: these tests are not about framing.
+            None => self
+                .agent
+                .run(request.header("content-length", "0").body(()).unwrap()),
         };
         let mut response = result.unwrap_or_else(|e| panic!("{method} {path}: {e}"));
         let headers = response
