@@ -19,9 +19,6 @@ use crate::store::StoreError;
 pub enum ApiError {
     /// 400: a body that is not JSON, or not the JSON shape asked for.
     Malformed(String),
-    /// 400: both `Content-Length` and `Transfer-Encoding`: where the body
-    /// ends is ambiguous (RFC 9112 §6.3), so the connection is closed.
-    AmbiguousFraming,
     /// 401: a missing, malformed, unknown, revoked or expired credential.
     Unauthorized,
     /// 403: a valid credential that may not do this here.
@@ -78,7 +75,7 @@ const RETRY_AFTER_SECONDS: &str = "1";
 impl ApiError {
     fn kind(&self) -> (StatusCode, &'static str, &'static str) {
         match self {
-            Self::Malformed(_) | Self::AmbiguousFraming => (
+            Self::Malformed(_) => (
                 StatusCode::BAD_REQUEST,
                 "malformed-request",
                 "The request is malformed.",
@@ -181,28 +178,9 @@ impl ApiError {
         }
     }
 
-    /// Errors answered before the request body was read.
-    fn may_leave_body_unread(&self) -> bool {
-        matches!(
-            self,
-            Self::Unauthorized
-                | Self::Forbidden(_)
-                | Self::RequestTimeout
-                | Self::MethodNotAllowed(_)
-                | Self::PayloadTooLarge
-                | Self::UnsupportedMediaType
-                | Self::ShuttingDown
-                | Self::RateLimited { .. }
-                | Self::AmbiguousFraming
-        )
-    }
-
     fn detail(&self) -> String {
         match self {
             Self::Malformed(detail) => detail.clone(),
-            Self::AmbiguousFraming => "Send either Content-Length or Transfer-Encoding, not both; \
-                the connection is closed."
-                .into(),
             Self::Unauthorized => {
                 "Send a valid credential: Authorization: ApiKey <key> or Bearer <token>.".into()
             }
@@ -362,11 +340,6 @@ impl ResponseError for ApiError {
                 response.insert_header((header::RETRY_AFTER, retry_after.to_string()));
             }
             _ => {}
-        }
-        if self.may_leave_body_unread() {
-            // Otherwise the unread bytes would be taken for the next request
-            // on a kept-alive connection; say so instead of just hanging up.
-            response.force_close();
         }
         let mut response = response.body(self.problem_json());
         if let Some(cause) = self.cause() {

@@ -2,8 +2,8 @@
 
 use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::Method;
 use actix_web::http::header::{self, HeaderValue};
-use actix_web::http::{ConnectionType, Method};
 use actix_web::middleware::Next;
 
 use actix_web::ResponseError;
@@ -21,49 +21,6 @@ pub async fn head_as_get<B: MessageBody + 'static>(
         req.head_mut().method = Method::GET;
     }
     next.call(req).await
-}
-
-/// A request with both `Content-Length` and `Transfer-Encoding` is refused
-/// with 400 and its connection closed (RFC 9112 §6.3): a proxy in front
-/// that framed it by the length would take the rest of the body for
-/// another request.
-pub async fn refuse_ambiguous_framing<B: MessageBody + 'static>(
-    req: ServiceRequest,
-    next: Next<B>,
-) -> Result<ServiceResponse<EitherBody<B>>, actix_web::Error> {
-    let headers = req.headers();
-    if headers.contains_key(header::CONTENT_LENGTH)
-        && headers.contains_key(header::TRANSFER_ENCODING)
-    {
-        return Ok(req
-            .error_response(ApiError::AmbiguousFraming)
-            .map_into_right_body());
-    }
-    Ok(next.call(req).await?.map_into_left_body())
-}
-
-/// A refused request that carried a body may be answered before its body
-/// was read: an extractor of a header or of the path fails while the body's
-/// is still waiting for bytes. actix then ends the connection without a
-/// word, and a client that reuses it meets a reset. So every 4xx answer to
-/// a request with a body says `Connection: close`.
-pub async fn close_after_refused_body<B: MessageBody + 'static>(
-    req: ServiceRequest,
-    next: Next<B>,
-) -> Result<ServiceResponse<B>, actix_web::Error> {
-    let headers = req.headers();
-    let has_body = headers.contains_key(header::TRANSFER_ENCODING)
-        || headers
-            .get(header::CONTENT_LENGTH)
-            .is_some_and(|length| length.as_bytes() != b"0");
-    let mut response = next.call(req).await?;
-    if has_body && response.status().is_client_error() {
-        response
-            .response_mut()
-            .head_mut()
-            .set_connection_type(ConnectionType::Close);
-    }
-    Ok(response)
 }
 
 /// API answers (customers, tokens, events, errors) are never stored by a

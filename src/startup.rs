@@ -170,8 +170,6 @@ impl Application {
                 )
                 .app_data(web::QueryConfig::default().error_handler(query_error))
                 .wrap(from_fn(http::head_as_get))
-                .wrap(from_fn(http::refuse_ambiguous_framing))
-                .wrap(from_fn(http::close_after_refused_body))
                 .wrap(from_fn(telemetry::metrics_listener_only))
                 .wrap(from_fn(limits::refuse_when_draining))
                 .wrap(from_fn(telemetry::track))
