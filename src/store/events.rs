@@ -13,14 +13,13 @@ use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Text};
 use serde_json::value::RawValue;
 
-use super::schema::{events, webhook_deliveries, webhook_endpoints};
+use super::schema::{events, webhook_deliveries};
 use super::{DbConnection, StoreError};
 use crate::domain::customer::Customer;
 use crate::domain::event::{self, Event, EventType};
-use crate::domain::ids::{CustomerId, EndpointId, EventId, OrganizationId};
+use crate::domain::ids::{CustomerId, EventId, OrganizationId};
 use crate::domain::tenant::Tenant;
 use crate::domain::time::Time;
-use crate::domain::webhook::Subscription;
 
 /// Writes the event of a change to `customer`, in the change's
 /// transaction. `at` must grow with every change of one customer (the
@@ -120,6 +119,28 @@ pub fn find_many(
         .collect())
 }
 
+/// The tenant's events numbered after `after` and up to `through`, in
+/// their order, each with its number: a webhook stream's round.
+pub fn numbered(
+    conn: &mut DbConnection,
+    tenant: Tenant,
+    after: i64,
+    through: i64,
+) -> Result<Vec<(i64, Event)>, StoreError> {
+    let rows: Vec<(Option<i64>, Row)> = events::table
+        .filter(events::organization_id.eq(tenant.organization_id))
+        .filter(events::livemode.eq(tenant.livemode))
+        .filter(events::sequence.gt(after))
+        .filter(events::sequence.le(through))
+        .order(events::sequence.asc())
+        .select((events::sequence, Row::as_select()))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(number, row)| (number.unwrap_or_default(), Event::from(row)))
+        .collect())
+}
+
 /// What the sequencer numbers in one turn at most.
 pub const BATCH: i64 = 1_000;
 /// A key for PostgreSQL's advisory lock: one sequencer at a time, across
@@ -127,11 +148,11 @@ pub const BATCH: i64 = 1_000;
 const SEQUENCER_LOCK: i64 = 7_201_202_615;
 
 /// Numbers the committed events that have no number yet, in the order of
-/// their times (each customer's in the order of its changes), and creates
-/// a pending delivery for every enabled endpoint subscribed to each; in one
-/// transaction ([`super::Database::transaction`]) and a few statements,
-/// however many events. Returns how many it numbered; 0 when another
-/// instance is sequencing.
+/// their times (each customer's in the order of its changes), and raises
+/// the feed head of each tenant's enabled webhook endpoints to its last
+/// number; in one transaction ([`super::Database::transaction`]) and a few
+/// statements, however many events. Returns how many it numbered; 0 when
+/// another instance is sequencing.
 pub fn sequence(conn: &mut DbConnection) -> Result<usize, StoreError> {
     if let DbConnection::Pg(pg) = conn {
         #[derive(QueryableByName)]
@@ -147,24 +168,15 @@ pub fn sequence(conn: &mut DbConnection) -> Result<usize, StoreError> {
             return Ok(0);
         }
     }
-    let pending: Vec<(OrganizationId, bool, EventId, String, CustomerId)> = events::table
+    let pending: Vec<(OrganizationId, bool, EventId)> = events::table
         .filter(events::sequence.is_null())
         .order((events::created_at.asc(), events::id.asc()))
-        .select((
-            events::organization_id,
-            events::livemode,
-            events::id,
-            events::kind,
-            events::customer_id,
-        ))
+        .select((events::organization_id, events::livemode, events::id))
         .limit(BATCH)
         .load(conn)?;
     // Each mode of an organization has a feed of its own, numbered apart.
     let mut numbers: HashMap<Tenant, Vec<(EventId, i64)>> = HashMap::new();
-    let mut endpoints: HashMap<Tenant, Vec<(EndpointId, Subscription)>> = HashMap::new();
-    let mut deliveries = Vec::new();
-    let now = Time::now().naive();
-    for (org, livemode, id, kind, customer) in &pending {
+    for (org, livemode, id) in &pending {
         let tenant = Tenant {
             organization_id: *org,
             livemode: *livemode,
@@ -174,43 +186,18 @@ pub fn sequence(conn: &mut DbConnection) -> Result<usize, StoreError> {
             None => last_number(conn, tenant)? + 1,
         };
         numbers.entry(tenant).or_default().push((*id, next));
-        if let std::collections::hash_map::Entry::Vacant(entry) = endpoints.entry(tenant) {
-            entry.insert(subscribed_endpoints(conn, tenant)?);
-        }
-        let Some(kind) = EventType::parse(kind) else {
-            continue;
-        };
-        for (endpoint, subscription) in &endpoints[&tenant] {
-            if subscription.includes(kind) {
-                deliveries.push((
-                    webhook_deliveries::organization_id.eq(*org),
-                    webhook_deliveries::endpoint_id.eq(*endpoint),
-                    webhook_deliveries::event_id.eq(*id),
-                    webhook_deliveries::customer_id.eq(*customer),
-                    webhook_deliveries::sequence.eq(next),
-                    webhook_deliveries::state.eq("pending"),
-                    webhook_deliveries::attempts.eq(0),
-                    webhook_deliveries::next_attempt_at.eq(now),
-                    webhook_deliveries::created_at.eq(now),
-                ));
-            }
-        }
     }
     for (tenant, numbered) in &numbers {
         number(conn, tenant.organization_id, numbered)?;
-    }
-    // In chunks that stay within either database's limit of bound values.
-    for chunk in deliveries.chunks(500) {
-        execute_on_either!(
-            conn,
-            diesel::insert_into(webhook_deliveries::table).values(chunk)
-        )?;
+        if let Some((_, last)) = numbered.last() {
+            super::webhook_streams::raise_feed_heads(conn, *tenant, *last)?;
+        }
     }
     Ok(pending.len())
 }
 
 /// The tenant's highest number so far (0 before its first event).
-fn last_number(conn: &mut DbConnection, tenant: Tenant) -> Result<i64, StoreError> {
+pub(super) fn last_number(conn: &mut DbConnection, tenant: Tenant) -> Result<i64, StoreError> {
     let max: Option<i64> = events::table
         .filter(events::organization_id.eq(tenant.organization_id))
         .filter(events::livemode.eq(tenant.livemode))
@@ -218,23 +205,6 @@ fn last_number(conn: &mut DbConnection, tenant: Tenant) -> Result<i64, StoreErro
         .select(diesel::dsl::max(events::sequence))
         .first(conn)?;
     Ok(max.unwrap_or(0))
-}
-
-/// The tenant's enabled endpoints, with what each is subscribed to.
-fn subscribed_endpoints(
-    conn: &mut DbConnection,
-    tenant: Tenant,
-) -> Result<Vec<(EndpointId, Subscription)>, StoreError> {
-    let enabled: Vec<(EndpointId, String)> = webhook_endpoints::table
-        .filter(webhook_endpoints::organization_id.eq(tenant.organization_id))
-        .filter(webhook_endpoints::livemode.eq(tenant.livemode))
-        .filter(webhook_endpoints::enabled.eq(true))
-        .select((webhook_endpoints::id, webhook_endpoints::events))
-        .load(conn)?;
-    Ok(enabled
-        .into_iter()
-        .map(|(id, events)| (id, Subscription::from_stored(&events)))
-        .collect())
 }
 
 /// Gives the organization's events their numbers in one statement: an

@@ -30,6 +30,7 @@ mod migrations;
 pub mod organizations;
 pub mod reports;
 mod schema;
+pub mod webhook_streams;
 pub mod webhooks;
 
 use std::sync::Arc;

@@ -102,6 +102,9 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         livemode -> Bool,
+        streamed_through -> BigInt,
+        feed_head -> BigInt,
+        locked_until -> Nullable<Timestamp>,
     }
 }
 

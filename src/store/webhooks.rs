@@ -11,8 +11,10 @@ use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Text, Timestamp};
 
 use super::schema::{webhook_attempts, webhook_deliveries, webhook_endpoints};
+use super::webhook_streams::{self, Parked};
 use super::{DbConnection, StoreError};
 use crate::domain::customer::Change;
+use crate::domain::event::EventType;
 use crate::domain::ids::{AttemptId, CustomerId, EndpointId, EventId, OrganizationId};
 use crate::domain::tenant::Tenant;
 use crate::domain::time::Time;
@@ -37,6 +39,13 @@ pub struct Endpoint {
 impl Endpoint {
     pub fn subscription(&self) -> Subscription {
         Subscription::from_stored(&self.events)
+    }
+
+    pub fn tenant(&self) -> Tenant {
+        Tenant {
+            organization_id: self.organization_id,
+            livemode: self.livemode,
+        }
     }
 }
 
@@ -85,8 +94,12 @@ pub fn create(
         updated_at: now,
         livemode: tenant.livemode,
     };
+    // Its stream starts after what is numbered now.
+    let last = super::events::last_number(conn, tenant)?;
     diesel::insert_into(webhook_endpoints::table)
         .values((
+            webhook_endpoints::streamed_through.eq(last),
+            webhook_endpoints::feed_head.eq(last),
             webhook_endpoints::organization_id.eq(endpoint.organization_id),
             webhook_endpoints::id.eq(endpoint.id),
             webhook_endpoints::url.eq(&endpoint.url),
@@ -136,7 +149,10 @@ pub fn find(
 }
 
 /// Applies `changes`; `None` when there is no such endpoint. A disabled
-/// endpoint's pending deliveries wait; they go once it is enabled again.
+/// endpoint's pending deliveries wait; they go once it is enabled again,
+/// and so do the events its stream had not sent when it was disabled (up to
+/// its feed head, which stopped there): they are parked as deliveries, and
+/// the stream goes on from the feed's last number.
 pub fn update(
     conn: &mut DbConnection,
     tenant: Tenant,
@@ -155,8 +171,12 @@ pub fn update(
     if let Change::Set(description) = &changes.description {
         endpoint.description = description.clone();
     }
+    let enabling = changes.enabled == Some(true) && !endpoint.enabled;
     if let Some(enabled) = changes.enabled {
         endpoint.enabled = enabled;
+    }
+    if enabling {
+        resume_stream(conn, &endpoint)?;
     }
     endpoint.updated_at = Time::now().naive();
     diesel::update(
@@ -173,6 +193,48 @@ pub fn update(
     ))
     .execute(conn)?;
     Ok(Some(endpoint))
+}
+
+/// Parks what a disabled endpoint's stream had not sent, and moves the
+/// stream to the feed's last number.
+fn resume_stream(conn: &mut DbConnection, endpoint: &Endpoint) -> Result<(), StoreError> {
+    let (after, head): (i64, i64) = webhook_endpoints::table
+        .filter(webhook_endpoints::organization_id.eq(endpoint.organization_id))
+        .filter(webhook_endpoints::id.eq(endpoint.id))
+        .select((
+            webhook_endpoints::streamed_through,
+            webhook_endpoints::feed_head,
+        ))
+        .first(conn)?;
+    let subscription = endpoint.subscription();
+    let now = Time::now().naive();
+    let parked: Vec<Parked> = super::events::numbered(conn, endpoint.tenant(), after, head)?
+        .into_iter()
+        .filter(|(_, event)| {
+            EventType::parse(event.r#type).is_some_and(|k| subscription.includes(k))
+        })
+        .map(|(sequence, event)| Parked {
+            event_id: event.id,
+            customer_id: event.customer_id,
+            sequence,
+            attempts: 0,
+            next_attempt_at: now,
+            created_at: event.created_time.naive(),
+        })
+        .collect();
+    webhook_streams::park(conn, endpoint.organization_id, endpoint.id, &parked)?;
+    let last = super::events::last_number(conn, endpoint.tenant())?;
+    diesel::update(
+        webhook_endpoints::table
+            .filter(webhook_endpoints::organization_id.eq(endpoint.organization_id))
+            .filter(webhook_endpoints::id.eq(endpoint.id)),
+    )
+    .set((
+        webhook_endpoints::streamed_through.eq(last),
+        webhook_endpoints::feed_head.eq(last),
+    ))
+    .execute(conn)?;
+    Ok(())
 }
 
 /// Deletes an endpoint and the deliveries still pending to it; `false`
@@ -368,14 +430,28 @@ pub fn record(conn: &mut DbConnection, finished: &[Finished]) -> Result<(), Stor
             ))
             .execute(conn)?;
     }
-    let rows: Vec<_> = finished
-        .iter()
-        .map(|Finished { due, attempt }| {
+    insert_attempts(
+        conn,
+        finished.iter().map(|Finished { due, attempt }| {
+            (due.organization_id, due.endpoint_id, due.event_id, attempt)
+        }),
+    )
+}
+
+/// Inserts attempts, each of an event to an endpoint, a few hundred a
+/// statement.
+pub(super) fn insert_attempts<'a>(
+    conn: &mut DbConnection,
+    attempts: impl Iterator<Item = (OrganizationId, EndpointId, EventId, &'a Attempt)>,
+) -> Result<(), StoreError> {
+    let now = Time::now().naive();
+    let rows: Vec<_> = attempts
+        .map(|(organization, endpoint, event, attempt)| {
             (
-                webhook_attempts::organization_id.eq(due.organization_id),
-                webhook_attempts::endpoint_id.eq(due.endpoint_id),
+                webhook_attempts::organization_id.eq(organization),
+                webhook_attempts::endpoint_id.eq(endpoint),
                 webhook_attempts::id.eq(AttemptId::generate()),
-                webhook_attempts::event_id.eq(due.event_id),
+                webhook_attempts::event_id.eq(event),
                 webhook_attempts::attempt.eq(attempt.number),
                 webhook_attempts::status.eq(attempt.status.map(i32::from)),
                 webhook_attempts::error.eq(attempt.error.as_deref()),
@@ -386,13 +462,13 @@ pub fn record(conn: &mut DbConnection, finished: &[Finished]) -> Result<(), Stor
             )
         })
         .collect();
-    if rows.is_empty() {
-        return Ok(());
+    // In chunks that stay within either database's limit of bound values.
+    for chunk in rows.chunks(500) {
+        execute_on_either!(
+            conn,
+            diesel::insert_into(webhook_attempts::table).values(chunk)
+        )?;
     }
-    execute_on_either!(
-        conn,
-        diesel::insert_into(webhook_attempts::table).values(&rows)
-    )?;
     Ok(())
 }
 
@@ -435,12 +511,38 @@ pub fn attempts(
     Ok((rows, more))
 }
 
-/// The backlog: pending deliveries and the creation time of the oldest.
+/// The backlog: deliveries still to make (pending delivery rows, and the
+/// events enabled endpoints' streams have not sent yet) and the time of the
+/// oldest.
 pub fn backlog(conn: &mut DbConnection) -> Result<(i64, Option<NaiveDateTime>), StoreError> {
     let pending = webhook_deliveries::table.filter(webhook_deliveries::state.eq("pending"));
-    let count: i64 = pending.count().get_result(conn)?;
-    let oldest: Option<NaiveDateTime> = pending
+    let mut count: i64 = pending.count().get_result(conn)?;
+    let mut oldest: Option<NaiveDateTime> = pending
         .select(diesel::dsl::min(webhook_deliveries::created_at))
         .first(conn)?;
+    let behind: Vec<(OrganizationId, bool, i64, i64)> = webhook_endpoints::table
+        .filter(webhook_endpoints::enabled.eq(true))
+        .filter(webhook_endpoints::streamed_through.lt(webhook_endpoints::feed_head))
+        .select((
+            webhook_endpoints::organization_id,
+            webhook_endpoints::livemode,
+            webhook_endpoints::streamed_through,
+            webhook_endpoints::feed_head,
+        ))
+        .load(conn)?;
+    for (organization_id, livemode, after, head) in behind {
+        // Numbers are consecutive: what a stream has not sent is the
+        // difference (its unsubscribed types included).
+        count += head - after;
+        let tenant = Tenant {
+            organization_id,
+            livemode,
+        };
+        let next = super::events::numbered(conn, tenant, after, after + 1)?;
+        if let Some((_, event)) = next.first() {
+            let at = event.created_time.naive();
+            oldest = Some(oldest.map_or(at, |oldest| oldest.min(at)));
+        }
+    }
     Ok((count, oldest))
 }

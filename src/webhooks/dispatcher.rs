@@ -1,18 +1,21 @@
-//! The dispatcher: a background task in every instance that finds due
-//! deliveries, claims each (so no two instances make the same attempt),
-//! POSTs the event signed, and records the attempt: delivered on a 2xx
-//! within 10 s, else retried with exponential backoff (from the base,
-//! doubling, at most an hour apart) for 3 days, then failed.
+//! The dispatcher: a background task in every instance. Each round it
+//! leases the webhook streams that have events to send ([`super::stream`])
+//! and claims the parked deliveries that are due (each claim so no two
+//! instances make the same attempt), POSTs the events signed, and records
+//! the attempts: delivered on a 2xx within 10 s, else retried with
+//! exponential backoff (from the base, doubling, at most an hour apart) for
+//! 3 days, then failed.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use chrono::TimeDelta;
+use chrono::{NaiveDateTime, TimeDelta};
 use tokio::task::JoinSet;
 
 use super::client::Client;
 use super::signature;
+use crate::domain::event::Event;
 use crate::domain::ids::EventId;
 use crate::domain::tenant::Tenant;
 use crate::domain::time::Time;
@@ -31,15 +34,15 @@ pub struct Settings {
     pub give_up_after: Duration,
 }
 
-/// A claim on a delivery outlives the attempt's 10 s: an instance that dies
-/// while delivering leaves the claim to expire, and the delivery is made
-/// again (at least once).
-const HOLD: Duration = Duration::from_secs(15);
+/// A claim on a delivery, or a lease on a stream, outlives the attempt's
+/// 10 s: an instance that dies while delivering leaves it to expire, and
+/// the delivery is made again (at least once).
+pub(super) const HOLD: Duration = Duration::from_secs(15);
 /// How often to look for due deliveries while fewer than a round's worth
 /// are due.
 const IDLE: Duration = Duration::from_millis(50);
 /// What a claimed delivery sends, when both still exist.
-type Found = (crate::domain::event::Event, webhooks::Endpoint);
+type Found = (Event, webhooks::Endpoint);
 
 /// Due deliveries taken per round, delivered concurrently.
 const BATCH: i64 = 64;
@@ -52,7 +55,7 @@ const MAX_RETRY_WAIT: Duration = Duration::from_secs(3600);
 
 #[derive(Clone)]
 pub struct Dispatcher {
-    db: Database,
+    pub(super) db: Database,
     client: Client,
     metrics: Arc<Metrics>,
     settings: Settings,
@@ -77,44 +80,29 @@ impl Dispatcher {
                 self.refresh_gauges().await.map_err(|e| e.to_string())?;
                 gauges_at = Instant::now();
             }
+            let streams = self.lease_streams().await?;
             let due = self
                 .db
                 .run(|conn| webhooks::due(conn, BATCH))
                 .await
                 .map_err(|e| e.to_string())?;
-            if due.is_empty() {
+            if streams.is_empty() && due.is_empty() {
                 if stop.sleep(IDLE).await {
                     return Ok(());
                 }
                 continue;
             }
-            let full = due.len() as i64 == BATCH;
-            let claimed = self.claim(due).await?;
-            let mut round = JoinSet::new();
-            for (due, number, found) in claimed {
+            let full = due.len() as i64 == BATCH || streams.iter().any(|s| s.leased.more);
+            let mut rounds = JoinSet::new();
+            for stream in streams {
                 let this = self.clone();
-                round.spawn_local(async move { this.attempt(due, number, found).await });
+                rounds.spawn_local(async move { this.stream(stream).await });
             }
-            // Attempts are recorded as they finish, those finishing within
-            // GATHER of one another in one transaction: one commit (one WAL
-            // flush) for many, while a slow endpoint holds up no record.
-            while let Some(finished) = round.join_next().await {
-                let mut batch: Vec<Finished> = finished.into_iter().collect();
-                let gathered = tokio::time::sleep(GATHER);
-                tokio::pin!(gathered);
-                loop {
-                    tokio::select! {
-                        more = round.join_next() => match more {
-                            Some(more) => batch.extend(more),
-                            None => break,
-                        },
-                        _ = &mut gathered => break,
-                    }
-                }
-                self.db
-                    .transaction(move |conn| webhooks::record(conn, &batch))
-                    .await
-                    .map_err(|e| e.to_string())?;
+            if !due.is_empty() {
+                self.deliver_due(due).await?;
+            }
+            while let Some(round) = rounds.join_next().await {
+                round.map_err(|e| e.to_string())??;
             }
             // A round that took what was due waits like an empty one: the
             // next one then carries what arrived meanwhile, and costs its
@@ -123,6 +111,43 @@ impl Dispatcher {
                 return Ok(());
             }
         }
+    }
+
+    /// Claims the due parked deliveries, attempts them, and records the
+    /// attempts as they finish.
+    async fn deliver_due(&self, due: Vec<Due>) -> Result<(), String> {
+        let claimed = self.claim(due).await?;
+        let mut round = JoinSet::new();
+        for (due, number, found) in claimed {
+            let this = self.clone();
+            round.spawn_local(async move {
+                let found = found.as_ref().map(|(event, endpoint)| (event, endpoint));
+                let attempt = this.attempt(found, number, due.created_at).await;
+                Finished { due, attempt }
+            });
+        }
+        // Attempts are recorded as they finish, those finishing within
+        // GATHER of one another in one transaction: one commit (one WAL
+        // flush) for many, while a slow endpoint holds up no record.
+        while let Some(finished) = round.join_next().await {
+            let mut batch: Vec<Finished> = finished.into_iter().collect();
+            let gathered = tokio::time::sleep(GATHER);
+            tokio::pin!(gathered);
+            loop {
+                tokio::select! {
+                    more = round.join_next() => match more {
+                        Some(more) => batch.extend(more),
+                        None => break,
+                    },
+                    _ = &mut gathered => break,
+                }
+            }
+            self.db
+                .transaction(move |conn| webhooks::record(conn, &batch))
+                .await
+                .map_err(|e| e.to_string())?;
+        }
+        Ok(())
     }
 
     async fn refresh_gauges(&self) -> Result<(), StoreError> {
@@ -172,32 +197,37 @@ impl Dispatcher {
             .map_err(|e: StoreError| e.to_string())
     }
 
-    /// One attempt at one claimed delivery: what to record.
-    async fn attempt(&self, due: Due, number: i32, found: Option<Found>) -> Finished {
+    /// One attempt, the `number`th, at delivering an event whose delivery
+    /// began at `since`: what to record.
+    pub(super) async fn attempt(
+        &self,
+        found: Option<(&Event, &webhooks::Endpoint)>,
+        number: i32,
+        since: NaiveDateTime,
+    ) -> Attempt {
         let started = Instant::now();
         let (status, error) = match found {
-            Some((event, endpoint)) => self.send(&event, &endpoint).await,
+            Some((event, endpoint)) => self.send(event, endpoint).await,
             None => (None, Some("the event or the endpoint is gone".into())),
         };
         let outcome = match status {
             Some(code) if (200..300).contains(&code) => Outcome::Delivered,
-            _ => self.after_failure(&due, number),
+            _ => self.after_failure(since, number),
         };
         self.metrics.count_webhook_delivery(outcome.as_str());
-        let attempt = Attempt {
+        Attempt {
             number,
             status,
             error,
             duration: started.elapsed(),
             outcome,
-        };
-        Finished { due, attempt }
+        }
     }
 
     /// POSTs the event; the answer's status, or why there is none.
     async fn send(
         &self,
-        event: &crate::domain::event::Event,
+        event: &Event,
         endpoint: &webhooks::Endpoint,
     ) -> (Option<u16>, Option<String>) {
         // The URL was checked when set; the rules may have tightened since.
@@ -236,10 +266,11 @@ impl Dispatcher {
         }
     }
 
-    /// The next attempt's time, or the end.
-    fn after_failure(&self, due: &Due, attempt: i32) -> Outcome {
+    /// After the `attempt`th failed attempt of a delivery that began at
+    /// `since`: the next attempt's time, or the end.
+    fn after_failure(&self, since: NaiveDateTime, attempt: i32) -> Outcome {
         let now = Time::now().naive();
-        let age = now - due.created_at;
+        let age = now - since;
         if age >= TimeDelta::from_std(self.settings.give_up_after).unwrap_or(TimeDelta::MAX) {
             return Outcome::Failed;
         }

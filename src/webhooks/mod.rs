@@ -5,6 +5,7 @@
 mod client;
 mod dispatcher;
 pub mod signature;
+mod stream;
 
 pub use client::{Client, refuses_private_addresses};
 pub use dispatcher::{Dispatcher, Settings};

@@ -272,6 +272,7 @@ on_both_backends! { with fast_retries;
         let path = app.customer_path(customer["id"].as_str().unwrap());
         assert_eq!(app.put_json(&path, &json!({"firstName": "Doomed", "lastName": "Later"})).status, 200);
         receiver.wait_for_count(1, WAIT);
+        wait_for_attempts(app, &endpoint, 1);
         // The event is three days old now: its next failure is its last.
         app.execute_sql("UPDATE webhook_deliveries SET created_at = '2020-01-01 00:00:00' WHERE state = 'pending'");
         let received = receiver.wait_for(WAIT, |r| r.iter().any(|r| r.body.contains("customer.updated")));
@@ -304,6 +305,35 @@ on_both_backends! { with fast_retries;
         std::thread::sleep(Duration::from_millis(300));
         assert_eq!(disabled_receiver.received().len(), 1);
         assert_eq!(deleted_receiver.received().len(), 0);
+    }
+
+    fn what_happened_before_a_disable_is_sent_once_enabled_again(app: &TestApp) {
+        // The first event's answer takes a second: the second event is
+        // numbered while the endpoint is enabled but not yet sent when it
+        // is disabled.
+        let receiver = Receiver::scripted(|received, _| match received.body.contains("\"firstName\":\"First\"") {
+            true => Reply { status: 200, after: Duration::from_secs(1) },
+            false => Reply::OK,
+        });
+        let (endpoint, _) = create_endpoint(app, &receiver.url(), json!(["*"]));
+        app.create_customer(&json!({"firstName": "First"}));
+        receiver.wait_for_count(1, WAIT);
+        app.create_customer(&json!({"firstName": "Before"}));
+        feed_until(app, "", 2);
+        assert_eq!(app.put_json(&endpoint_path(app, &endpoint), &json!({"enabled": false})).status, 200);
+        app.create_customer(&json!({"firstName": "During"}));
+        feed_until(app, "", 3);
+        std::thread::sleep(Duration::from_millis(1500));
+        assert_eq!(receiver.received().len(), 1, "a disabled endpoint was sent to");
+        assert_eq!(app.put_json(&endpoint_path(app, &endpoint), &json!({"enabled": true})).status, 200);
+        app.create_customer(&json!({"firstName": "After"}));
+        let received = receiver.wait_for_count(3, WAIT);
+        std::thread::sleep(Duration::from_millis(300));
+        let names: Vec<String> = receiver.received().iter().map(|r| r.json()["data"]["object"]["firstName"].as_str().unwrap().to_owned()).collect();
+        assert_eq!(received.len(), 3);
+        assert_eq!(names.len(), 3, "{names:?}");
+        assert!(names.contains(&"Before".to_owned()) && names.contains(&"After".to_owned()), "{names:?}");
+        assert!(!names.contains(&"During".to_owned()), "{names:?}");
     }
 
     fn endpoints_receive_the_types_they_subscribe_to(app: &TestApp) {
