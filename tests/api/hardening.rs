@@ -353,6 +353,16 @@ fn one_organization_cannot_hold_every_connection() {
     assert_eq!(answers, [200, 200, 200, 503]);
 }
 
+/// A connection to the app for writing HTTP by hand; reads give up after 5 s.
+fn raw_connection(app: &TestApp) -> TcpStream {
+    let port = app.address.rsplit(':').next().unwrap();
+    let stream = TcpStream::connect(format!("127.0.0.1:{port}")).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
+    stream
+}
+
 /// Both Content-Length and Transfer-Encoding: 400 and the connection
 /// closed, by actix-http before the request reaches the service (so with an
 /// empty body, like the other answers to a malformed head).
@@ -361,8 +371,7 @@ fn ambiguous_framing_is_refused_and_the_connection_closed() {
     let Some(app) = TestApp::spawn(Backend::Sqlite) else {
         return;
     };
-    let port = app.address.rsplit(':').next().unwrap();
-    let mut stream = TcpStream::connect(format!("127.0.0.1:{port}")).unwrap();
+    let mut stream = raw_connection(&app);
     let body = "{}";
     // One write: `write!` would send the pieces one by one, and the server
     // may close the connection (as it should) before the last of them.
@@ -375,9 +384,6 @@ fn ambiguous_framing_is_refused_and_the_connection_closed() {
         body.len()
     );
     stream.write_all(request.as_bytes()).unwrap();
-    stream
-        .set_read_timeout(Some(Duration::from_secs(5)))
-        .unwrap();
     let mut answer = String::new();
     // The server closes the connection: the read ends.
     stream.read_to_string(&mut answer).unwrap();
@@ -549,11 +555,7 @@ fn an_unread_empty_chunked_body_leaves_the_connection_usable() {
         .unwrap()
         .to_owned();
     let path = app.customer_path(&id);
-    let port = app.address.rsplit(':').next().unwrap();
-    let mut stream = TcpStream::connect(format!("127.0.0.1:{port}")).unwrap();
-    stream
-        .set_read_timeout(Some(Duration::from_secs(5)))
-        .unwrap();
+    let mut stream = raw_connection(&app);
     let head = format!(
         "DELETE {path} HTTP/1.1\r\nHost: x\r\nAuthorization: ApiKey {}\r\nTransfer-Encoding: chunked\r\n\r\n",
         app.api_key
@@ -592,11 +594,7 @@ fn a_request_refused_before_its_body_arrived_is_told_the_connection_closes() {
     let Some(app) = TestApp::spawn(Backend::Sqlite) else {
         return;
     };
-    let port = app.address.rsplit(':').next().unwrap();
-    let mut stream = TcpStream::connect(format!("127.0.0.1:{port}")).unwrap();
-    stream
-        .set_read_timeout(Some(Duration::from_secs(5)))
-        .unwrap();
+    let mut stream = raw_connection(&app);
     let head = format!(
         "POST {} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n",
         app.customers_path()
