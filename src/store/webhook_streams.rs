@@ -51,7 +51,8 @@ pub struct Leased {
 }
 
 /// Leases, for `hold`, up to `limit` streams that have events to send and
-/// no live lease; a round reads at most `round` events. Each lease is a
+/// no live lease, those waiting longest first; a round reads at most
+/// `round` events. Each lease is a
 /// conditional update by primary key: another instance may have taken the
 /// stream first.
 pub fn lease(
@@ -69,6 +70,12 @@ pub fn lease(
         .filter(webhook_endpoints::enabled.eq(true))
         .filter(webhook_endpoints::streamed_through.lt(webhook_endpoints::feed_head))
         .filter(free)
+        // Never leased first, then the longest since released: streams take
+        // turns when more than `limit` are behind.
+        .order((
+            webhook_endpoints::locked_until.is_not_null(),
+            webhook_endpoints::locked_until,
+        ))
         .select((
             Endpoint::as_select(),
             webhook_endpoints::streamed_through,
@@ -192,9 +199,10 @@ pub fn finish(conn: &mut DbConnection, round: &Round) -> Result<bool, StoreError
             .filter(webhook_endpoints::id.eq(endpoint.id))
             .filter(webhook_endpoints::streamed_through.eq(round.after)),
     )
+    // Released: the lease's end becomes now, the turn's order in `lease`.
     .set((
         webhook_endpoints::streamed_through.eq(round.through),
-        webhook_endpoints::locked_until.eq(None::<NaiveDateTime>),
+        webhook_endpoints::locked_until.eq(Time::now().naive()),
     ))
     .execute(conn)?;
     if moved == 0 {

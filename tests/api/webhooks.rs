@@ -336,6 +336,42 @@ on_both_backends! { with fast_retries;
         assert!(!names.contains(&"During".to_owned()), "{names:?}");
     }
 
+    fn streams_take_turns_when_more_are_behind_than_a_round_leases(app: &TestApp) {
+        // Sixteen streams of one organization stay behind (a busy writer, a
+        // receiver that answers after 300 ms); another organization's one
+        // event still goes, within a few of their rounds.
+        let slow = Receiver::scripted(|_, _| Reply { status: 200, after: Duration::from_millis(300) });
+        for _ in 0..16 {
+            create_endpoint(app, &slow.url(), json!(["*"]));
+        }
+        let (other_org, other_key) = app.create_organization("Other");
+        let quiet = Receiver::start();
+        let other_auth = format!("ApiKey {other_key}");
+        let hooks = format!("/v1/public-api/organizations/{other_org}/webhook-endpoints");
+        let created = app.send_as(Some(&other_auth), "POST", &hooks,
+            Some(("application/json", json!({"url": quiet.url(), "events": ["*"]}).to_string().as_bytes())));
+        assert_eq!(created.status, 201, "{}", created.text);
+        let writing = std::sync::atomic::AtomicBool::new(true);
+        // Until the check is done, and at most 15 s should it fail.
+        let until = Instant::now() + Duration::from_secs(15);
+        std::thread::scope(|scope| {
+            scope.spawn(|| {
+                while writing.load(std::sync::atomic::Ordering::Relaxed) && Instant::now() < until {
+                    app.create_customer(&json!({"firstName": "Busy"}));
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+            });
+            slow.wait_for_count(32, WAIT);
+            let customers = format!("/v1/public-api/organizations/{other_org}/customers");
+            let answer = app.send_as(Some(&other_auth), "POST", &customers,
+                Some(("application/json", json!({"firstName": "Waiting"}).to_string().as_bytes())));
+            assert_eq!(answer.status, 201, "{}", answer.text);
+            let got = quiet.wait_for_count(1, Duration::from_secs(5));
+            writing.store(false, std::sync::atomic::Ordering::Relaxed);
+            assert!(got[0].body.contains("Waiting"));
+        });
+    }
+
     fn endpoints_receive_the_types_they_subscribe_to(app: &TestApp) {
         let (deletions, everything) = (Receiver::start(), Receiver::start());
         create_endpoint(app, &deletions.url(), json!(["customer.deleted"]));
