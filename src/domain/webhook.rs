@@ -7,7 +7,7 @@ use serde_json::{Map, Value, json};
 use url::{Host, Url};
 
 use super::customer::Change;
-use super::event::EventType;
+use super::event::{Event, EventType};
 use super::ids::AttemptId;
 use super::invalid::{InvalidField, InvalidFields};
 use super::listing::{DEFAULT_LIMIT, Paged, limit_parameter};
@@ -28,10 +28,12 @@ pub enum Subscription {
 }
 
 impl Subscription {
-    pub fn includes(&self, kind: EventType) -> bool {
+    pub fn includes(&self, event: &Event) -> bool {
         match self {
             Self::All => true,
-            Self::Types(types) => types.contains(&kind),
+            Self::Types(types) => {
+                EventType::parse(event.r#type).is_some_and(|kind| types.contains(&kind))
+            }
         }
     }
 

@@ -16,6 +16,7 @@ use diesel::prelude::*;
 use super::schema::{webhook_deliveries, webhook_endpoints};
 use super::webhooks::{Attempt, Endpoint};
 use super::{DbConnection, StoreError};
+use crate::domain::event::Event;
 use crate::domain::ids::{CustomerId, EndpointId, EventId, OrganizationId};
 use crate::domain::tenant::Tenant;
 use crate::domain::time::Time;
@@ -136,6 +137,21 @@ pub struct Parked {
     pub next_attempt_at: NaiveDateTime,
     /// The event's time: deliveries are given up 3 days after it.
     pub created_at: NaiveDateTime,
+}
+
+impl Parked {
+    /// Parked before its first attempt: due now, and sent once no earlier
+    /// delivery of its customer is unfinished.
+    pub fn before_first_attempt(sequence: i64, event: &Event) -> Self {
+        Self {
+            event_id: event.id,
+            customer_id: event.customer_id,
+            sequence,
+            attempts: 0,
+            next_attempt_at: Time::now().naive(),
+            created_at: event.created_time.naive(),
+        }
+    }
 }
 
 /// Writes parked deliveries to one endpoint.

@@ -14,7 +14,6 @@ use super::schema::{webhook_attempts, webhook_deliveries, webhook_endpoints};
 use super::webhook_streams::{self, Parked};
 use super::{DbConnection, StoreError};
 use crate::domain::customer::Change;
-use crate::domain::event::EventType;
 use crate::domain::ids::{AttemptId, CustomerId, EndpointId, EventId, OrganizationId};
 use crate::domain::tenant::Tenant;
 use crate::domain::time::Time;
@@ -207,20 +206,10 @@ fn resume_stream(conn: &mut DbConnection, endpoint: &Endpoint) -> Result<(), Sto
         ))
         .first(conn)?;
     let subscription = endpoint.subscription();
-    let now = Time::now().naive();
     let parked: Vec<Parked> = super::events::numbered(conn, endpoint.tenant(), after, head)?
-        .into_iter()
-        .filter(|(_, event)| {
-            EventType::parse(event.r#type).is_some_and(|k| subscription.includes(k))
-        })
-        .map(|(sequence, event)| Parked {
-            event_id: event.id,
-            customer_id: event.customer_id,
-            sequence,
-            attempts: 0,
-            next_attempt_at: now,
-            created_at: event.created_time.naive(),
-        })
+        .iter()
+        .filter(|(_, event)| subscription.includes(event))
+        .map(|(sequence, event)| Parked::before_first_attempt(*sequence, event))
         .collect();
     webhook_streams::park(conn, endpoint.organization_id, endpoint.id, &parked)?;
     let last = super::events::last_number(conn, endpoint.tenant())?;

@@ -9,9 +9,8 @@ use tokio::task::JoinSet;
 
 use super::client::ATTEMPT_TIMEOUT;
 use super::dispatcher::{Dispatcher, HOLD};
-use crate::domain::event::{Event, EventType};
+use crate::domain::event::Event;
 use crate::domain::ids::{CustomerId, EventId};
-use crate::domain::time::Time;
 use crate::store::webhook_streams::{self, Leased, Parked, Round};
 use crate::store::webhooks::{Attempt, Endpoint, Outcome};
 use crate::store::{StoreError, events};
@@ -80,11 +79,11 @@ impl Dispatcher {
         let mut parked = Vec::new();
         let mut of_customer: HashMap<CustomerId, Vec<(i64, Event)>> = HashMap::new();
         for (number, event) in events {
-            if !EventType::parse(event.r#type).is_some_and(|kind| subscription.includes(kind)) {
+            if !subscription.includes(&event) {
                 continue;
             }
             match waiting.contains(&event.customer_id) {
-                true => parked.push(behind(number, &event)),
+                true => parked.push(Parked::before_first_attempt(number, &event)),
                 false => of_customer
                     .entry(event.customer_id)
                     .or_default()
@@ -135,8 +134,10 @@ impl Dispatcher {
         let mut events = events.into_iter();
         while let Some((number, event)) = events.next() {
             if started.elapsed() >= SEND_WINDOW {
-                parked.push(behind(number, &event));
-                parked.extend(events.map(|(number, event)| behind(number, &event)));
+                parked.push(Parked::before_first_attempt(number, &event));
+                parked.extend(
+                    events.map(|(number, event)| Parked::before_first_attempt(number, &event)),
+                );
                 break;
             }
             let since = event.created_time.naive();
@@ -147,25 +148,14 @@ impl Dispatcher {
                 parked.push(Parked {
                     attempts: 1,
                     next_attempt_at: at,
-                    ..behind(number, &event)
+                    ..Parked::before_first_attempt(number, &event)
                 });
-                parked.extend(events.map(|(number, event)| behind(number, &event)));
+                parked.extend(
+                    events.map(|(number, event)| Parked::before_first_attempt(number, &event)),
+                );
                 break;
             }
         }
         (attempts, parked)
-    }
-}
-
-/// A delivery parked before its first attempt: due now, and sent once no
-/// earlier one of its customer is unfinished.
-fn behind(sequence: i64, event: &Event) -> Parked {
-    Parked {
-        event_id: event.id,
-        customer_id: event.customer_id,
-        sequence,
-        attempts: 0,
-        next_attempt_at: Time::now().naive(),
-        created_at: event.created_time.naive(),
     }
 }
