@@ -16,6 +16,16 @@ macro_rules! execute_on_either {
     };
 }
 
+/// Inserts `rows` into `table`, a few hundred a statement: within either
+/// database's limit of bound values however many rows there are.
+macro_rules! insert_in_chunks {
+    ($conn:expr, $table:expr, $rows:expr) => {
+        $rows.chunks(500).try_for_each(|chunk| {
+            execute_on_either!($conn, diesel::insert_into($table).values(chunk)).map(drop)
+        })
+    };
+}
+
 pub mod api_keys;
 pub mod citus;
 mod connection;

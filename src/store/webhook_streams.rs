@@ -177,13 +177,7 @@ pub fn park(
             )
         })
         .collect();
-    // In chunks that stay within either database's limit of bound values.
-    for chunk in rows.chunks(500) {
-        execute_on_either!(
-            conn,
-            diesel::insert_into(webhook_deliveries::table).values(chunk)
-        )?;
-    }
+    insert_in_chunks!(conn, webhook_deliveries::table, rows)?;
     Ok(())
 }
 

@@ -451,13 +451,7 @@ pub(super) fn insert_attempts<'a>(
             )
         })
         .collect();
-    // In chunks that stay within either database's limit of bound values.
-    for chunk in rows.chunks(500) {
-        execute_on_either!(
-            conn,
-            diesel::insert_into(webhook_attempts::table).values(chunk)
-        )?;
-    }
+    insert_in_chunks!(conn, webhook_attempts::table, rows)?;
     Ok(())
 }
 
