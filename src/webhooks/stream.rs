@@ -104,7 +104,8 @@ impl Dispatcher {
             parked.extend(waits);
         }
         let (after, through) = (leased.after, leased.through);
-        self.db
+        let moved_on = self
+            .db
             .transaction(move |conn| {
                 webhook_streams::finish(
                     conn,
@@ -119,6 +120,15 @@ impl Dispatcher {
             })
             .await
             .map_err(|e| e.to_string())?;
+        if !moved_on {
+            // Rare, and one line per round: the lease expired (another
+            // instance sends the round again), or the endpoint was deleted
+            // or enabled again meanwhile.
+            log::info!(
+                "a webhook stream had moved on when its round ended; events {}..={through} may be sent again",
+                after + 1
+            );
+        }
         Ok(())
     }
 
