@@ -6,7 +6,7 @@
 use std::fmt;
 
 use actix_web::http::{StatusCode, header};
-use actix_web::{HttpRequest, HttpResponse, ResponseError};
+use actix_web::{HttpResponse, ResponseError};
 use serde::Serialize;
 
 use crate::domain::InvalidField;
@@ -376,29 +376,4 @@ impl From<StoreError> for ApiError {
             }
         }
     }
-}
-
-/// Maps the JSON extractor's failures onto problems.
-pub fn json_error(error: actix_web::error::JsonPayloadError, _: &HttpRequest) -> actix_web::Error {
-    use actix_web::error::JsonPayloadError as E;
-    let problem = match &error {
-        E::Payload(e) if crate::limits::is_body_timeout(e) => ApiError::RequestTimeout,
-        E::Overflow { .. } | E::OverflowKnownLength { .. } => ApiError::PayloadTooLarge,
-        E::ContentType => ApiError::UnsupportedMediaType,
-        E::Deserialize(e) if e.is_data() => {
-            ApiError::Malformed("The request body must be a JSON object.".into())
-        }
-        E::Deserialize(e) => ApiError::Malformed(format!(
-            "The request body is not valid JSON (line {}, column {}).",
-            e.line(),
-            e.column()
-        )),
-        _ => ApiError::Malformed("The request body could not be read.".into()),
-    };
-    problem.into()
-}
-
-/// A query string that cannot be decoded at all.
-pub fn query_error(_: actix_web::error::QueryPayloadError, _: &HttpRequest) -> actix_web::Error {
-    ApiError::Malformed("The query string could not be decoded.".into()).into()
 }

@@ -61,7 +61,7 @@ struct Deadline {
     expired: bool,
 }
 
-/// How a body that missed its deadline fails; `error::json_error` answers
+/// How a body that missed its deadline fails; `api::extract::json_error` answers
 /// it with 408.
 pub fn is_body_timeout(error: &PayloadError) -> bool {
     matches!(error, PayloadError::Io(e) if e.kind() == io::ErrorKind::TimedOut)

@@ -12,16 +12,17 @@ use actix_web::{App, HttpServer, web};
 use secrecy::{ExposeSecret, SecretString};
 
 use crate::api::answers::{IdempotencyWindow, RecentKeys};
+use crate::api::extract::{json_error, query_error};
 use crate::api::lifecycle::RestoreWindow;
 use crate::api::webhooks::WebhookSettings;
 use crate::auth::Authenticator;
 use crate::auth::keys::{self, NewOrganization};
 use crate::config::Settings;
-use crate::error::{json_error, query_error};
 use crate::limits::{self, BodyTimeout, Draining};
 use crate::store::Database;
 use crate::store::custom_fields::DefinitionCache;
-use crate::store::{self, events, idempotency};
+use crate::store::feed::{self, events};
+use crate::store::{self, idempotency};
 use crate::tasks::{StopSignal, Supervisor, Task};
 use crate::telemetry::{self, Metrics, MetricsAccess};
 use crate::webhooks::{self, Dispatcher};
@@ -303,7 +304,7 @@ fn service_tasks(
         async move {
             // A full batch means more are waiting: go on at once.
             while db
-                .transaction(events::sequence)
+                .transaction(feed::sequence)
                 .await
                 .map_err(|e| e.to_string())?
                 == events::BATCH as usize

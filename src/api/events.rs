@@ -13,7 +13,7 @@ use crate::domain::InvalidField;
 use crate::domain::event::Event;
 use crate::error::ApiError;
 use crate::store::Database;
-use crate::store::events::{self, FeedQuery as Query, UnknownEvent};
+use crate::store::feed::events::{self, FeedQuery as Query, UnknownEvent};
 
 /// A page of the change feed.
 #[derive(Serialize, ToSchema)]

@@ -23,8 +23,9 @@ use crate::domain::reports::{self, Choice, ReportParams};
 use crate::domain::schema;
 use crate::domain::webhook::{ATTEMPT_PARAMETERS, AttemptParams};
 use crate::error::ApiError;
+use crate::limits::is_body_timeout;
 
-/// A JSON object body; anything else is 400 (see `error::json_error`).
+/// A JSON object body; anything else is 400 (see [`json_error`]).
 pub type JsonObject = web::Json<Map<String, Value>>;
 
 fn path_parameter(name: &str, schema: Value) -> Parameter {
@@ -295,4 +296,29 @@ impl IntoParams for IfNoneMatch {
             condition_schema(),
         )]
     }
+}
+
+/// Maps the JSON extractor's failures onto problems.
+pub fn json_error(error: actix_web::error::JsonPayloadError, _: &HttpRequest) -> actix_web::Error {
+    use actix_web::error::JsonPayloadError as E;
+    let problem = match &error {
+        E::Payload(e) if is_body_timeout(e) => ApiError::RequestTimeout,
+        E::Overflow { .. } | E::OverflowKnownLength { .. } => ApiError::PayloadTooLarge,
+        E::ContentType => ApiError::UnsupportedMediaType,
+        E::Deserialize(e) if e.is_data() => {
+            ApiError::Malformed("The request body must be a JSON object.".into())
+        }
+        E::Deserialize(e) => ApiError::Malformed(format!(
+            "The request body is not valid JSON (line {}, column {}).",
+            e.line(),
+            e.column()
+        )),
+        _ => ApiError::Malformed("The request body could not be read.".into()),
+    };
+    problem.into()
+}
+
+/// A query string that cannot be decoded at all.
+pub fn query_error(_: actix_web::error::QueryPayloadError, _: &HttpRequest) -> actix_web::Error {
+    ApiError::Malformed("The query string could not be decoded.".into()).into()
 }

@@ -10,6 +10,7 @@ pub mod events;
 pub mod extract;
 pub mod lifecycle;
 pub mod operations;
+pub mod paths;
 pub mod reports;
 pub mod schemas;
 pub mod tokens;
@@ -27,34 +28,6 @@ use crate::error::ApiError;
 use crate::http::{no_store, problem_for_not_found};
 use crate::limits::{body_deadline, organization_share, rate_limit};
 use crate::telemetry::RouteTemplate;
-
-pub mod paths {
-    macro_rules! organization {
-        ($rest:literal) => {
-            concat!("/v1/public-api/organizations/{organizationId}", $rest)
-        };
-    }
-
-    pub const CUSTOMERS: &str = organization!("/customers");
-    pub const CUSTOMER: &str = organization!("/customers/{customerId}");
-    pub const CUSTOMERS_EXPORT: &str = organization!("/customers/export");
-    pub const CUSTOMERS_STATS: &str = organization!("/customers/stats");
-    pub const CUSTOMER_RESTORE: &str = organization!("/customers/{customerId}/restore");
-    pub const CUSTOMER_ERASE: &str = organization!("/customers/{customerId}/erase");
-    pub const TOKENS: &str = organization!("/tokens");
-    pub const EVENTS: &str = organization!("/events");
-    pub const WEBHOOK_ENDPOINTS: &str = organization!("/webhook-endpoints");
-    pub const WEBHOOK_ENDPOINT: &str = organization!("/webhook-endpoints/{endpointId}");
-    pub const CUSTOM_FIELDS: &str = organization!("/custom-fields");
-    pub const CUSTOM_FIELD: &str = organization!("/custom-fields/{name}");
-    pub const WEBHOOK_DELIVERIES: &str =
-        organization!("/webhook-endpoints/{endpointId}/deliveries");
-    pub const HEALTH: &str = "/health";
-    pub const READY: &str = "/ready";
-    pub const METRICS: &str = "/metrics";
-    pub const OPENAPI: &str = "/openapi.json";
-    pub const DOCS: &str = "/docs";
-}
 
 /// A resource at `path`, labelled with it for metrics, answering 405 (with
 /// `Allow`) to the methods it has no route for.

@@ -22,7 +22,9 @@ use crate::domain::time::Time;
 use crate::domain::webhook::{EndpointChanges, MAX_ENDPOINTS, UrlPolicy};
 use crate::error::ApiError;
 use crate::store::Database;
-use crate::store::webhooks::{self, Endpoint};
+use crate::store::feed;
+use crate::store::feed::deliveries;
+use crate::store::feed::endpoints::{self, Endpoint};
 use crate::webhooks::refuses_private_addresses;
 
 /// What the webhook routes need of the settings.
@@ -128,7 +130,7 @@ pub async fn create(
     let secret = format!("whsec_{}", keys::random_hex(32));
     idempotency
         .respond(&db, tenant, Some(&body), move |conn| {
-            Ok(match webhooks::create(conn, tenant, &changes, &secret)? {
+            Ok(match endpoints::create(conn, tenant, &changes, &secret)? {
                 Ok(endpoint) => {
                     answers::json(StatusCode::CREATED, &EndpointBody::of(&endpoint, true))
                 }
@@ -156,7 +158,7 @@ pub async fn create(
     )
 )]
 pub async fn list(tenant: Tenant, db: web::Data<Database>) -> Result<HttpResponse, ApiError> {
-    let endpoints = db.run(move |conn| webhooks::list(conn, tenant)).await?;
+    let endpoints = db.run(move |conn| endpoints::list(conn, tenant)).await?;
     debug_assert!(endpoints.len() as i64 <= MAX_ENDPOINTS);
     Ok(HttpResponse::Ok().json(EndpointList {
         data: endpoints
@@ -187,7 +189,7 @@ pub async fn get(
     db: web::Data<Database>,
 ) -> Result<HttpResponse, ApiError> {
     let endpoint = db
-        .run(move |conn| webhooks::find(conn, tenant, id))
+        .run(move |conn| endpoints::find(conn, tenant, id))
         .await?
         .ok_or(ApiError::NotFound)?;
     Ok(HttpResponse::Ok().json(EndpointBody::of(&endpoint, false)))
@@ -221,7 +223,7 @@ pub async fn update(
     let changes = changes(&body, false, &settings).await?;
     idempotency
         .respond(&db, tenant, Some(&body), move |conn| {
-            Ok(match webhooks::update(conn, tenant, id, &changes)? {
+            Ok(match feed::update_endpoint(conn, tenant, id, &changes)? {
                 Some(endpoint) => {
                     answers::json(StatusCode::OK, &EndpointBody::of(&endpoint, false))
                 }
@@ -254,7 +256,7 @@ pub async fn delete(
 ) -> Result<HttpResponse, ApiError> {
     idempotency
         .respond(&db, tenant, None, move |conn| {
-            Ok(match webhooks::delete(conn, tenant, id)? {
+            Ok(match endpoints::delete(conn, tenant, id)? {
                 true => answers::no_content(),
                 false => answers::problem(&ApiError::NotFound),
             })
@@ -318,10 +320,10 @@ pub async fn deliveries(
 ) -> Result<HttpResponse, ApiError> {
     let found = db
         .run(move |conn| {
-            if webhooks::find(conn, tenant, id)?.is_none() {
+            if endpoints::find(conn, tenant, id)?.is_none() {
                 return Ok(None);
             }
-            webhooks::attempts(conn, tenant, id, query.starting_after, query.limit).map(Some)
+            deliveries::attempts(conn, tenant, id, query.starting_after, query.limit).map(Some)
         })
         .await?
         .ok_or(ApiError::NotFound)?;

@@ -27,8 +27,9 @@ use moka::sync::Cache;
 use secrecy::{ExposeSecret, SecretString};
 use tokio::sync::{Mutex, Semaphore};
 
+use super::keys;
+use super::principal::{Credential, Principal};
 use super::tokens::{KeyRef, TokenGrant, TokenSigner};
-use super::{Credential, Principal, keys};
 use crate::domain::ids::{KeyId, OrganizationId};
 use crate::domain::scopes::Scopes;
 use crate::error::ApiError;

@@ -10,7 +10,8 @@ use actix_web::http::{Method, header};
 use actix_web::middleware::Next;
 use actix_web::{HttpMessage, web};
 
-use super::{Authenticator, Credential, Principal};
+use super::authenticator::Authenticator;
+use super::principal::{Credential, Principal};
 use crate::domain::scopes::Scope;
 use crate::error::ApiError;
 
@@ -195,19 +196,6 @@ pub fn authorize(
     needed.map_or(Ok(()), |scope| principal.require(scope))
 }
 
-/// The detail of a 403 for a missing scope.
-pub(super) fn lacks(scope: Scope) -> &'static str {
-    match scope {
-        Scope::CustomersRead => "The credential lacks the customers:read scope.",
-        Scope::CustomersWrite => "The credential lacks the customers:write scope.",
-        Scope::TokensCreate => "The credential lacks the tokens:create scope.",
-        Scope::CustomersErase => "The credential lacks the customers:erase scope.",
-        Scope::ReportsRead => "The credential lacks the reports:read scope.",
-        Scope::EventsRead => "The credential lacks the events:read scope.",
-        Scope::WebhooksWrite => "The credential lacks the webhooks:write scope.",
-        Scope::CustomFieldsWrite => "The credential lacks the custom-fields:write scope.",
-    }
-}
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -7,7 +7,7 @@ use chrono::{DateTime, NaiveDate};
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 
-use super::customer::Change;
+use super::change::Change;
 use super::invalid::{InvalidField, InvalidFields};
 use super::schema::whole_number;
 use super::text::{bounded_text, bounded_text_pattern};

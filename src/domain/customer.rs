@@ -6,6 +6,7 @@ use serde_json::value::RawValue;
 use serde_json::{Map, Value, json};
 
 use super::address::Address;
+use super::change::Change;
 use super::contact::{Email, PhoneNumber};
 use super::custom_fields::{CustomFieldValues, Definitions};
 use super::external_id::ExternalId;
@@ -136,15 +137,6 @@ impl Customer {
             erased_time: None,
         }
     }
-}
-
-/// What a request says about one field: leave it as it is, or set it (to a
-/// value, or to nothing).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub enum Change<T> {
-    #[default]
-    Keep,
-    Set(Option<T>),
 }
 
 /// Every writable field of a customer, each either kept or set. A create

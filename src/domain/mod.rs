@@ -5,6 +5,7 @@
 //! parser: the OpenAPI document is built from those, never restated.
 
 pub mod address;
+pub mod change;
 pub mod contact;
 pub mod custom_fields;
 pub mod customer;

@@ -48,6 +48,20 @@ impl Scope {
         Self::ALL.into_iter().find(|scope| scope.as_str() == name)
     }
 
+    /// The detail of a 403 for a credential without this scope.
+    pub fn lacking(self) -> &'static str {
+        match self {
+            Self::CustomersRead => "The credential lacks the customers:read scope.",
+            Self::CustomersWrite => "The credential lacks the customers:write scope.",
+            Self::TokensCreate => "The credential lacks the tokens:create scope.",
+            Self::CustomersErase => "The credential lacks the customers:erase scope.",
+            Self::ReportsRead => "The credential lacks the reports:read scope.",
+            Self::EventsRead => "The credential lacks the events:read scope.",
+            Self::WebhooksWrite => "The credential lacks the webhooks:write scope.",
+            Self::CustomFieldsWrite => "The credential lacks the custom-fields:write scope.",
+        }
+    }
+
     fn bit(self) -> u8 {
         1 << self as u8
     }

@@ -6,7 +6,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use serde_json::{Map, Value, json};
 use url::{Host, Url};
 
-use super::customer::Change;
+use super::change::Change;
 use super::event::{Event, EventType};
 use super::ids::AttemptId;
 use super::invalid::{InvalidField, InvalidFields};

@@ -10,11 +10,11 @@ use serde_json::{Map, Value};
 
 use super::schema::{custom_field_values, custom_fields, customers};
 use super::{Database, DbConnection, StoreError};
+use crate::domain::change::Change;
 use crate::domain::custom_fields::{
     Definition, DefinitionChanges, Definitions, FieldName, FieldType, MAX_DEFINITIONS,
     NewDefinition,
 };
-use crate::domain::customer::Change;
 use crate::domain::ids::{CustomerId, OrganizationId};
 use crate::domain::time::Time;
 

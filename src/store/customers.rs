@@ -9,11 +9,13 @@ use diesel::dsl;
 use diesel::prelude::*;
 use serde_json::value::RawValue;
 
+use super::feed::events;
 use super::schema::{custom_field_values, customers};
-use super::{DbConnection, StoreError, events, idempotency};
+use super::{DbConnection, StoreError, idempotency};
 use crate::domain::address::Address;
+use crate::domain::change::Change;
 use crate::domain::contact::{fold_case, phone_digits};
-use crate::domain::customer::{Change, Customer, CustomerChanges};
+use crate::domain::customer::{Customer, CustomerChanges};
 use crate::domain::event::EventType;
 use crate::domain::ids::{CustomerId, OrganizationId};
 use crate::domain::preconditions::Condition;

@@ -32,7 +32,7 @@ mod connection;
 pub mod custom_fields;
 pub mod customers;
 mod error;
-pub mod events;
+pub mod feed;
 pub mod idempotency;
 mod ids;
 pub mod listing;
@@ -40,8 +40,6 @@ mod migrations;
 pub mod organizations;
 pub mod reports;
 mod schema;
-pub mod webhook_streams;
-pub mod webhooks;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};

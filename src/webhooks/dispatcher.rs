@@ -20,8 +20,10 @@ use crate::domain::ids::EventId;
 use crate::domain::tenant::Tenant;
 use crate::domain::time::Time;
 use crate::domain::webhook::EndpointUrl;
-use crate::store::webhooks::{self, Attempt, Due, Finished, Outcome};
-use crate::store::{Database, StoreError, events};
+use crate::store::feed::deliveries::{self, Attempt, Due, Finished, Outcome};
+use crate::store::feed::endpoints::{self, Endpoint};
+use crate::store::feed::events;
+use crate::store::{Database, StoreError};
 use crate::tasks::Stop;
 use crate::telemetry::Metrics;
 
@@ -42,7 +44,7 @@ pub(super) const HOLD: Duration = Duration::from_secs(15);
 /// are due.
 const IDLE: Duration = Duration::from_millis(50);
 /// What a claimed delivery sends, when both still exist.
-type Found = (Event, webhooks::Endpoint);
+type Found = (Event, Endpoint);
 
 /// Due deliveries taken per round, delivered concurrently.
 const BATCH: i64 = 64;
@@ -83,7 +85,7 @@ impl Dispatcher {
             let streams = self.lease_streams().await?;
             let due = self
                 .db
-                .run(|conn| webhooks::due(conn, BATCH))
+                .run(|conn| deliveries::due(conn, BATCH))
                 .await
                 .map_err(|e| e.to_string())?;
             if streams.is_empty() && due.is_empty() {
@@ -143,7 +145,7 @@ impl Dispatcher {
                 }
             }
             self.db
-                .transaction(move |conn| webhooks::record(conn, &batch))
+                .transaction(move |conn| deliveries::record(conn, &batch))
                 .await
                 .map_err(|e| e.to_string())?;
         }
@@ -151,7 +153,7 @@ impl Dispatcher {
     }
 
     async fn refresh_gauges(&self) -> Result<(), StoreError> {
-        let (pending, oldest) = self.db.run(webhooks::backlog).await?;
+        let (pending, oldest) = self.db.run(deliveries::backlog).await?;
         let age = oldest.map_or(0.0, |oldest| {
             (Time::now().naive() - oldest).num_milliseconds().max(0) as f64 / 1000.0
         });
@@ -165,7 +167,7 @@ impl Dispatcher {
     async fn claim(&self, due: Vec<Due>) -> Result<Vec<(Due, i32, Option<Found>)>, String> {
         self.db
             .transaction(move |conn| {
-                let claimed = webhooks::claim(conn, &due, HOLD)?;
+                let claimed = deliveries::claim(conn, &due, HOLD)?;
                 let mut wanted: HashMap<Tenant, Vec<EventId>> = HashMap::new();
                 for (due, _) in &claimed {
                     wanted.entry(due.tenant()).or_default().push(due.event_id);
@@ -179,7 +181,7 @@ impl Dispatcher {
                             .map(|event| (event.id, event)),
                     );
                     endpoints.extend(
-                        webhooks::list(conn, tenant)?
+                        endpoints::list(conn, tenant)?
                             .into_iter()
                             .map(|endpoint| (endpoint.id, endpoint)),
                     );
@@ -201,7 +203,7 @@ impl Dispatcher {
     /// began at `since`: what to record.
     pub(super) async fn attempt(
         &self,
-        found: Option<(&Event, &webhooks::Endpoint)>,
+        found: Option<(&Event, &Endpoint)>,
         number: i32,
         since: NaiveDateTime,
     ) -> Attempt {
@@ -225,11 +227,7 @@ impl Dispatcher {
     }
 
     /// POSTs the event; the answer's status, or why there is none.
-    async fn send(
-        &self,
-        event: &Event,
-        endpoint: &webhooks::Endpoint,
-    ) -> (Option<u16>, Option<String>) {
+    async fn send(&self, event: &Event, endpoint: &Endpoint) -> (Option<u16>, Option<String>) {
         // The URL was checked when set; the rules may have tightened since.
         if let Err(message) = EndpointUrl::parse(&endpoint.url, self.client.policy()) {
             return (None, Some(format!("the URL is refused: {message}")));

@@ -11,9 +11,11 @@ use super::client::ATTEMPT_TIMEOUT;
 use super::dispatcher::{Dispatcher, HOLD};
 use crate::domain::event::Event;
 use crate::domain::ids::{CustomerId, EventId};
-use crate::store::webhook_streams::{self, Leased, Parked, Round};
-use crate::store::webhooks::{Attempt, Endpoint, Outcome};
-use crate::store::{StoreError, events};
+use crate::store::StoreError;
+use crate::store::feed::deliveries::{Attempt, Outcome, Parked};
+use crate::store::feed::endpoints::Endpoint;
+use crate::store::feed::events;
+use crate::store::feed::streams::{self, Leased, Round};
 
 /// Streams leased per round.
 const STREAMS: i64 = 16;
@@ -40,7 +42,7 @@ impl Dispatcher {
         self.db
             .transaction(|conn| {
                 let mut rounds = Vec::new();
-                for leased in webhook_streams::lease(conn, STREAMS, ROUND_EVENTS, HOLD)? {
+                for leased in streams::lease(conn, STREAMS, ROUND_EVENTS, HOLD)? {
                     let events = events::numbered(
                         conn,
                         leased.endpoint.tenant(),
@@ -49,11 +51,8 @@ impl Dispatcher {
                     )?;
                     let customers: HashSet<CustomerId> =
                         events.iter().map(|(_, event)| event.customer_id).collect();
-                    let waiting = webhook_streams::waiting(
-                        conn,
-                        &leased.endpoint,
-                        customers.into_iter().collect(),
-                    )?;
+                    let waiting =
+                        streams::waiting(conn, &leased.endpoint, customers.into_iter().collect())?;
                     rounds.push(StreamRound {
                         leased,
                         events,
@@ -107,7 +106,7 @@ impl Dispatcher {
         let moved_on = self
             .db
             .transaction(move |conn| {
-                webhook_streams::finish(
+                streams::finish(
                     conn,
                     &Round {
                         endpoint: &endpoint,

@@ -1,8 +1,8 @@
-//! Webhook endpoints, the deliveries of events to them, and the attempts.
-//! Several instances share the deliveries through these tables: a due
-//! delivery is claimed by a conditional update (`locked_until`), so no two
-//! make the same attempt; a claim whose instance died expires, and the
-//! delivery is made again (at least once).
+//! Deliveries of events to endpoints that left their stream (parked), and
+//! the attempts at every delivery. Several instances share the parked
+//! deliveries: a due one is claimed by a conditional update
+//! (`locked_until`), so no two make the same attempt; a claim whose
+//! instance died expires, and the delivery is made again (at least once).
 
 use std::time::Duration;
 
@@ -10,242 +10,67 @@ use chrono::{NaiveDateTime, TimeDelta};
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Text, Timestamp};
 
-use super::schema::{webhook_attempts, webhook_deliveries, webhook_endpoints};
-use super::webhook_streams::{self, Parked};
-use super::{DbConnection, StoreError};
-use crate::domain::customer::Change;
+use super::events;
+use crate::domain::event::Event;
 use crate::domain::ids::{AttemptId, CustomerId, EndpointId, EventId, OrganizationId};
 use crate::domain::tenant::Tenant;
 use crate::domain::time::Time;
-use crate::domain::webhook::{EndpointChanges, MAX_ENDPOINTS, Subscription};
+use crate::store::schema::{webhook_attempts, webhook_deliveries, webhook_endpoints};
+use crate::store::{DbConnection, StoreError};
 
-/// An endpoint as stored. No `Debug`: the secret must not reach a log.
-#[derive(Clone, Queryable, Selectable)]
-#[diesel(table_name = webhook_endpoints)]
-pub struct Endpoint {
-    pub organization_id: OrganizationId,
-    pub id: EndpointId,
-    pub url: String,
-    events: String,
-    pub description: Option<String>,
-    pub enabled: bool,
-    pub secret: String,
+/// An event that leaves the stream as a pending delivery row: after a
+/// failed first attempt, behind an earlier one of its customer, or at the
+/// end of a round's time.
+pub struct Parked {
+    pub event_id: EventId,
+    pub customer_id: CustomerId,
+    pub sequence: i64,
+    pub attempts: i32,
+    pub next_attempt_at: NaiveDateTime,
+    /// The event's time: deliveries are given up 3 days after it.
     pub created_at: NaiveDateTime,
-    pub updated_at: NaiveDateTime,
-    pub livemode: bool,
 }
 
-impl Endpoint {
-    pub fn subscription(&self) -> Subscription {
-        Subscription::from_stored(&self.events)
-    }
-
-    pub fn tenant(&self) -> Tenant {
-        Tenant {
-            organization_id: self.organization_id,
-            livemode: self.livemode,
+impl Parked {
+    /// Parked before its first attempt: due now, and sent once no earlier
+    /// delivery of its customer is unfinished.
+    pub fn before_first_attempt(sequence: i64, event: &Event) -> Self {
+        Self {
+            event_id: event.id,
+            customer_id: event.customer_id,
+            sequence,
+            attempts: 0,
+            next_attempt_at: Time::now().naive(),
+            created_at: event.created_time.naive(),
         }
     }
 }
 
-/// Why an endpoint could not be created.
-#[derive(Debug)]
-pub struct TooManyEndpoints;
-
-/// Creates an endpoint with `secret`; refused once the organization has
-/// [`MAX_ENDPOINTS`]. `changes` must hold a url and events.
-pub fn create(
+/// Writes parked deliveries to one endpoint.
+pub fn park(
     conn: &mut DbConnection,
-    tenant: Tenant,
-    changes: &EndpointChanges,
-    secret: &str,
-) -> Result<Result<Endpoint, TooManyEndpoints>, StoreError> {
-    let org = tenant.organization_id;
-    let count: i64 = webhook_endpoints::table
-        .filter(of(tenant))
-        .count()
-        .get_result(conn)?;
-    if count >= MAX_ENDPOINTS {
-        return Ok(Err(TooManyEndpoints));
-    }
-    let now = Time::now().naive();
-    let description = match &changes.description {
-        Change::Set(text) => text.clone(),
-        Change::Keep => None,
-    };
-    let endpoint = Endpoint {
-        organization_id: org,
-        id: EndpointId::generate(),
-        url: changes
-            .url
-            .as_ref()
-            .map(|u| u.as_str().to_owned())
-            .unwrap_or_default(),
-        events: changes
-            .events
-            .as_ref()
-            .map(Subscription::to_stored)
-            .unwrap_or_default(),
-        description,
-        enabled: true,
-        secret: secret.to_owned(),
-        created_at: now,
-        updated_at: now,
-        livemode: tenant.livemode,
-    };
-    // Its stream starts after what is numbered now.
-    let last = super::events::last_number(conn, tenant)?;
-    diesel::insert_into(webhook_endpoints::table)
-        .values((
-            webhook_endpoints::streamed_through.eq(last),
-            webhook_endpoints::feed_head.eq(last),
-            webhook_endpoints::organization_id.eq(endpoint.organization_id),
-            webhook_endpoints::id.eq(endpoint.id),
-            webhook_endpoints::url.eq(&endpoint.url),
-            webhook_endpoints::events.eq(&endpoint.events),
-            webhook_endpoints::description.eq(&endpoint.description),
-            webhook_endpoints::enabled.eq(endpoint.enabled),
-            webhook_endpoints::secret.eq(&endpoint.secret),
-            webhook_endpoints::created_at.eq(now),
-            webhook_endpoints::updated_at.eq(now),
-            webhook_endpoints::livemode.eq(tenant.livemode),
-        ))
-        .execute(conn)?;
-    Ok(Ok(endpoint))
-}
-
-/// The tenant's endpoints.
-fn of(
-    tenant: Tenant,
-) -> diesel::dsl::And<
-    diesel::dsl::Eq<webhook_endpoints::organization_id, OrganizationId>,
-    diesel::dsl::Eq<webhook_endpoints::livemode, bool>,
-> {
-    webhook_endpoints::organization_id
-        .eq(tenant.organization_id)
-        .and(webhook_endpoints::livemode.eq(tenant.livemode))
-}
-
-pub fn list(conn: &mut DbConnection, tenant: Tenant) -> Result<Vec<Endpoint>, StoreError> {
-    Ok(webhook_endpoints::table
-        .filter(of(tenant))
-        .order(webhook_endpoints::id.asc())
-        .select(Endpoint::as_select())
-        .load(conn)?)
-}
-
-pub fn find(
-    conn: &mut DbConnection,
-    tenant: Tenant,
-    id: EndpointId,
-) -> Result<Option<Endpoint>, StoreError> {
-    Ok(webhook_endpoints::table
-        .filter(of(tenant))
-        .filter(webhook_endpoints::id.eq(id))
-        .select(Endpoint::as_select())
-        .first(conn)
-        .optional()?)
-}
-
-/// Applies `changes`; `None` when there is no such endpoint. A disabled
-/// endpoint's pending deliveries wait; they go once it is enabled again,
-/// and so do the events its stream had not sent when it was disabled (up to
-/// its feed head, which stopped there): they are parked as deliveries, and
-/// the stream goes on from the feed's last number.
-pub fn update(
-    conn: &mut DbConnection,
-    tenant: Tenant,
-    id: EndpointId,
-    changes: &EndpointChanges,
-) -> Result<Option<Endpoint>, StoreError> {
-    let Some(mut endpoint) = find(conn, tenant, id)? else {
-        return Ok(None);
-    };
-    if let Some(url) = &changes.url {
-        endpoint.url = url.as_str().to_owned();
-    }
-    if let Some(events) = &changes.events {
-        endpoint.events = events.to_stored();
-    }
-    if let Change::Set(description) = &changes.description {
-        endpoint.description = description.clone();
-    }
-    let enabling = changes.enabled == Some(true) && !endpoint.enabled;
-    if let Some(enabled) = changes.enabled {
-        endpoint.enabled = enabled;
-    }
-    if enabling {
-        resume_stream(conn, &endpoint)?;
-    }
-    endpoint.updated_at = Time::now().naive();
-    diesel::update(
-        webhook_endpoints::table
-            .filter(of(tenant))
-            .filter(webhook_endpoints::id.eq(id)),
-    )
-    .set((
-        webhook_endpoints::url.eq(&endpoint.url),
-        webhook_endpoints::events.eq(&endpoint.events),
-        webhook_endpoints::description.eq(&endpoint.description),
-        webhook_endpoints::enabled.eq(endpoint.enabled),
-        webhook_endpoints::updated_at.eq(endpoint.updated_at),
-    ))
-    .execute(conn)?;
-    Ok(Some(endpoint))
-}
-
-/// Parks what a disabled endpoint's stream had not sent, and moves the
-/// stream to the feed's last number.
-fn resume_stream(conn: &mut DbConnection, endpoint: &Endpoint) -> Result<(), StoreError> {
-    let (after, head): (i64, i64) = webhook_endpoints::table
-        .filter(webhook_endpoints::organization_id.eq(endpoint.organization_id))
-        .filter(webhook_endpoints::id.eq(endpoint.id))
-        .select((
-            webhook_endpoints::streamed_through,
-            webhook_endpoints::feed_head,
-        ))
-        .first(conn)?;
-    let subscription = endpoint.subscription();
-    let parked: Vec<Parked> = super::events::numbered(conn, endpoint.tenant(), after, head)?
+    organization: OrganizationId,
+    endpoint: EndpointId,
+    parked: &[Parked],
+) -> Result<(), StoreError> {
+    let rows: Vec<_> = parked
         .iter()
-        .filter(|(_, event)| subscription.includes(event))
-        .map(|(sequence, event)| Parked::before_first_attempt(*sequence, event))
+        .map(|p| {
+            (
+                webhook_deliveries::organization_id.eq(organization),
+                webhook_deliveries::endpoint_id.eq(endpoint),
+                webhook_deliveries::event_id.eq(p.event_id),
+                webhook_deliveries::customer_id.eq(p.customer_id),
+                webhook_deliveries::sequence.eq(p.sequence),
+                webhook_deliveries::state.eq("pending"),
+                webhook_deliveries::attempts.eq(p.attempts),
+                webhook_deliveries::next_attempt_at.eq(p.next_attempt_at),
+                webhook_deliveries::created_at.eq(p.created_at),
+            )
+        })
         .collect();
-    webhook_streams::park(conn, endpoint.organization_id, endpoint.id, &parked)?;
-    let last = super::events::last_number(conn, endpoint.tenant())?;
-    diesel::update(
-        webhook_endpoints::table
-            .filter(webhook_endpoints::organization_id.eq(endpoint.organization_id))
-            .filter(webhook_endpoints::id.eq(endpoint.id)),
-    )
-    .set((
-        webhook_endpoints::streamed_through.eq(last),
-        webhook_endpoints::feed_head.eq(last),
-    ))
-    .execute(conn)?;
+    insert_in_chunks!(conn, webhook_deliveries::table, rows)?;
     Ok(())
-}
-
-/// Deletes an endpoint and the deliveries still pending to it; `false`
-/// when there is no such endpoint.
-pub fn delete(conn: &mut DbConnection, tenant: Tenant, id: EndpointId) -> Result<bool, StoreError> {
-    let deleted = diesel::delete(
-        webhook_endpoints::table
-            .filter(of(tenant))
-            .filter(webhook_endpoints::id.eq(id)),
-    )
-    .execute(conn)?;
-    if deleted == 0 {
-        return Ok(false);
-    }
-    diesel::delete(
-        webhook_deliveries::table
-            .filter(webhook_deliveries::organization_id.eq(tenant.organization_id))
-            .filter(webhook_deliveries::endpoint_id.eq(id))
-            .filter(webhook_deliveries::state.eq("pending")),
-    )
-    .execute(conn)?;
-    Ok(deleted == 1)
 }
 
 /// A delivery that is due: its event may go to its endpoint now.
@@ -521,7 +346,7 @@ pub fn backlog(conn: &mut DbConnection) -> Result<(i64, Option<NaiveDateTime>), 
             organization_id,
             livemode,
         };
-        let next = super::events::numbered(conn, tenant, after, after + 1)?;
+        let next = events::numbered(conn, tenant, after, after + 1)?;
         if let Some((_, event)) = next.first() {
             let at = event.created_time.naive();
             oldest = Some(oldest.map_or(at, |oldest| oldest.min(at)));

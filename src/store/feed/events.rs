@@ -13,13 +13,13 @@ use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Text};
 use serde_json::value::RawValue;
 
-use super::schema::{events, webhook_deliveries};
-use super::{DbConnection, StoreError};
 use crate::domain::customer::Customer;
 use crate::domain::event::{self, Event, EventType};
 use crate::domain::ids::{CustomerId, EventId, OrganizationId};
 use crate::domain::tenant::Tenant;
 use crate::domain::time::Time;
+use crate::store::schema::{events, webhook_deliveries};
+use crate::store::{Db, DbConnection, StoreError};
 
 /// Writes the event of a change to `customer`, in the change's
 /// transaction. `at` must grow with every change of one customer (the
@@ -148,12 +148,13 @@ pub const BATCH: i64 = 1_000;
 const SEQUENCER_LOCK: i64 = 7_201_202_615;
 
 /// Numbers the committed events that have no number yet, in the order of
-/// their times (each customer's in the order of its changes), and raises
-/// the feed head of each tenant's enabled webhook endpoints to its last
-/// number; in one transaction ([`super::Database::transaction`]) and a few
-/// statements, however many events. Returns how many it numbered; 0 when
-/// another instance is sequencing.
-pub fn sequence(conn: &mut DbConnection) -> Result<usize, StoreError> {
+/// their times (each customer's in the order of its changes), in a few
+/// statements however many events. Returns how many it numbered and each
+/// tenant's last number; nothing when another instance is sequencing.
+/// Part of the sequencer's transaction ([`super::sequence`]).
+pub(super) fn number_pending(
+    conn: &mut DbConnection,
+) -> Result<(usize, Vec<(Tenant, i64)>), StoreError> {
     if let DbConnection::Pg(pg) = conn {
         #[derive(QueryableByName)]
         struct Locked {
@@ -165,7 +166,7 @@ pub fn sequence(conn: &mut DbConnection) -> Result<usize, StoreError> {
         ))
         .get_result(pg)?;
         if !lock.locked {
-            return Ok(0);
+            return Ok((0, Vec::new()));
         }
     }
     let pending: Vec<(OrganizationId, bool, EventId)> = events::table
@@ -187,13 +188,14 @@ pub fn sequence(conn: &mut DbConnection) -> Result<usize, StoreError> {
         };
         numbers.entry(tenant).or_default().push((*id, next));
     }
+    let mut lasts = Vec::with_capacity(numbers.len());
     for (tenant, numbered) in &numbers {
         number(conn, tenant.organization_id, numbered)?;
         if let Some((_, last)) = numbered.last() {
-            super::webhook_streams::raise_feed_heads(conn, *tenant, *last)?;
+            lasts.push((*tenant, *last));
         }
     }
-    Ok(pending.len())
+    Ok((pending.len(), lasts))
 }
 
 /// The tenant's highest number so far (0 before its first event).
@@ -227,7 +229,7 @@ fn number(
         pairs.join(", "),
         2 * numbered.len() + 1
     ))
-    .into_boxed::<super::Db>();
+    .into_boxed::<Db>();
     for (id, number) in numbered {
         update = update.bind::<Text, _>(*id).bind::<BigInt, _>(*number);
     }

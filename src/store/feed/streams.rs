@@ -10,16 +10,17 @@
 use std::collections::HashSet;
 use std::time::Duration;
 
-use chrono::{NaiveDateTime, TimeDelta};
+use chrono::TimeDelta;
 use diesel::prelude::*;
 
-use super::schema::{webhook_deliveries, webhook_endpoints};
-use super::webhooks::{Attempt, Endpoint};
-use super::{DbConnection, StoreError};
-use crate::domain::event::Event;
-use crate::domain::ids::{CustomerId, EndpointId, EventId, OrganizationId};
+use super::deliveries::{self, Attempt, Parked};
+use super::endpoints::Endpoint;
+use super::events;
+use crate::domain::ids::{CustomerId, EventId};
 use crate::domain::tenant::Tenant;
 use crate::domain::time::Time;
+use crate::store::schema::{webhook_deliveries, webhook_endpoints};
+use crate::store::{DbConnection, StoreError};
 
 /// Raises the feed head of the tenant's enabled endpoints to `last`: part
 /// of the sequencer's transaction, so a stream never reads past what is
@@ -126,61 +127,6 @@ pub fn waiting(
     Ok(found.into_iter().collect())
 }
 
-/// An event that leaves the stream as a pending delivery row: after a
-/// failed first attempt, behind an earlier one of its customer, or at the
-/// end of a round's time.
-pub struct Parked {
-    pub event_id: EventId,
-    pub customer_id: CustomerId,
-    pub sequence: i64,
-    pub attempts: i32,
-    pub next_attempt_at: NaiveDateTime,
-    /// The event's time: deliveries are given up 3 days after it.
-    pub created_at: NaiveDateTime,
-}
-
-impl Parked {
-    /// Parked before its first attempt: due now, and sent once no earlier
-    /// delivery of its customer is unfinished.
-    pub fn before_first_attempt(sequence: i64, event: &Event) -> Self {
-        Self {
-            event_id: event.id,
-            customer_id: event.customer_id,
-            sequence,
-            attempts: 0,
-            next_attempt_at: Time::now().naive(),
-            created_at: event.created_time.naive(),
-        }
-    }
-}
-
-/// Writes parked deliveries to one endpoint.
-pub fn park(
-    conn: &mut DbConnection,
-    organization: OrganizationId,
-    endpoint: EndpointId,
-    parked: &[Parked],
-) -> Result<(), StoreError> {
-    let rows: Vec<_> = parked
-        .iter()
-        .map(|p| {
-            (
-                webhook_deliveries::organization_id.eq(organization),
-                webhook_deliveries::endpoint_id.eq(endpoint),
-                webhook_deliveries::event_id.eq(p.event_id),
-                webhook_deliveries::customer_id.eq(p.customer_id),
-                webhook_deliveries::sequence.eq(p.sequence),
-                webhook_deliveries::state.eq("pending"),
-                webhook_deliveries::attempts.eq(p.attempts),
-                webhook_deliveries::next_attempt_at.eq(p.next_attempt_at),
-                webhook_deliveries::created_at.eq(p.created_at),
-            )
-        })
-        .collect();
-    insert_in_chunks!(conn, webhook_deliveries::table, rows)?;
-    Ok(())
-}
-
 /// What a round of one stream did.
 pub struct Round<'a> {
     pub endpoint: &'a Endpoint,
@@ -196,7 +142,7 @@ pub struct Round<'a> {
 /// the other instance sends the round's events again.
 pub fn finish(conn: &mut DbConnection, round: &Round) -> Result<bool, StoreError> {
     let endpoint = round.endpoint;
-    super::webhooks::insert_attempts(
+    deliveries::insert_attempts(
         conn,
         round
             .attempts
@@ -218,6 +164,38 @@ pub fn finish(conn: &mut DbConnection, round: &Round) -> Result<bool, StoreError
     if moved == 0 {
         return Ok(false);
     }
-    park(conn, endpoint.organization_id, endpoint.id, round.parked)?;
+    deliveries::park(conn, endpoint.organization_id, endpoint.id, round.parked)?;
     Ok(true)
+}
+
+/// Parks what a disabled endpoint's stream had not sent, and moves the
+/// stream to the feed's last number.
+pub(super) fn resume(conn: &mut DbConnection, endpoint: &Endpoint) -> Result<(), StoreError> {
+    let (after, head): (i64, i64) = webhook_endpoints::table
+        .filter(webhook_endpoints::organization_id.eq(endpoint.organization_id))
+        .filter(webhook_endpoints::id.eq(endpoint.id))
+        .select((
+            webhook_endpoints::streamed_through,
+            webhook_endpoints::feed_head,
+        ))
+        .first(conn)?;
+    let subscription = endpoint.subscription();
+    let parked: Vec<Parked> = events::numbered(conn, endpoint.tenant(), after, head)?
+        .iter()
+        .filter(|(_, event)| subscription.includes(event))
+        .map(|(sequence, event)| Parked::before_first_attempt(*sequence, event))
+        .collect();
+    deliveries::park(conn, endpoint.organization_id, endpoint.id, &parked)?;
+    let last = events::last_number(conn, endpoint.tenant())?;
+    diesel::update(
+        webhook_endpoints::table
+            .filter(webhook_endpoints::organization_id.eq(endpoint.organization_id))
+            .filter(webhook_endpoints::id.eq(endpoint.id)),
+    )
+    .set((
+        webhook_endpoints::streamed_through.eq(last),
+        webhook_endpoints::feed_head.eq(last),
+    ))
+    .execute(conn)?;
+    Ok(())
 }
