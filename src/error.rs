@@ -3,9 +3,11 @@
 //! (RFC 9457). A cause is never sent: it travels with the response to the
 //! request's log line ([`crate::telemetry`]), next to the request id.
 
+use std::borrow::Cow;
 use std::fmt;
 
-use actix_web::http::{StatusCode, header};
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderName};
 use actix_web::{HttpResponse, ResponseError};
 use serde::Serialize;
 
@@ -13,6 +15,7 @@ use crate::domain::InvalidField;
 use crate::domain::customer::Refused;
 use crate::domain::idempotency::IdempotencyKey;
 use crate::domain::ids::CustomerId;
+use crate::domain::refusal::Refusal;
 use crate::store::StoreError;
 
 #[derive(Debug)]
@@ -25,23 +28,16 @@ pub enum ApiError {
     Forbidden(&'static str),
     /// 403: a body naming fields this credential may not change.
     ForbiddenFields(Vec<String>),
-    /// 404: no such route, or no such record in this organization.
-    NotFound,
+    /// 404, 409, 412: what a write found when it ran, or a read found
+    /// missing (404 also answers unknown routes).
+    Refused(Refusal),
     /// 405, with the methods the route allows.
     MethodNotAllowed(&'static str),
     /// 408: the body did not arrive within the request timeout.
     RequestTimeout,
-    /// 409: another live customer holds the externalId.
-    Conflict { existing: CustomerId },
-    /// 409: a record of this name exists (a custom field's definition).
-    NameTaken(&'static str),
     /// 409: the first request with this Idempotency-Key is still running.
     IdempotencyKeyInUse,
-    /// 409: a limit on how many records an organization may have.
-    LimitReached(&'static str),
-    /// 412: `If-Match` named other revisions than the current one.
-    PreconditionFailed { current: i32 },
-    /// 413: a body over the limit.
+    /// 413: a body over [`MAX_BODY_BYTES`].
     PayloadTooLarge,
     /// 415: a body that is not `application/json`.
     UnsupportedMediaType,
@@ -62,6 +58,14 @@ pub enum ApiError {
     Internal(String),
 }
 
+impl ApiError {
+    /// 404: no such route, or no such record in this organization.
+    pub const NOT_FOUND: Self = Self::Refused(Refusal::NotFound);
+}
+
+/// The largest request body accepted.
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+
 /// Why a request failed on the server's side, for its log line.
 #[derive(Debug, Clone)]
 pub struct Cause {
@@ -69,176 +73,274 @@ pub struct Cause {
     pub level: log::Level,
 }
 
-/// The seconds a client is asked to wait before retrying a 503.
-const RETRY_AFTER_SECONDS: &str = "1";
+/// The seconds a client is asked to wait before retrying a 503 or a key in
+/// use.
+const RETRY_AFTER_SECONDS: u64 = 1;
+
+/// Everything an error is answered with: its status, its problem body,
+/// the headers it carries, and the cause to log.
+struct Spec<'a> {
+    status: StatusCode,
+    problem: Problem<'a>,
+    headers: Vec<(HeaderName, String)>,
+    cause: Option<Cause>,
+}
+
+impl<'a> Spec<'a> {
+    fn new(status: StatusCode, kind: &str, title: &'static str, detail: impl Into<String>) -> Self {
+        Self {
+            status,
+            problem: Problem {
+                r#type: format!("/problems/{kind}"),
+                title,
+                status: status.as_u16(),
+                detail: detail.into(),
+                invalid_fields: None,
+                forbidden_fields: None,
+                existing_customer_id: None,
+                current_revision: None,
+            },
+            headers: Vec::new(),
+            cause: None,
+        }
+    }
+
+    fn header(mut self, name: HeaderName, value: impl ToString) -> Self {
+        self.headers.push((name, value.to_string()));
+        self
+    }
+
+    fn logged(mut self, text: &str, level: log::Level) -> Self {
+        self.cause = Some(Cause {
+            text: text.to_owned(),
+            level,
+        });
+        self
+    }
+}
 
 impl ApiError {
-    fn kind(&self) -> (StatusCode, &'static str, &'static str) {
+    /// Every variant's status, problem type, title, detail, extension
+    /// members and headers, side by side: a new kind of problem is one
+    /// variant and one arm here (and a sample in [`ApiError::samples`] when
+    /// its status is new to the document).
+    fn spec(&self) -> Spec<'_> {
+        use StatusCode as S;
         match self {
-            Self::Malformed(_) => (
-                StatusCode::BAD_REQUEST,
+            Self::Malformed(detail) => Spec::new(
+                S::BAD_REQUEST,
                 "malformed-request",
                 "The request is malformed.",
+                detail,
             ),
-            Self::Unauthorized => (
-                StatusCode::UNAUTHORIZED,
+            Self::Unauthorized => Spec::new(
+                S::UNAUTHORIZED,
                 "unauthorized",
                 "Authentication is required.",
-            ),
-            Self::Forbidden(_) => (
-                StatusCode::FORBIDDEN,
+                "Send a valid credential: Authorization: ApiKey <key> or Bearer <token>.",
+            )
+            .header(header::WWW_AUTHENTICATE, "ApiKey, Bearer"),
+            Self::Forbidden(detail) => Spec::new(
+                S::FORBIDDEN,
                 "forbidden",
                 "The credential does not allow this.",
+                *detail,
             ),
-            Self::ForbiddenFields(_) => (
-                StatusCode::FORBIDDEN,
-                "forbidden-field",
-                "The credential may not change these fields.",
-            ),
-            Self::NotFound => (
-                StatusCode::NOT_FOUND,
+            Self::ForbiddenFields(fields) => {
+                let mut spec = Spec::new(
+                    S::FORBIDDEN,
+                    "forbidden-field",
+                    "The credential may not change these fields.",
+                    format!(
+                        "This token may not change {}; nothing was changed.",
+                        fields.join(", ")
+                    ),
+                );
+                spec.problem.forbidden_fields = Some(fields);
+                spec
+            }
+            Self::Refused(Refusal::NotFound) => Spec::new(
+                S::NOT_FOUND,
                 "not-found",
                 "The resource was not found.",
+                "Nothing exists at this address in this organization.",
             ),
-            Self::MethodNotAllowed(_) => (
-                StatusCode::METHOD_NOT_ALLOWED,
-                "method-not-allowed",
-                "The method is not allowed on this resource.",
-            ),
-            Self::RequestTimeout => (
-                StatusCode::REQUEST_TIMEOUT,
-                "request-timeout",
-                "The request took too long.",
-            ),
-            Self::Conflict { .. } => (
-                StatusCode::CONFLICT,
-                "conflict",
-                "Another customer holds this externalId.",
-            ),
-            Self::NameTaken(_) => (
-                StatusCode::CONFLICT,
+            Self::Refused(Refusal::ExternalIdTaken { existing }) => {
+                let mut spec = Spec::new(
+                    S::CONFLICT,
+                    "conflict",
+                    "Another customer holds this externalId.",
+                    format!("{existing} already holds this externalId; nothing was changed."),
+                );
+                spec.problem.existing_customer_id = Some(*existing);
+                spec
+            }
+            Self::Refused(Refusal::NameTaken(detail)) => Spec::new(
+                S::CONFLICT,
                 "conflict",
                 "A record of this name exists.",
+                *detail,
             ),
-            Self::IdempotencyKeyInUse => (
-                StatusCode::CONFLICT,
-                "idempotency-key-in-use",
-                "A request with this Idempotency-Key is still running.",
-            ),
-            Self::LimitReached(_) => (
-                StatusCode::CONFLICT,
+            Self::Refused(Refusal::LimitReached(detail)) => Spec::new(
+                S::CONFLICT,
                 "limit-reached",
                 "The organization has reached a limit.",
+                *detail,
             ),
-            Self::PreconditionFailed { .. } => (
-                StatusCode::PRECONDITION_FAILED,
-                "precondition-failed",
-                "The customer is not at the revision If-Match names.",
+            Self::Refused(Refusal::RevisionMismatch { current }) => {
+                let mut spec = Spec::new(
+                    S::PRECONDITION_FAILED,
+                    "precondition-failed",
+                    "The customer is not at the revision If-Match names.",
+                    format!("The customer is at revision {current}; nothing was changed."),
+                );
+                spec.problem.current_revision = Some(*current);
+                spec
+            }
+            Self::MethodNotAllowed(allow) => Spec::new(
+                S::METHOD_NOT_ALLOWED,
+                "method-not-allowed",
+                "The method is not allowed on this resource.",
+                format!("Allowed methods: {allow}."),
+            )
+            .header(header::ALLOW, allow),
+            Self::RequestTimeout => Spec::new(
+                S::REQUEST_TIMEOUT,
+                "request-timeout",
+                "The request took too long.",
+                "The request body did not arrive within the request timeout; nothing was done.",
             ),
-            Self::IdempotencyKeyReused => (
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "idempotency-key-reused",
-                "The Idempotency-Key was used for another request.",
-            ),
-            Self::RateLimited { .. } => (
-                StatusCode::TOO_MANY_REQUESTS,
-                "rate-limited",
-                "Too many requests.",
-            ),
-            Self::PayloadTooLarge => (
-                StatusCode::PAYLOAD_TOO_LARGE,
+            Self::IdempotencyKeyInUse => Spec::new(
+                S::CONFLICT,
+                "idempotency-key-in-use",
+                "A request with this Idempotency-Key is still running.",
+                "The first request with this Idempotency-Key has not finished; retry shortly.",
+            )
+            .header(header::RETRY_AFTER, RETRY_AFTER_SECONDS),
+            Self::PayloadTooLarge => Spec::new(
+                S::PAYLOAD_TOO_LARGE,
                 "payload-too-large",
                 "The request body is too large.",
+                format!(
+                    "The request body must be at most {} KiB.",
+                    MAX_BODY_BYTES / 1024
+                ),
             ),
-            Self::UnsupportedMediaType => (
-                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::UnsupportedMediaType => Spec::new(
+                S::UNSUPPORTED_MEDIA_TYPE,
                 "unsupported-media-type",
                 "The request body must be JSON.",
+                "Send the body with Content-Type: application/json.",
             ),
-            Self::Invalid(_) => (
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "validation",
-                "Invalid data was sent.",
-            ),
-            Self::Unavailable(_) | Self::ShuttingDown => (
-                StatusCode::SERVICE_UNAVAILABLE,
+            Self::Invalid(fields) => {
+                let mut spec = Spec::new(
+                    S::UNPROCESSABLE_ENTITY,
+                    "validation",
+                    "Invalid data was sent.",
+                    match fields.len() {
+                        1 => "1 field is invalid.".to_owned(),
+                        n => format!("{n} fields are invalid."),
+                    },
+                );
+                spec.problem.invalid_fields = Some(Cow::Borrowed(fields));
+                spec
+            }
+            Self::IdempotencyKeyReused => {
+                let mut spec = Spec::new(
+                    S::UNPROCESSABLE_ENTITY,
+                    "idempotency-key-reused",
+                    "The Idempotency-Key was used for another request.",
+                    "This Idempotency-Key was first used with another method, path or body; \
+                     use a new key for a new request.",
+                );
+                spec.problem.invalid_fields = Some(Cow::Owned(vec![InvalidField {
+                    field: IdempotencyKey::HEADER.into(),
+                    message: "was used for another method, path or body".into(),
+                }]));
+                spec
+            }
+            Self::RateLimited { retry_after } => Spec::new(
+                S::TOO_MANY_REQUESTS,
+                "rate-limited",
+                "Too many requests.",
+                format!(
+                    "Too many requests for now; nothing was done. Retry after {retry_after} s."
+                ),
+            )
+            .header(header::RETRY_AFTER, retry_after),
+            Self::Unavailable(cause) => Spec::new(
+                S::SERVICE_UNAVAILABLE,
                 "service-unavailable",
                 "The service is temporarily unavailable.",
-            ),
-            Self::StorageFull(_) => (
-                StatusCode::INSUFFICIENT_STORAGE,
+                "The database is not answering; retry later.",
+            )
+            .header(header::RETRY_AFTER, RETRY_AFTER_SECONDS)
+            .logged(cause, log::Level::Warn),
+            Self::ShuttingDown => Spec::new(
+                S::SERVICE_UNAVAILABLE,
+                "service-unavailable",
+                "The service is temporarily unavailable.",
+                "This server is stopping and did not run the request; retry it.",
+            )
+            .header(header::RETRY_AFTER, RETRY_AFTER_SECONDS),
+            Self::StorageFull(cause) => Spec::new(
+                S::INSUFFICIENT_STORAGE,
                 "storage-full",
                 "The storage is full.",
-            ),
-            Self::Internal(_) => (
-                StatusCode::INTERNAL_SERVER_ERROR,
+                "Nothing was stored: the storage is full. Retry once space is freed.",
+            )
+            .logged(cause, log::Level::Error),
+            Self::Internal(cause) => Spec::new(
+                S::INTERNAL_SERVER_ERROR,
                 "internal",
                 "An internal error occurred.",
-            ),
+                "The error was logged.",
+            )
+            .logged(cause, log::Level::Error),
         }
     }
 
-    fn detail(&self) -> String {
-        match self {
-            Self::Malformed(detail) => detail.clone(),
-            Self::Unauthorized => {
-                "Send a valid credential: Authorization: ApiKey <key> or Bearer <token>.".into()
-            }
-            Self::Forbidden(detail) => (*detail).into(),
-            Self::ForbiddenFields(fields) => format!(
-                "This token may not change {}; nothing was changed.",
-                fields.join(", ")
-            ),
-            Self::NotFound => "Nothing exists at this address in this organization.".into(),
-            Self::MethodNotAllowed(allow) => format!("Allowed methods: {allow}."),
-            Self::RequestTimeout => {
-                "The request body did not arrive within the request timeout; nothing was done."
-                    .into()
-            }
-            Self::Conflict { existing } => {
-                format!("{existing} already holds this externalId; nothing was changed.")
-            }
-            Self::IdempotencyKeyInUse => {
-                "The first request with this Idempotency-Key has not finished; retry shortly."
-                    .into()
-            }
-            Self::LimitReached(detail) | Self::NameTaken(detail) => (*detail).into(),
-            Self::PreconditionFailed { current } => {
-                format!("The customer is at revision {current}; nothing was changed.")
-            }
-            Self::IdempotencyKeyReused => "This Idempotency-Key was first used with another \
-                method, path or body; use a new key for a new request."
-                .into(),
-            Self::RateLimited { retry_after } => {
-                format!("Too many requests for now; nothing was done. Retry after {retry_after} s.")
-            }
-            Self::PayloadTooLarge => "The request body must be at most 64 KiB.".into(),
-            Self::UnsupportedMediaType => {
-                "Send the body with Content-Type: application/json.".into()
-            }
-            Self::Invalid(fields) if fields.len() == 1 => "1 field is invalid.".into(),
-            Self::Invalid(fields) => format!("{} fields are invalid.", fields.len()),
-            Self::Unavailable(_) => "The database is not answering; retry later.".into(),
-            Self::ShuttingDown => {
-                "This server is stopping and did not run the request; retry it.".into()
-            }
-            Self::StorageFull(_) => {
-                "Nothing was stored: the storage is full. Retry once space is freed.".into()
-            }
-            Self::Internal(_) => "The error was logged.".into(),
-        }
+    /// One error of each status that carries headers, for the document: an
+    /// operation that can answer a status documents the headers these carry.
+    fn samples() -> [ApiError; 5] {
+        [
+            Self::Unauthorized,
+            Self::MethodNotAllowed("GET"),
+            Self::IdempotencyKeyInUse,
+            Self::RateLimited { retry_after: 1 },
+            Self::Unavailable(String::new()),
+        ]
     }
 
-    fn cause(&self) -> Option<Cause> {
-        let (text, level) = match self {
-            Self::Unavailable(text) => (text, log::Level::Warn),
-            Self::StorageFull(text) | Self::Internal(text) => (text, log::Level::Error),
-            _ => return None,
-        };
-        Some(Cause {
-            text: text.clone(),
-            level,
-        })
+    /// The headers an answer of `status` may carry, each with what it
+    /// means (for the document).
+    pub fn documented_headers(status: u16) -> Vec<(&'static str, &'static str)> {
+        let mut found = Vec::new();
+        for sample in Self::samples() {
+            let spec = sample.spec();
+            for (name, _) in spec.headers.iter().filter(|_| spec.status == status) {
+                let documented = match *name {
+                    header::WWW_AUTHENTICATE => ("WWW-Authenticate", "`ApiKey, Bearer`"),
+                    header::ALLOW => ("Allow", "The methods this path serves."),
+                    header::RETRY_AFTER => ("Retry-After", "Seconds to wait before retrying."),
+                    _ => continue,
+                };
+                if !found.contains(&documented) {
+                    found.push(documented);
+                }
+            }
+        }
+        found
+    }
+
+    /// The problem+json body of this error, as answered (and as kept for an
+    /// idempotent replay).
+    pub fn problem_json(&self) -> String {
+        serde_json::to_string(&self.spec().problem).unwrap_or_default()
+    }
+
+    pub fn status(&self) -> StatusCode {
+        self.spec().status
     }
 }
 
@@ -259,7 +361,7 @@ pub struct Problem<'a> {
     /// field or parameter, nested ones with dots.
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(ignore)]
-    invalid_fields: Option<&'a [InvalidField]>,
+    invalid_fields: Option<Cow<'a, [InvalidField]>>,
     /// On `/problems/forbidden-field` only: every field of the body that the
     /// credential may not change.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -275,74 +377,26 @@ pub struct Problem<'a> {
     current_revision: Option<i32>,
 }
 
-impl ApiError {
-    /// The problem+json body of this error, as answered (and as kept for an
-    /// idempotent replay).
-    pub fn problem_json(&self) -> String {
-        let (status, kind, title) = self.kind();
-        let reused = [InvalidField {
-            field: IdempotencyKey::HEADER.into(),
-            message: "was used for another method, path or body".into(),
-        }];
-        let problem = Problem {
-            r#type: format!("/problems/{kind}"),
-            title,
-            status: status.as_u16(),
-            detail: self.detail(),
-            invalid_fields: match self {
-                Self::Invalid(fields) => Some(fields),
-                Self::IdempotencyKeyReused => Some(&reused),
-                _ => None,
-            },
-            forbidden_fields: match self {
-                Self::ForbiddenFields(fields) => Some(fields),
-                _ => None,
-            },
-            existing_customer_id: match self {
-                Self::Conflict { existing } => Some(*existing),
-                _ => None,
-            },
-            current_revision: match self {
-                Self::PreconditionFailed { current } => Some(*current),
-                _ => None,
-            },
-        };
-        serde_json::to_string(&problem).unwrap_or_default()
-    }
-}
-
 impl fmt::Display for ApiError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.detail())
+        f.write_str(&self.spec().problem.detail)
     }
 }
 
 impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
-        self.kind().0
+        self.spec().status
     }
 
     fn error_response(&self) -> HttpResponse {
-        let status = self.status_code();
-        let mut response = HttpResponse::build(status);
+        let spec = self.spec();
+        let mut response = HttpResponse::build(spec.status);
         response.content_type("application/problem+json");
-        match self {
-            Self::MethodNotAllowed(allow) => {
-                response.insert_header((header::ALLOW, *allow));
-            }
-            Self::Unauthorized => {
-                response.insert_header((header::WWW_AUTHENTICATE, "ApiKey, Bearer"));
-            }
-            Self::Unavailable(_) | Self::ShuttingDown | Self::IdempotencyKeyInUse => {
-                response.insert_header((header::RETRY_AFTER, RETRY_AFTER_SECONDS));
-            }
-            Self::RateLimited { retry_after } => {
-                response.insert_header((header::RETRY_AFTER, retry_after.to_string()));
-            }
-            _ => {}
+        for (name, value) in &spec.headers {
+            response.insert_header((name.clone(), value.as_str()));
         }
         let mut response = response.body(self.problem_json());
-        if let Some(cause) = self.cause() {
+        if let Some(cause) = spec.cause {
             response.extensions_mut().insert(cause);
         }
         response
@@ -364,9 +418,16 @@ impl From<Vec<InvalidField>> for ApiError {
     }
 }
 
+impl From<Refusal> for ApiError {
+    fn from(refusal: Refusal) -> Self {
+        Self::Refused(refusal)
+    }
+}
+
 impl From<StoreError> for ApiError {
     fn from(error: StoreError) -> Self {
         match error {
+            StoreError::Refused(refusal) => Self::Refused(refusal),
             StoreError::Unavailable(_) | StoreError::Abandoned | StoreError::Conflict(_) => {
                 Self::Unavailable(error.to_string())
             }

@@ -36,6 +36,40 @@ pub async fn no_store<B: MessageBody + 'static>(
     Ok(response)
 }
 
+/// No answer is sniffed for another content type than it declares: every
+/// answer says `X-Content-Type-Options: nosniff`.
+pub async fn nosniff<B: MessageBody + 'static>(
+    req: ServiceRequest,
+    next: Next<B>,
+) -> Result<ServiceResponse<B>, actix_web::Error> {
+    let mut response = next.call(req).await?;
+    response.headers_mut().insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    Ok(response)
+}
+
+/// What Swagger UI's pages may load: their own files, and the `data:`
+/// images and style attributes Swagger UI draws with; no script but its
+/// own files, nothing framed, no form sent elsewhere.
+const DOCS_POLICY: &str = "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; \
+     object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'";
+
+/// Swagger UI's answers carry [`DOCS_POLICY`] as their
+/// `Content-Security-Policy`.
+pub async fn docs_policy<B: MessageBody + 'static>(
+    req: ServiceRequest,
+    next: Next<B>,
+) -> Result<ServiceResponse<B>, actix_web::Error> {
+    let mut response = next.call(req).await?;
+    response.headers_mut().insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(DOCS_POLICY),
+    );
+    Ok(response)
+}
+
 /// A 404 from a service of another crate (Swagger UI's files) answered as
 /// every other 404 is: problem+json.
 pub async fn problem_for_not_found<B: MessageBody + 'static>(
@@ -47,5 +81,5 @@ pub async fn problem_for_not_found<B: MessageBody + 'static>(
         return Ok(response.map_into_left_body());
     }
     let (req, _) = response.into_parts();
-    Ok(ServiceResponse::new(req, ApiError::NotFound.error_response()).map_into_right_body())
+    Ok(ServiceResponse::new(req, ApiError::NOT_FOUND.error_response()).map_into_right_body())
 }

@@ -18,6 +18,7 @@ use crate::api::webhooks::WebhookSettings;
 use crate::auth::Authenticator;
 use crate::auth::keys::{self, NewOrganization};
 use crate::config::Settings;
+use crate::error::MAX_BODY_BYTES;
 use crate::limits::{self, BodyTimeout, Draining};
 use crate::store::Database;
 use crate::store::custom_fields::DefinitionCache;
@@ -29,8 +30,6 @@ use crate::webhooks::{self, Dispatcher};
 use crate::{api, http};
 use std::sync::Arc;
 
-/// The largest request body accepted.
-pub const MAX_BODY_BYTES: usize = 64 * 1024;
 /// How long SIGTERM lets requests in flight and background tasks finish.
 pub const SHUTDOWN_WINDOW: Duration = Duration::from_secs(30);
 
@@ -171,6 +170,7 @@ impl Application {
                 )
                 .app_data(web::QueryConfig::default().error_handler(query_error))
                 .wrap(from_fn(http::head_as_get))
+                .wrap(from_fn(http::nosniff))
                 .wrap(from_fn(telemetry::metrics_listener_only))
                 .wrap(from_fn(limits::refuse_when_draining))
                 .wrap(from_fn(telemetry::track))

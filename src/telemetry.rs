@@ -330,7 +330,7 @@ impl MetricsAccess {
         if let Some(port) = self.port {
             return match req.app_config().local_addr().port() == port {
                 true => Ok(()),
-                false => Err(ApiError::NotFound),
+                false => Err(ApiError::NOT_FOUND),
             };
         }
         match &self.token {
@@ -347,7 +347,7 @@ impl MetricsAccess {
                     false => Err(ApiError::Unauthorized),
                 }
             }
-            None if self.production => Err(ApiError::NotFound),
+            None if self.production => Err(ApiError::NOT_FOUND),
             None => Ok(()),
         }
     }
@@ -370,7 +370,9 @@ pub async fn metrics_listener_only<B: MessageBody + 'static>(
         .and_then(|access| access.port);
     let on_metrics_port = port.is_some_and(|port| req.app_config().local_addr().port() == port);
     if on_metrics_port && req.path() != crate::api::paths::METRICS {
-        return Ok(req.error_response(ApiError::NotFound).map_into_right_body());
+        return Ok(req
+            .error_response(ApiError::NOT_FOUND)
+            .map_into_right_body());
     }
     Ok(next.call(req).await?.map_into_left_body())
 }

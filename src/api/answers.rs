@@ -20,6 +20,7 @@ use crate::domain::InvalidField;
 use crate::domain::customer::Customer;
 use crate::domain::idempotency::{IdempotencyKey, fingerprint};
 use crate::domain::preconditions::etag;
+use crate::domain::refusal::Refusal;
 use crate::domain::tenant::Tenant;
 use crate::error::ApiError;
 use crate::store::idempotency::{self, Found, KeptAnswer};
@@ -105,11 +106,12 @@ pub fn no_content() -> KeptAnswer {
     }
 }
 
-/// A problem found while the write ran (404, 409, 412): kept like any
-/// answer of a request that ran.
-pub fn problem(error: &ApiError) -> KeptAnswer {
+/// What a write that ran and refused (404, 409, 412) keeps: the problem it
+/// is answered with.
+fn refused(refusal: &Refusal) -> KeptAnswer {
+    let error = ApiError::Refused(refusal.clone());
     KeptAnswer {
-        status: actix_web::ResponseError::status_code(error).as_u16(),
+        status: error.status().as_u16(),
         location: None,
         etag: None,
         body: error.problem_json(),
@@ -176,8 +178,8 @@ impl Idempotency {
     /// Runs `write` in one transaction and answers what it returns. With a
     /// key: a kept answer is replayed without running anything; otherwise
     /// the write runs and its answer is kept in the write's own
-    /// transaction. A failure the client may fix and retry (an error, not
-    /// an answer) keeps nothing.
+    /// transaction, and so is its refusal (404, 409, 412: the request ran).
+    /// Any other error keeps nothing: the client may fix it and retry.
     pub async fn respond<F>(
         self,
         db: &Database,
@@ -249,15 +251,23 @@ impl Idempotency {
                 if expired {
                     idempotency::forget(conn, tenant, &owned_key)?;
                 }
-                let answer = write(conn)?;
-                idempotency::keep(conn, tenant, &owned_key, &owned_print, &answer)?;
+                let answer = match write(conn) {
+                    Ok(answer) => Ok(answer),
+                    Err(StoreError::Refused(refusal)) => Err(refusal),
+                    Err(error) => return Err(error),
+                };
+                let kept = match &answer {
+                    Ok(answer) => answer,
+                    Err(refusal) => &refused(refusal),
+                };
+                idempotency::keep(conn, tenant, &owned_key, &owned_print, kept)?;
                 Ok(answer)
             })
             .await;
         match outcome {
             Ok(answer) => {
                 self.keys.meet(tenant, key);
-                Ok(response(answer, false))
+                Ok(response(answer?, false))
             }
             Err(StoreError::UniqueViolation { .. }) => Err(ApiError::IdempotencyKeyInUse),
             Err(error) => Err(error.into()),

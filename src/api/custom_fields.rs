@@ -13,9 +13,10 @@ use super::schemas::{
 };
 use crate::auth::Tenant;
 use crate::domain::custom_fields::{DefinitionChanges, MAX_DEFINITIONS, NewDefinition};
+use crate::domain::refusal::Refusal;
 use crate::error::ApiError;
 use crate::store::Database;
-use crate::store::custom_fields::{self, Created, DefinitionCache};
+use crate::store::custom_fields::{self, DefinitionCache};
 
 /// Define a custom field.
 ///
@@ -45,17 +46,8 @@ pub async fn create(
     let org = tenant.organization_id;
     let answer = idempotency
         .respond(&db, tenant, Some(&body), move |conn| {
-            Ok(match custom_fields::create(conn, org, &new)? {
-                Created::Done(definition) => {
-                    answers::json(StatusCode::CREATED, &definition.to_json())
-                }
-                Created::NameTaken => answers::problem(&ApiError::NameTaken(
-                    "A custom field of this name exists; nothing was changed.",
-                )),
-                Created::TooMany => answers::problem(&ApiError::LimitReached(
-                    "An organization has at most 50 custom fields; delete one first.",
-                )),
-            })
+            let definition = custom_fields::create(conn, org, &new)?;
+            Ok(answers::json(StatusCode::CREATED, &definition.to_json()))
         })
         .await;
     cache.forget(org);
@@ -109,7 +101,7 @@ pub async fn get(
     let definition = db
         .run(move |conn| custom_fields::find(conn, org, name.as_str()))
         .await?
-        .ok_or(ApiError::NotFound)?;
+        .ok_or(ApiError::NOT_FOUND)?;
     Ok(HttpResponse::Ok().json(definition.to_json()))
 }
 
@@ -145,18 +137,15 @@ pub async fn update(
         let name = name.clone();
         db.run(move |conn| custom_fields::find(conn, org, name.as_str()))
             .await?
-            .ok_or(ApiError::NotFound)?
+            .ok_or(ApiError::NOT_FOUND)?
     };
     let changes = DefinitionChanges::from_json(&body, &current)?;
     let answer = idempotency
         .respond(&db, tenant, Some(&body), move |conn| {
-            Ok(match custom_fields::find(conn, org, name.as_str())? {
-                Some(current) => {
-                    let definition = custom_fields::update(conn, org, &current, &changes)?;
-                    answers::json(StatusCode::OK, &definition.to_json())
-                }
-                None => answers::problem(&ApiError::NotFound),
-            })
+            let current =
+                custom_fields::find(conn, org, name.as_str())?.ok_or(Refusal::NotFound)?;
+            let definition = custom_fields::update(conn, org, &current, &changes)?;
+            Ok(answers::json(StatusCode::OK, &definition.to_json()))
         })
         .await;
     cache.forget(org);
@@ -188,10 +177,8 @@ pub async fn delete(
     let org = tenant.organization_id;
     let answer = idempotency
         .respond(&db, tenant, None, move |conn| {
-            Ok(match custom_fields::delete(conn, org, name.as_str())? {
-                true => answers::no_content(),
-                false => answers::problem(&ApiError::NotFound),
-            })
+            custom_fields::delete(conn, org, name.as_str())?;
+            Ok(answers::no_content())
         })
         .await;
     cache.forget(org);

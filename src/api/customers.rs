@@ -23,8 +23,6 @@ use crate::domain::preconditions::etag;
 use crate::domain::scopes::Scope;
 use crate::error::ApiError;
 use crate::store::custom_fields::DefinitionCache;
-use crate::store::customers::Written;
-use crate::store::idempotency::KeptAnswer;
 use crate::store::listing::{self, CustomFieldFilter, UnknownAnchor};
 use crate::store::{Database, customers};
 
@@ -94,10 +92,8 @@ pub async fn create(
     let changes = CustomerChanges::from_json(&body, FieldSet::all(), &definitions)?;
     idempotency
         .respond(&db, tenant, Some(&body), move |conn| {
-            Ok(answer(
-                customers::create(conn, tenant, &changes)?,
-                StatusCode::CREATED,
-            ))
+            let customer = customers::create(conn, tenant, &changes)?;
+            Ok(answers::customer(StatusCode::CREATED, &customer, true))
         })
         .await
 }
@@ -113,30 +109,6 @@ async fn definitions_for(
     match body.contains_key("customFields") {
         true => Ok(cache.get(db, tenant.organization_id).await?),
         false => Ok(Arc::default()),
-    }
-}
-
-/// The answer to a write: the customer (with its URL when it is new), or the
-/// problem the write met. Either is kept for a retry with the same
-/// Idempotency-Key.
-pub(super) fn answer(written: Written, status: StatusCode) -> KeptAnswer {
-    match written {
-        Written::Done(customer) => {
-            answers::customer(status, &customer, status == StatusCode::CREATED)
-        }
-        Written::NotFound => answers::problem(&ApiError::NotFound),
-        Written::RevisionMismatch(current) => {
-            answers::problem(&ApiError::PreconditionFailed { current })
-        }
-        Written::ExternalIdTaken(existing) => answers::problem(&ApiError::Conflict { existing }),
-    }
-}
-
-/// The answer to a write that answers no body when done (delete, erase).
-pub(super) fn no_content_unless_refused(written: Written) -> KeptAnswer {
-    match written {
-        Written::Done(_) => answers::no_content(),
-        refused => answer(refused, StatusCode::NO_CONTENT),
     }
 }
 
@@ -257,7 +229,7 @@ pub async fn get(
                 .map(|customer| Found::Customer(Box::new(customer))))
         })
         .await?
-        .ok_or(ApiError::NotFound)?;
+        .ok_or(ApiError::NOT_FOUND)?;
     Ok(match found {
         Found::NotModified(revision) => HttpResponse::NotModified()
             .insert_header((header::ETAG, etag(revision)))
@@ -277,11 +249,11 @@ enum Found {
 /// Update the fields present in the body.
 ///
 /// A field sent as null is cleared; `address`, `metadata`,
-/// `shippingAddresses` and `customFields` are replaced whole. Every update adds 1 to `revision` and moves `updatedTime`. A token
-/// bound to the customer (a hosted payment form) may change only what a
-/// payer may (`firstName`, `lastName`, `email`, `phoneNumber`, `language`,
-/// `address`), or the fewer `fields` it was minted with: a body naming any
-/// other field is 403 `/problems/forbidden-field` listing each in
+/// `shippingAddresses` and `customFields` are replaced whole. Every update
+/// adds 1 to `revision` and moves `updatedTime`. A token bound to the
+/// customer (a hosted payment form) may change only what a payer may
+/// (PAYER_FIELDS), or the fewer `fields` it was minted with: a body naming
+/// any other field is 403 `/problems/forbidden-field` listing each in
 /// `forbiddenFields`, and nothing changes.
 #[utoipa::path(
     put,
@@ -319,8 +291,8 @@ pub async fn update(
     let changes = CustomerChanges::from_json(&body, principal.writable(), &definitions)?;
     idempotency
         .respond(&db, tenant, Some(&body), move |conn| {
-            let written = customers::update(conn, tenant, id, &changes, expected.as_ref())?;
-            Ok(answer(written, StatusCode::OK))
+            let customer = customers::update(conn, tenant, id, &changes, expected.as_ref())?;
+            Ok(answers::customer(StatusCode::OK, &customer, false))
         })
         .await
 }
@@ -350,8 +322,8 @@ pub async fn delete(
 ) -> Result<HttpResponse, ApiError> {
     idempotency
         .respond(&db, tenant, None, move |conn| {
-            let written = customers::delete(conn, tenant, id, expected.as_ref())?;
-            Ok(no_content_unless_refused(written))
+            customers::delete(conn, tenant, id, expected.as_ref())?;
+            Ok(answers::no_content())
         })
         .await
 }

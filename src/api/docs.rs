@@ -12,6 +12,7 @@ use super::{
     custom_fields, customers, events, lifecycle, operations, paths, reports, tokens, webhooks,
 };
 use crate::domain::InvalidField;
+use crate::domain::customer::FieldSet;
 use crate::error::Problem;
 
 #[derive(OpenApi)]
@@ -90,8 +91,25 @@ pub fn document() -> &'static str {
         let mut document =
             serde_json::to_value(ApiDoc::openapi()).expect("the document serializes");
         camel_case_links(&mut document);
+        let update = &mut document["paths"][paths::CUSTOMER]["put"]["description"];
+        if let Some(text) = update.as_str() {
+            *update = text.replace(PAYER_FIELDS, &payer_fields()).into();
+        }
         serde_json::to_string_pretty(&document).expect("the document serializes")
     })
+}
+
+/// Where the update's description names what a payer may change: the list
+/// is the writable-field table's, written in when the document is built.
+const PAYER_FIELDS: &str = "PAYER_FIELDS";
+
+fn payer_fields() -> String {
+    let names: Vec<String> = FieldSet::payer()
+        .names()
+        .iter()
+        .map(|name| format!("`{name}`"))
+        .collect();
+    names.join(", ")
 }
 
 /// utoipa 5.5 writes a link's `operationId`, `operationRef` and

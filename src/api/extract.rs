@@ -59,7 +59,7 @@ impl FromRequest for EndpointPath {
             .match_info()
             .get("endpointId")
             .and_then(EndpointId::parse);
-        ready(id.map(Self).ok_or(ApiError::NotFound))
+        ready(id.map(Self).ok_or(ApiError::NOT_FOUND))
     }
 }
 
@@ -83,7 +83,7 @@ impl FromRequest for FieldPath {
             .match_info()
             .get("name")
             .and_then(|name| FieldName::parse(name).ok());
-        ready(name.map(Self).ok_or(ApiError::NotFound))
+        ready(name.map(Self).ok_or(ApiError::NOT_FOUND))
     }
 }
 
@@ -106,7 +106,7 @@ impl FromRequest for CustomerPath {
             .match_info()
             .get("customerId")
             .and_then(CustomerId::parse);
-        ready(id.map(Self).ok_or(ApiError::NotFound))
+        ready(id.map(Self).ok_or(ApiError::NOT_FOUND))
     }
 }
 

@@ -6,8 +6,7 @@ use std::time::Duration;
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 
-use super::answers::Idempotency;
-use super::customers::{answer, no_content_unless_refused};
+use super::answers::{self, Idempotency};
 use super::extract::{CustomerPath, IfMatch};
 use super::paths;
 use super::schemas::{
@@ -55,8 +54,8 @@ pub async fn restore(
     let window = window.0;
     idempotency
         .respond(&db, tenant, None, move |conn| {
-            let written = customers::restore(conn, tenant, id, expected.as_ref(), window)?;
-            Ok(answer(written, StatusCode::OK))
+            let customer = customers::restore(conn, tenant, id, expected.as_ref(), window)?;
+            Ok(answers::customer(StatusCode::OK, &customer, false))
         })
         .await
 }
@@ -92,8 +91,8 @@ pub async fn erase(
 ) -> Result<HttpResponse, ApiError> {
     idempotency
         .respond(&db, tenant, None, move |conn| {
-            let written = customers::erase(conn, tenant, id, expected.as_ref())?;
-            Ok(no_content_unless_refused(written))
+            customers::erase(conn, tenant, id, expected.as_ref())?;
+            Ok(answers::no_content())
         })
         .await
 }

@@ -25,7 +25,7 @@ use crate::auth::middleware::{
     authorize_erase, authorize_events, authorize_reports, authorize_tokens, authorize_webhooks,
 };
 use crate::error::ApiError;
-use crate::http::{no_store, problem_for_not_found};
+use crate::http::{docs_policy, no_store, problem_for_not_found};
 use crate::limits::{body_deadline, organization_share, rate_limit};
 use crate::telemetry::RouteTemplate;
 
@@ -142,6 +142,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     .service(
         web::scope("/docs")
             .wrap(from_fn(problem_for_not_found))
+            .wrap(from_fn(docs_policy))
             .service(
                 // No validator badge: it would send the document's address to
                 // validator.swagger.io (a third party, and broken offline).
@@ -154,7 +155,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 /// Answers every path that no route serves. The body, if any, is unread,
 /// so the connection is closed rather than kept alive.
 pub async fn not_found() -> HttpResponse {
-    let mut response = ApiError::NotFound.error_response();
+    let mut response = ApiError::NOT_FOUND.error_response();
     response
         .head_mut()
         .set_connection_type(actix_web::http::ConnectionType::Close);

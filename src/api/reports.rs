@@ -18,7 +18,7 @@ use super::paths;
 use super::schemas::{GuardedProblems, QueryProblems};
 use crate::auth::Tenant;
 use crate::domain::customer::Customer;
-use crate::domain::reports::{CSV_COLUMNS, ExportFormat, GroupBy, csv_row};
+use crate::domain::reports::{ExportFormat, GroupBy, csv_columns, csv_row};
 use crate::error::ApiError;
 use crate::store::custom_fields::DefinitionCache;
 use crate::store::{Database, StoreError, for_organization, reports};
@@ -143,7 +143,9 @@ fn encode(format: ExportFormat, customers: &[Customer], first: bool) -> Bytes {
         ExportFormat::Csv => {
             let mut writer = csv::Writer::from_writer(Vec::with_capacity(customers.len() * 256));
             if first {
-                writer.write_record(CSV_COLUMNS).expect("writes to memory");
+                writer
+                    .write_record(csv_columns())
+                    .expect("writes to memory");
             }
             for customer in customers {
                 let shown = serde_json::to_value(customer).expect("a customer serializes");

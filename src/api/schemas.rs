@@ -12,6 +12,7 @@ use utoipa::{IntoResponses, PartialSchema, ToSchema};
 use crate::domain::customer::CustomerChanges;
 use crate::domain::schema;
 use crate::domain::token_request::TokenRequest;
+use crate::error::{ApiError, MAX_BODY_BYTES};
 
 /// The body of `POST` and `PUT` on customers. Its object-valued fields
 /// are named schemas of their own (`AddressInput`, `MetadataInput`), so that
@@ -144,32 +145,18 @@ fn problems(list: &[(u16, &str)]) -> BTreeMap<String, RefOr<Response>> {
                 "application/problem+json",
                 Content::new(Some(RefOr::Ref(Ref::from_schema_name(schema)))),
             );
-            let header = |name: &str, description: &str| {
+            let mut headers = ApiError::documented_headers(*status);
+            if *status == 429 {
+                headers.extend([
+                    ("RateLimit-Policy", "The key's quota: `\"key\";q=<burst>;w=<seconds>` (draft-ietf-httpapi-ratelimit-headers)."),
+                    ("RateLimit", "What remains: `\"key\";r=<requests>;t=<seconds>`."),
+                ]);
+            }
+            for (name, description) in headers {
                 let value = HeaderBuilder::new()
                     .schema(ObjectBuilder::new().schema_type(Type::String))
                     .description(Some(description))
                     .build();
-                (name.to_owned(), value)
-            };
-            if *status == 401 {
-                let (name, value) = header("WWW-Authenticate", "`ApiKey, Bearer`");
-                response = response.header(name, value);
-            }
-            if *status == 503 || *status == 429 {
-                let (name, value) = header("Retry-After", "Seconds to wait before retrying.");
-                response = response.header(name, value);
-            }
-            if *status == 429 {
-                for (name, description) in [
-                    ("RateLimit-Policy", "The key's quota: `\"key\";q=<burst>;w=<seconds>` (draft-ietf-httpapi-ratelimit-headers)."),
-                    ("RateLimit", "What remains: `\"key\";r=<requests>;t=<seconds>`."),
-                ] {
-                    let (name, value) = header(name, description);
-                    response = response.header(name, value);
-                }
-            }
-            if *status == 405 {
-                let (name, value) = header("Allow", "The methods this path serves.");
                 response = response.header(name, value);
             }
             (status.to_string(), RefOr::T(response.build()))
@@ -230,7 +217,10 @@ impl IntoResponses for BodyProblems {
     fn responses() -> BTreeMap<String, RefOr<Response>> {
         problems(&[
             (400, "The body is not a JSON object."),
-            (413, "The body is over 64 KiB."),
+            (
+                413,
+                &format!("The body is over {} KiB.", MAX_BODY_BYTES / 1024),
+            ),
             (415, "The body is not sent as application/json."),
             (422, "Invalid fields; `invalidFields` names each."),
         ])

@@ -13,6 +13,7 @@ use super::schemas::{
     BodyProblems, GuardedProblems, IdempotencyProblems, NotFoundProblem, TokenInput,
 };
 use crate::auth::{Authenticator, Principal, Tenant};
+use crate::domain::refusal::Refusal;
 use crate::domain::time::Time;
 use crate::domain::token_request::TokenRequest;
 use crate::error::ApiError;
@@ -71,7 +72,7 @@ pub async fn create(
             if let Some(customer) = request.customer_id
                 && customers::find(conn, tenant, customer)?.is_none()
             {
-                return Ok(answers::problem(&ApiError::NotFound));
+                return Err(Refusal::NotFound.into());
             }
             let (token, expires) = authenticator.signer().mint(org, key_ref, &request);
             let body = TokenBody {

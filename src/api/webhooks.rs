@@ -130,14 +130,11 @@ pub async fn create(
     let secret = format!("whsec_{}", keys::random_hex(32));
     idempotency
         .respond(&db, tenant, Some(&body), move |conn| {
-            Ok(match endpoints::create(conn, tenant, &changes, &secret)? {
-                Ok(endpoint) => {
-                    answers::json(StatusCode::CREATED, &EndpointBody::of(&endpoint, true))
-                }
-                Err(_) => answers::problem(&ApiError::LimitReached(
-                    "An organization has at most 16 webhook endpoints; delete one first.",
-                )),
-            })
+            let endpoint = endpoints::create(conn, tenant, &changes, &secret)?;
+            Ok(answers::json(
+                StatusCode::CREATED,
+                &EndpointBody::of(&endpoint, true),
+            ))
         })
         .await
 }
@@ -191,7 +188,7 @@ pub async fn get(
     let endpoint = db
         .run(move |conn| endpoints::find(conn, tenant, id))
         .await?
-        .ok_or(ApiError::NotFound)?;
+        .ok_or(ApiError::NOT_FOUND)?;
     Ok(HttpResponse::Ok().json(EndpointBody::of(&endpoint, false)))
 }
 
@@ -223,12 +220,11 @@ pub async fn update(
     let changes = changes(&body, false, &settings).await?;
     idempotency
         .respond(&db, tenant, Some(&body), move |conn| {
-            Ok(match feed::update_endpoint(conn, tenant, id, &changes)? {
-                Some(endpoint) => {
-                    answers::json(StatusCode::OK, &EndpointBody::of(&endpoint, false))
-                }
-                None => answers::problem(&ApiError::NotFound),
-            })
+            let endpoint = feed::update_endpoint(conn, tenant, id, &changes)?;
+            Ok(answers::json(
+                StatusCode::OK,
+                &EndpointBody::of(&endpoint, false),
+            ))
         })
         .await
 }
@@ -256,10 +252,8 @@ pub async fn delete(
 ) -> Result<HttpResponse, ApiError> {
     idempotency
         .respond(&db, tenant, None, move |conn| {
-            Ok(match endpoints::delete(conn, tenant, id)? {
-                true => answers::no_content(),
-                false => answers::problem(&ApiError::NotFound),
-            })
+            endpoints::delete(conn, tenant, id)?;
+            Ok(answers::no_content())
         })
         .await
 }
@@ -326,7 +320,7 @@ pub async fn deliveries(
             deliveries::attempts(conn, tenant, id, query.starting_after, query.limit).map(Some)
         })
         .await?
-        .ok_or(ApiError::NotFound)?;
+        .ok_or(ApiError::NOT_FOUND)?;
     let (rows, has_more) = found;
     Ok(HttpResponse::Ok().json(AttemptPage {
         data: rows

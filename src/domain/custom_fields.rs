@@ -9,12 +9,19 @@ use serde_json::{Map, Value, json};
 
 use super::change::Change;
 use super::invalid::{InvalidField, InvalidFields};
+use super::refusal::Refusal;
 use super::schema::whole_number;
 use super::text::{bounded_text, bounded_text_pattern};
 use super::time::Time;
 
 /// At most this many definitions per organization.
 pub const MAX_DEFINITIONS: i64 = 50;
+/// A create beyond [`MAX_DEFINITIONS`].
+pub const TOO_MANY_DEFINITIONS: Refusal =
+    Refusal::LimitReached("An organization has at most 50 custom fields; delete one first.");
+/// A create naming a definition that exists.
+pub const NAME_TAKEN: Refusal =
+    Refusal::NameTaken("A custom field of this name exists; nothing was changed.");
 pub const MAX_STRING_LENGTH: i64 = 500;
 pub const MAX_ALLOWED_VALUES: usize = 100;
 pub const MAX_ALLOWED_VALUE_CHARS: usize = 100;

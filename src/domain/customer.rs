@@ -73,49 +73,42 @@ pub struct Customer {
     pub erased_time: Option<Time>,
 }
 
-/// The fields that hold personal data. An erase clears each, but an
-/// address keeps its country ([`CustomerChanges::erasing`]), and redacts
-/// them alike in every copy of the customer that was kept ([`redact`]).
-pub const PERSONAL_FIELDS: [&str; 9] = [
-    "externalId",
-    "firstName",
-    "lastName",
-    "email",
-    "phoneNumber",
-    "address",
-    "metadata",
-    "shippingAddresses",
-    "customFields",
-];
+/// The fields that hold personal data: the writable ones marked
+/// `personal` in [`FIELDS`].
+pub fn personal_fields() -> impl Iterator<Item = &'static str> {
+    writable()
+        .filter(|field| field.personal)
+        .map(|field| field.name)
+}
 
-/// Redacts [`PERSONAL_FIELDS`] in `copy`, a customer as JSON or the
-/// previous attributes of one, as an erase leaves them in the customer:
-/// null, `[]` for shipping addresses, and an address reduced to its country.
+/// Redacts the personal fields in `copy`, a customer as JSON or the
+/// previous attributes of one, as an erase leaves them in the customer
+/// ([`CustomerChanges::erasing`]): emptied, but an address keeps its
+/// country.
 pub fn redact(copy: &mut Value) {
+    let empty = serde_json::to_value(Customer::empty()).unwrap_or_default();
     let Some(fields) = copy.as_object_mut() else {
         return;
     };
-    for name in PERSONAL_FIELDS {
+    for name in personal_fields() {
         let Some(value) = fields.get_mut(name) else {
             continue;
         };
         *value = match name {
-            "shippingAddresses" => json!([]),
             "address" => {
                 let country = value.get("country").and_then(Value::as_str);
                 serde_json::to_value(Address::of_country(country.map(str::to_owned)))
                     .unwrap_or_default()
             }
-            _ => Value::Null,
+            _ => empty[name].clone(),
         };
     }
 }
 
-#[cfg(test)]
 impl Customer {
-    /// A new customer with every field it may lack empty, for tests of the
-    /// representation's shape.
-    pub fn blank() -> Self {
+    /// A new customer with every field it may lack empty: how the
+    /// representation shows each field's absence.
+    pub fn empty() -> Self {
         Self {
             id: CustomerId::generate(),
             organization_id: OrganizationId::generate(),
@@ -155,81 +148,113 @@ pub struct CustomerChanges {
     pub custom_fields: Change<CustomFieldValues>,
 }
 
-/// One writable field: its name in JSON, whether the payer at a hosted
-/// payment form may change it, how its value is parsed into the changes,
-/// and the JSON Schema of a value (null is always allowed too). The parser
-/// and the OpenAPI document both read [`WRITABLE`], so they cannot disagree
-/// about which fields exist or what they accept.
-struct Writable {
-    name: &'static str,
-    payer: bool,
+/// One writable field: its name in JSON, whether it holds personal data
+/// (an erase clears it), whether the payer at a hosted payment form may
+/// change it, how its value is parsed into the changes, and the JSON Schema
+/// of a value (null is always allowed too).
+pub struct Writable {
+    pub name: &'static str,
+    pub personal: bool,
+    pub payer: bool,
     parse: fn(&mut CustomerChanges, &str, &Value, &Definitions, &mut InvalidFields),
     schema: fn() -> Value,
 }
 
-const WRITABLE: [Writable; 10] = [
-    Writable {
+/// A field of the representation: one clients only read, or one they
+/// write.
+pub enum Field {
+    ReadOnly(&'static str),
+    Writable(Writable),
+}
+
+impl Field {
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::ReadOnly(name) => name,
+            Self::Writable(field) => field.name,
+        }
+    }
+}
+
+/// Every field of a customer as clients see it, once, in the order the CSV
+/// export writes them. The parser, the OpenAPI document, the erase and the
+/// export all read this table, so they cannot disagree about which fields
+/// exist, what they accept, or which are personal.
+pub const FIELDS: [Field; 18] = [
+    Field::ReadOnly("id"),
+    Field::ReadOnly("organizationId"),
+    Field::ReadOnly("livemode"),
+    Field::Writable(Writable {
+        name: "externalId",
+        personal: true,
+        payer: false,
+        parse: |c, name, value, _, errors| {
+            c.external_id = text(errors, name, value, ExternalId::parse)
+        },
+        schema: ExternalId::schema,
+    }),
+    Field::Writable(Writable {
         name: "firstName",
+        personal: true,
         payer: true,
         parse: |c, name, value, _, errors| {
             c.first_name = text(errors, name, value, PersonName::parse)
         },
         schema: PersonName::schema,
-    },
-    Writable {
+    }),
+    Field::Writable(Writable {
         name: "lastName",
+        personal: true,
         payer: true,
         parse: |c, name, value, _, errors| {
             c.last_name = text(errors, name, value, PersonName::parse)
         },
         schema: PersonName::schema,
-    },
-    Writable {
+    }),
+    Field::Writable(Writable {
         name: "email",
+        personal: true,
         payer: true,
         parse: |c, name, value, _, errors| c.email = text(errors, name, value, Email::parse),
         schema: Email::schema,
-    },
-    Writable {
+    }),
+    Field::Writable(Writable {
         name: "phoneNumber",
+        personal: true,
         payer: true,
         parse: |c, name, value, _, errors| {
             c.phone_number = text(errors, name, value, PhoneNumber::parse)
         },
         schema: PhoneNumber::schema,
-    },
-    Writable {
+    }),
+    Field::Writable(Writable {
         name: "language",
+        personal: false,
         payer: true,
         parse: |c, name, value, _, errors| {
             c.language = text(errors, name, value, LanguageCode::parse)
         },
         schema: LanguageCode::schema,
-    },
-    Writable {
+    }),
+    Field::Writable(Writable {
         name: "address",
+        personal: true,
         payer: true,
         parse: |c, name, value, _, errors| c.address = object(errors, name, value, Address::parse),
         schema: Address::schema,
-    },
-    Writable {
+    }),
+    Field::Writable(Writable {
         name: "metadata",
+        personal: true,
         payer: false,
         parse: |c, name, value, _, errors| {
             c.metadata = object(errors, name, value, Metadata::parse)
         },
         schema: Metadata::schema,
-    },
-    Writable {
-        name: "shippingAddresses",
-        payer: true,
-        parse: |c, name, value, _, errors| {
-            c.shipping_addresses = object(errors, name, value, ShippingAddresses::parse)
-        },
-        schema: ShippingAddresses::schema,
-    },
-    Writable {
+    }),
+    Field::Writable(Writable {
         name: "customFields",
+        personal: true,
         payer: false,
         parse: |c, name, value, definitions, errors| {
             c.custom_fields = object(errors, name, value, |field, value, errors| {
@@ -237,28 +262,37 @@ const WRITABLE: [Writable; 10] = [
             })
         },
         schema: CustomFieldValues::schema,
-    },
-    Writable {
-        name: "externalId",
-        payer: false,
+    }),
+    Field::Writable(Writable {
+        name: "shippingAddresses",
+        personal: true,
+        payer: true,
         parse: |c, name, value, _, errors| {
-            c.external_id = text(errors, name, value, ExternalId::parse)
+            c.shipping_addresses = object(errors, name, value, ShippingAddresses::parse)
         },
-        schema: ExternalId::schema,
-    },
+        schema: ShippingAddresses::schema,
+    }),
+    Field::ReadOnly("revision"),
+    Field::ReadOnly("createdTime"),
+    Field::ReadOnly("updatedTime"),
+    Field::ReadOnly("deletedTime"),
+    Field::ReadOnly("erasedTime"),
 ];
 
-/// Fields a client may read but never write.
-pub const READ_ONLY: [&str; 8] = [
-    "id",
-    "organizationId",
-    "livemode",
-    "revision",
-    "createdTime",
-    "updatedTime",
-    "deletedTime",
-    "erasedTime",
-];
+/// The writable fields, in the order of [`FIELDS`].
+pub fn writable() -> impl Iterator<Item = &'static Writable> {
+    FIELDS.iter().filter_map(|field| match field {
+        Field::Writable(writable) => Some(writable),
+        Field::ReadOnly(_) => None,
+    })
+}
+
+/// Whether clients may read `name` but never write it.
+pub fn is_read_only(name: &str) -> bool {
+    FIELDS
+        .iter()
+        .any(|field| matches!(field, Field::ReadOnly(n) if *n == name))
+}
 
 /// A set of writable fields: what a credential may change.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -278,8 +312,7 @@ impl FieldSet {
     }
 
     fn matching(keep: impl Fn(&Writable) -> bool) -> Self {
-        let bits = WRITABLE
-            .iter()
+        let bits = writable()
             .enumerate()
             .filter(|(_, field)| keep(field))
             .fold(0, |bits, (i, _)| bits | 1 << i);
@@ -287,8 +320,7 @@ impl FieldSet {
     }
 
     fn contains(self, name: &str) -> bool {
-        WRITABLE
-            .iter()
+        writable()
             .position(|field| field.name == name)
             .is_some_and(|i| self.0 & 1 << i != 0)
     }
@@ -300,7 +332,7 @@ impl FieldSet {
         let payer = Self::payer();
         let mut set = Self(0);
         for name in names {
-            let Some(i) = WRITABLE.iter().position(|field| field.name == name) else {
+            let Some(i) = writable().position(|field| field.name == name) else {
                 return Err(format!("{name:?} is not a field of a customer"));
             };
             if !payer.contains(name) {
@@ -311,10 +343,9 @@ impl FieldSet {
         Ok(set)
     }
 
-    /// The fields' names, in the order of [`WRITABLE`].
+    /// The fields' names, in the order of [`FIELDS`].
     pub fn names(self) -> Vec<&'static str> {
-        WRITABLE
-            .iter()
+        writable()
             .map(|field| field.name)
             .filter(|name| self.contains(name))
             .collect()
@@ -331,21 +362,22 @@ pub enum Refused {
 }
 
 impl CustomerChanges {
-    /// What an erase changes: every one of [`PERSONAL_FIELDS`] cleared,
-    /// but the address's `country`.
+    /// What an erase changes: every personal field cleared, but the
+    /// address keeps its `country`.
     pub fn erasing(country: Option<String>) -> Self {
-        Self {
-            first_name: Change::Set(None),
-            last_name: Change::Set(None),
-            email: Change::Set(None),
-            phone_number: Change::Set(None),
-            language: Change::Keep,
-            address: Change::Set(Address::of_country(country)),
-            metadata: Change::Set(None),
-            external_id: Change::Set(None),
-            shipping_addresses: Change::Set(None),
-            custom_fields: Change::Set(None),
+        let mut changes = Self::default();
+        let mut ignored = InvalidFields::default();
+        for field in writable().filter(|field| field.personal) {
+            (field.parse)(
+                &mut changes,
+                field.name,
+                &Value::Null,
+                &Definitions::default(),
+                &mut ignored,
+            );
         }
+        changes.address = Change::Set(Address::of_country(country));
+        changes
     }
 
     /// Parses a request body, reporting every invalid, read-only or unknown
@@ -359,7 +391,7 @@ impl CustomerChanges {
     ) -> Result<Self, Refused> {
         let forbidden: Vec<String> = body
             .keys()
-            .filter(|name| WRITABLE.iter().any(|f| f.name == *name) && !allowed.contains(name))
+            .filter(|name| writable().any(|f| f.name == *name) && !allowed.contains(name))
             .cloned()
             .collect();
         if !forbidden.is_empty() {
@@ -368,11 +400,9 @@ impl CustomerChanges {
         let mut errors = InvalidFields::default();
         let mut changes = Self::default();
         for (name, value) in body {
-            match WRITABLE.iter().find(|field| field.name == name) {
+            match writable().find(|field| field.name == name) {
                 Some(field) => (field.parse)(&mut changes, name, value, definitions, &mut errors),
-                None if READ_ONLY.contains(&name.as_str()) => {
-                    errors.push(name.as_str(), "is read-only")
-                }
+                None if is_read_only(name) => errors.push(name.as_str(), "is read-only"),
                 None => errors.push(name.as_str(), "unknown field"),
             }
         }
@@ -381,8 +411,7 @@ impl CustomerChanges {
 
     /// The JSON Schema of a request body of `POST` and `PUT` on customers.
     pub fn schema() -> Value {
-        let properties: Map<String, Value> = WRITABLE
-            .iter()
+        let properties: Map<String, Value> = writable()
             .map(|field| (field.name.to_owned(), nullable((field.schema)())))
             .collect();
         json!({
@@ -512,19 +541,48 @@ mod tests {
         for name in properties.keys() {
             assert!(parse(json!({name: null})).is_ok(), "{name}");
         }
-        for name in READ_ONLY.iter().chain(&["phone", "first_name"]) {
-            assert!(!properties.contains_key(*name));
-            assert!(parse(json!({*name: null})).is_err(), "{name}");
+        let read_only = FIELDS.iter().filter(|f| matches!(f, Field::ReadOnly(_)));
+        for name in read_only.map(Field::name).chain(["phone", "first_name"]) {
+            assert!(!properties.contains_key(name));
+            assert!(parse(json!({name: null})).is_err(), "{name}");
         }
     }
 
     #[test]
     fn every_writable_field_is_personal_but_the_language() {
-        let mut personal: Vec<&str> = PERSONAL_FIELDS.into_iter().chain(["language"]).collect();
-        let mut writable: Vec<&str> = WRITABLE.iter().map(|f| f.name).collect();
+        let mut personal: Vec<&str> = personal_fields().chain(["language"]).collect();
+        let mut all: Vec<&str> = writable().map(|f| f.name).collect();
         personal.sort();
-        writable.sort();
-        assert_eq!(personal, writable);
+        all.sort();
+        assert_eq!(personal, all);
+    }
+
+    #[test]
+    fn an_erase_clears_every_personal_field_but_the_country() {
+        let erasing = CustomerChanges::erasing(Some("FR".into()));
+        let cleared = |name| {
+            let mut body = Map::new();
+            body.insert(name, Value::Null);
+            body
+        };
+        for name in personal_fields().filter(|name| *name != "address") {
+            let one = CustomerChanges::from_json(
+                &cleared(name.to_owned()),
+                FieldSet::all(),
+                &Definitions::default(),
+            )
+            .unwrap();
+            assert_eq!(format!("{one:?}").matches("Set(None)").count(), 1, "{name}");
+        }
+        assert_eq!(
+            format!("{erasing:?}").matches("Set(None)").count(),
+            personal_fields().count() - 1
+        );
+        assert_eq!(erasing.language, Change::Keep);
+        assert_eq!(
+            erasing.address,
+            Change::Set(Address::of_country(Some("FR".into())))
+        );
     }
 
     #[test]
@@ -544,14 +602,14 @@ mod tests {
 
     #[test]
     fn the_writable_fields_and_the_read_only_ones_make_the_representation() {
-        let shown = serde_json::to_value(Customer::blank()).unwrap();
+        let shown = serde_json::to_value(Customer::empty()).unwrap();
         let mut shown: Vec<&str> = shown
             .as_object()
             .unwrap()
             .keys()
             .map(String::as_str)
             .collect();
-        let mut named: Vec<&str> = WRITABLE.iter().map(|f| f.name).chain(READ_ONLY).collect();
+        let mut named: Vec<&str> = FIELDS.iter().map(Field::name).collect();
         shown.sort();
         named.sort();
         assert_eq!(shown, named);

@@ -4,7 +4,7 @@ use serde::Serialize;
 use serde_json::value::RawValue;
 use serde_json::{Map, Value, json};
 
-use super::customer::{Customer, READ_ONLY};
+use super::customer::{Customer, is_read_only};
 use super::ids::{CustomerId, EventId, OrganizationId};
 use super::listing::{Paged, limit_parameter};
 use super::query::{Parameter, parse_query};
@@ -85,7 +85,7 @@ pub fn data(kind: EventType, customer: &Customer, before: Option<&Customer>) -> 
     if kind == EventType::CustomerErased {
         // Of an erased customer only the ids and times are told.
         if let Value::Object(fields) = &mut object {
-            fields.retain(|name, _| READ_ONLY.contains(&name.as_str()));
+            fields.retain(|name, _| is_read_only(name));
         }
     }
     let mut data = json!({"object": object});

@@ -20,6 +20,7 @@ pub mod metadata;
 pub mod name;
 pub mod preconditions;
 pub mod query;
+pub mod refusal;
 pub mod reports;
 pub mod schema;
 pub mod scopes;

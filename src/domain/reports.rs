@@ -4,6 +4,8 @@
 
 use serde_json::{Value, json};
 
+use super::address::TEXT_PARTS;
+use super::customer::FIELDS;
 use super::invalid::{InvalidField, InvalidFields};
 use super::listing::ListParams;
 
@@ -66,13 +68,13 @@ pub enum ExportFormat {
     /// One customer per line, as every answer shows it.
     #[default]
     Ndjson,
-    /// A header row, then one row per customer ([`CSV_COLUMNS`]).
+    /// A header row, then one row per customer ([`csv_columns`]).
     Csv,
 }
 
 impl Choice for ExportFormat {
     const PARAMETER: &'static str = "format";
-    const DESCRIPTION: &'static str = "`ndjson` (the default; one customer per line) or `csv` (a header row; `address.city`-style columns; metadata, customFields and shippingAddresses as JSON text).";
+    const DESCRIPTION: &'static str = "`ndjson` (the default; one customer per line) or `csv` (a header row; `address.city`-style columns; metadata, customFields and shippingAddresses as JSON text; a text cell that starts with `=`, `+`, `-`, `@`, a tab or a carriage return, and is not a plain number, is written after a `'` so that no spreadsheet runs it).";
     const REQUIRED: bool = false;
     const VALUES: &'static [(&'static str, Self)] = &[("ndjson", Self::Ndjson), ("csv", Self::Csv)];
 }
@@ -130,58 +132,76 @@ impl<C: Choice> ReportParams<C> {
     }
 }
 
-/// The CSV export's columns, in order: a customer's fields, with the
-/// address's parts as columns of their own.
-pub const CSV_COLUMNS: [&str; 23] = [
-    "id",
-    "organizationId",
-    "livemode",
-    "externalId",
-    "firstName",
-    "lastName",
-    "email",
-    "phoneNumber",
-    "language",
-    "address.address1",
-    "address.address2",
-    "address.city",
-    "address.region",
-    "address.zip",
-    "address.country",
-    "metadata",
-    "customFields",
-    "shippingAddresses",
-    "revision",
-    "createdTime",
-    "updatedTime",
-    "deletedTime",
-    "erasedTime",
-];
+/// The CSV export's columns, in the order of the customer's fields
+/// ([`FIELDS`]), with the address's parts as columns of their own
+/// (`address.city`).
+pub fn csv_columns() -> &'static [String] {
+    static COLUMNS: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
+    COLUMNS.get_or_init(columns)
+}
 
-/// A customer (as JSON) as a CSV row: text as it is, null as an empty
-/// cell, numbers and booleans as JSON has them, objects and lists as JSON
-/// text.
+fn columns() -> Vec<String> {
+    let mut columns = Vec::new();
+    for field in &FIELDS {
+        match field.name() {
+            "address" => columns.extend(
+                TEXT_PARTS
+                    .iter()
+                    .map(|(part, _)| *part)
+                    .chain(["country"])
+                    .map(|part| format!("address.{part}")),
+            ),
+            name => columns.push(name.to_owned()),
+        }
+    }
+    columns
+}
+
+/// A customer (as JSON) as a CSV row, in the order of [`csv_columns`]:
+/// text as it is (made safe to open, [`spreadsheet_safe`]), null as an
+/// empty cell, numbers and booleans as JSON has them, objects and lists as
+/// JSON text.
 pub fn csv_row(customer: &Value) -> Vec<String> {
-    CSV_COLUMNS
+    csv_columns()
         .iter()
         .map(|column| {
             let value = match column.split_once('.') {
                 Some((object, part)) => &customer[object][part],
-                None => &customer[*column],
+                None => &customer[column.as_str()],
             };
             match value {
                 Value::Null => String::new(),
-                Value::String(text) => text.clone(),
+                Value::String(text) => spreadsheet_safe(text),
                 other => other.to_string(),
             }
         })
         .collect()
 }
 
+/// A text cell that a spreadsheet will not run (CSV injection, CWE-1236;
+/// OWASP's advice): one that starts with `=`, `+`, `-`, `@`, a tab or a
+/// carriage return is written after a `'`, unless the whole cell is a plain
+/// number (an E.164 phone number stays `+14155550100`, `-3.5` stays).
+pub fn spreadsheet_safe(text: &str) -> String {
+    let risky = text.starts_with(['=', '+', '-', '@', '\t', '\r']);
+    match risky && !is_plain_number(text) {
+        true => format!("'{text}"),
+        false => text.to_owned(),
+    }
+}
+
+/// A sign, digits, and at most one `.` between digits.
+fn is_plain_number(text: &str) -> bool {
+    let unsigned = text.strip_prefix(['+', '-']).unwrap_or(text);
+    let (whole, fraction) = unsigned.split_once('.').unwrap_or((unsigned, "1"));
+    let digits = |part: &str| !part.is_empty() && part.bytes().all(|b| b.is_ascii_digit());
+    digits(whole) && digits(fraction)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::customer::{Customer, READ_ONLY};
+    use crate::domain::customer::{Customer, Field};
 
     fn parse<C: Choice>(query: &[(&str, &str)]) -> Result<ReportParams<C>, Vec<String>> {
         let pairs: Vec<(String, String)> = query
@@ -224,7 +244,7 @@ mod tests {
 
     #[test]
     fn the_csv_columns_hold_every_field() {
-        let customer = Customer::blank();
+        let customer = Customer::empty();
         let shown = serde_json::to_value(&customer).unwrap();
         let mut fields: Vec<&str> = shown
             .as_object()
@@ -232,18 +252,59 @@ mod tests {
             .keys()
             .map(String::as_str)
             .collect();
-        let mut columns: Vec<&str> = CSV_COLUMNS
+        let columns = csv_columns();
+        let mut named: Vec<&str> = columns
             .iter()
-            .map(|c| c.split_once('.').map_or(*c, |(object, _)| object))
+            .map(|c| c.split_once('.').map_or(c.as_str(), |(object, _)| object))
             .collect();
         fields.sort();
-        columns.sort();
-        columns.dedup();
-        assert_eq!(fields, columns);
-        assert!(READ_ONLY.iter().all(|field| CSV_COLUMNS.contains(field)));
+        named.sort();
+        named.dedup();
+        assert_eq!(fields, named);
+        let read_only = FIELDS.iter().filter(|f| matches!(f, Field::ReadOnly(_)));
+        assert!(
+            read_only
+                .into_iter()
+                .all(|f| columns.iter().any(|c| c == f.name()))
+        );
         let row = csv_row(&shown);
-        assert_eq!(row[2], "true");
-        assert_eq!(row[17], "[]");
-        assert_eq!(row[21], "");
+        let cell = |name: &str| &row[columns.iter().position(|c| c == name).unwrap()];
+        assert_eq!(cell("livemode"), "true");
+        assert_eq!(cell("shippingAddresses"), "[]");
+        assert_eq!(cell("deletedTime"), "");
+        assert_eq!(cell("address.country"), "");
+    }
+
+    #[test]
+    fn cells_a_spreadsheet_would_run_are_quoted() {
+        for risky in [
+            "=1+1",
+            "+cmd",
+            "-2+3",
+            "@SUM(A1)",
+            "\tx",
+            "\rx",
+            "=HYPERLINK(\"http://evil.example\",\"x\")",
+        ] {
+            assert_eq!(spreadsheet_safe(risky), format!("'{risky}"));
+        }
+        for plain in [
+            "+14155550100",
+            "-3.5",
+            "42",
+            "Jane",
+            "'quoted",
+            "",
+            "a=b",
+            "+",
+            "-",
+            "1.2.3x",
+        ] {
+            let expected = match plain {
+                "+" | "-" => format!("'{plain}"),
+                _ => plain.to_owned(),
+            };
+            assert_eq!(spreadsheet_safe(plain), expected, "{plain}");
+        }
     }
 }

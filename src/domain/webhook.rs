@@ -12,10 +12,14 @@ use super::ids::AttemptId;
 use super::invalid::{InvalidField, InvalidFields};
 use super::listing::{DEFAULT_LIMIT, Paged, limit_parameter};
 use super::query::{Parameter, parse_query};
+use super::refusal::Refusal;
 use super::text::{bounded_text, bounded_text_pattern};
 
 /// At most this many endpoints per organization.
 pub const MAX_ENDPOINTS: i64 = 16;
+/// A create beyond [`MAX_ENDPOINTS`].
+pub const TOO_MANY_ENDPOINTS: Refusal =
+    Refusal::LimitReached("An organization has at most 16 webhook endpoints; delete one first.");
 pub const MAX_URL_CHARS: usize = 2048;
 pub const MAX_DESCRIPTION_CHARS: usize = 500;
 

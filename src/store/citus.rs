@@ -67,6 +67,30 @@ fn installed(pg: &mut PgConnection) -> Result<bool, StoreError> {
     Ok(row.installed)
 }
 
+/// Refuses a Citus worker. Application servers connect to the coordinator
+/// only: the mechanisms that take turns across instances (the event
+/// sequencer, migrations) rely on advisory locks, which hold on the node
+/// that took them, so two servers on two nodes would both take them.
+pub fn refuse_worker(pg: &mut PgConnection) -> Result<(), StoreError> {
+    #[derive(diesel::QueryableByName)]
+    struct Group {
+        #[diesel(sql_type = Integer)]
+        groupid: i32,
+    }
+    if !installed(pg)? {
+        return Ok(());
+    }
+    let group: Group =
+        diesel::sql_query("SELECT groupid FROM pg_dist_local_group").get_result(pg)?;
+    match group.groupid {
+        0 => Ok(()),
+        n => Err(StoreError::Failed(format!(
+            "this database is a Citus worker (group {n}): connect clientele to the coordinator \
+             (docs/scaling.md)"
+        ))),
+    }
+}
+
 /// Makes the reference tables and distributes every tenant table of the
 /// current schema by `organization_id`, colocated with `customers`; tables
 /// already distributed are left as they are, so it is safe to run again, and

@@ -12,10 +12,11 @@ use super::schema::{custom_field_values, custom_fields, customers};
 use super::{Database, DbConnection, StoreError};
 use crate::domain::change::Change;
 use crate::domain::custom_fields::{
-    Definition, DefinitionChanges, Definitions, FieldName, FieldType, MAX_DEFINITIONS,
-    NewDefinition,
+    Definition, DefinitionChanges, Definitions, FieldName, FieldType, MAX_DEFINITIONS, NAME_TAKEN,
+    NewDefinition, TOO_MANY_DEFINITIONS,
 };
 use crate::domain::ids::{CustomerId, OrganizationId};
+use crate::domain::refusal::Refusal;
 use crate::domain::time::Time;
 
 #[derive(Queryable, Selectable)]
@@ -81,26 +82,19 @@ pub fn find(
     Ok(row.and_then(Row::definition))
 }
 
-/// What creating a definition did.
-pub enum Created {
-    Done(Definition),
-    /// The organization has a definition of that name.
-    NameTaken,
-    /// The organization has [`MAX_DEFINITIONS`].
-    TooMany,
-}
-
+/// Creates a definition; refused when the name is taken or the
+/// organization has [`MAX_DEFINITIONS`].
 pub fn create(
     conn: &mut DbConnection,
     org: OrganizationId,
     new: &NewDefinition,
-) -> Result<Created, StoreError> {
+) -> Result<Definition, StoreError> {
     let count: i64 = custom_fields::table
         .filter(custom_fields::organization_id.eq(org))
         .count()
         .get_result(conn)?;
     if count >= MAX_DEFINITIONS {
-        return Ok(Created::TooMany);
+        return Err(TOO_MANY_DEFINITIONS.into());
     }
     let now = Time::now();
     let insert = |conn: &mut DbConnection| {
@@ -120,14 +114,14 @@ pub fn create(
     // Under a savepoint: the primary key decides between racing creates,
     // and the transaction survives the loser's violation.
     match conn.transaction(insert).map_err(StoreError::from) {
-        Ok(_) => Ok(Created::Done(Definition {
+        Ok(_) => Ok(Definition {
             name: new.name.clone(),
             kind: new.kind.clone(),
             description: new.description.clone(),
             created_time: now,
             updated_time: now,
-        })),
-        Err(StoreError::UniqueViolation { .. }) => Ok(Created::NameTaken),
+        }),
+        Err(StoreError::UniqueViolation { .. }) => Err(NAME_TAKEN.into()),
         Err(error) => Err(error),
     }
 }
@@ -157,16 +151,12 @@ pub fn update(
 }
 
 /// Deletes a definition and every customer's value for it (in both modes,
-/// deleted customers too); `false` when there is no such definition. The
+/// deleted customers too); refused when there is no such definition. The
 /// customers' revisions do not move: their data did not change, the
 /// organization's schema did.
-pub fn delete(
-    conn: &mut DbConnection,
-    org: OrganizationId,
-    name: &str,
-) -> Result<bool, StoreError> {
+pub fn delete(conn: &mut DbConnection, org: OrganizationId, name: &str) -> Result<(), StoreError> {
     if diesel::delete(custom_fields::table.filter(this(org, name))).execute(conn)? == 0 {
-        return Ok(false);
+        return Err(Refusal::NotFound.into());
     }
     let holders = || {
         custom_field_values::table
@@ -197,7 +187,7 @@ pub fn delete(
         .execute(conn)?;
     }
     diesel::delete(holders()).execute(conn)?;
-    Ok(true)
+    Ok(())
 }
 
 /// Each organization's definitions, remembered for the cache's lifetime: a

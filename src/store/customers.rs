@@ -19,6 +19,7 @@ use crate::domain::customer::{Customer, CustomerChanges};
 use crate::domain::event::EventType;
 use crate::domain::ids::{CustomerId, OrganizationId};
 use crate::domain::preconditions::Condition;
+use crate::domain::refusal::Refusal;
 use crate::domain::shipping::ShippingAddress;
 use crate::domain::tenant::Tenant;
 use crate::domain::time::Time;
@@ -203,24 +204,13 @@ fn live_one(tenant: Tenant, id: CustomerId) -> dsl::And<Live, dsl::Eq<customers:
     live(tenant).and(customers::id.eq(id))
 }
 
-/// What a write found and did.
-#[derive(Debug)]
-pub enum Written {
-    /// The customer after the write (before it, for a delete).
-    Done(Box<Customer>),
-    /// No live customer with that id here.
-    NotFound,
-    /// `If-Match` named other revisions; the current one.
-    RevisionMismatch(i32),
-    /// Another live customer of the organization holds the externalId.
-    ExternalIdTaken(CustomerId),
-}
-
+/// Creates a customer; refused when another live customer holds its
+/// externalId.
 pub fn create(
     conn: &mut DbConnection,
     tenant: Tenant,
     changes: &CustomerChanges,
-) -> Result<Written, StoreError> {
+) -> Result<Customer, StoreError> {
     let mut row = CustomerRow::new(tenant, Time::now());
     row.apply(changes);
     let insert = |conn: &mut DbConnection| {
@@ -228,40 +218,38 @@ pub fn create(
             .values(&row)
             .execute(conn)
     };
-    if let Some(taken) = holding_external_id(conn, tenant, &row, insert)? {
-        return Ok(Written::ExternalIdTaken(taken));
-    }
+    unless_external_id_taken(conn, tenant, &row, insert)?;
     index_custom_fields(conn, &row, changes)?;
     let at = Time::from_stored(row.created_at);
     let customer = Customer::from(row);
     events::append(conn, EventType::CustomerCreated, &customer, None, at)?;
-    Ok(Written::Done(Box::new(customer)))
+    Ok(customer)
 }
 
 /// Runs `write` of `row`; when `row` sets an externalId that another live
-/// customer holds, says who holds it and writes nothing. The unique index
-/// decides (two writers racing for one reference cannot both win); the
-/// write runs under a savepoint so that the transaction survives the
-/// violation and can name the holder.
-fn holding_external_id(
+/// customer holds, refuses naming who holds it, and writes nothing. The
+/// unique index decides (two writers racing for one reference cannot both
+/// win); the write runs under a savepoint so that the transaction survives
+/// the violation and can name the holder.
+fn unless_external_id_taken(
     conn: &mut DbConnection,
     tenant: Tenant,
     row: &CustomerRow,
     write: impl FnOnce(&mut DbConnection) -> QueryResult<usize>,
-) -> Result<Option<CustomerId>, StoreError> {
+) -> Result<(), StoreError> {
     let Some(external_id) = &row.external_id else {
         write(conn)?;
-        return Ok(None);
+        return Ok(());
     };
     match conn.transaction(write).map_err(StoreError::from) {
-        Ok(_) => Ok(None),
+        Ok(_) => Ok(()),
         Err(StoreError::UniqueViolation { .. }) => {
-            let holder = customers::table
+            let existing = customers::table
                 .filter(live(tenant))
                 .filter(customers::external_id.eq(external_id))
                 .select(customers::id)
                 .first(conn)?;
-            Ok(Some(holder))
+            Err(Refusal::ExternalIdTaken { existing }.into())
         }
         Err(error) => Err(error),
     }
@@ -321,7 +309,7 @@ fn lock(
     Ok(row)
 }
 
-/// The customer, locked, if the write `finds` it (else [`Written::NotFound`])
+/// The customer, locked, if the write `finds` it (else refused, not found)
 /// and `expected` (an `If-Match`) allows writing it: a compare-and-set on
 /// the revision it names.
 fn lock_expecting(
@@ -330,15 +318,18 @@ fn lock_expecting(
     id: CustomerId,
     expected: Option<&Condition>,
     finds: impl Fn(&CustomerRow) -> bool,
-) -> Result<Result<CustomerRow, Written>, StoreError> {
-    let Some(row) = lock(conn, tenant, id)?.filter(finds) else {
-        return Ok(Err(Written::NotFound));
-    };
+) -> Result<CustomerRow, StoreError> {
+    let row = lock(conn, tenant, id)?
+        .filter(finds)
+        .ok_or(Refusal::NotFound)?;
     match expected {
         Some(condition) if !condition.matches_strongly(row.revision) => {
-            Ok(Err(Written::RevisionMismatch(row.revision)))
+            Err(Refusal::RevisionMismatch {
+                current: row.revision,
+            }
+            .into())
         }
-        _ => Ok(Ok(row)),
+        _ => Ok(row),
     }
 }
 
@@ -363,11 +354,8 @@ pub fn update(
     id: CustomerId,
     changes: &CustomerChanges,
     expected: Option<&Condition>,
-) -> Result<Written, StoreError> {
-    let mut row = match lock_expecting(conn, tenant, id, expected, is_live)? {
-        Ok(row) => row,
-        Err(refused) => return Ok(refused),
-    };
+) -> Result<Customer, StoreError> {
+    let mut row = lock_expecting(conn, tenant, id, expected, is_live)?;
     let before = Customer::from(row.clone());
     row.apply(changes);
     row.revision += 1;
@@ -379,9 +367,7 @@ pub fn update(
             .set(&row)
             .execute(conn)
     };
-    if let Some(taken) = holding_external_id(conn, tenant, &row, write)? {
-        return Ok(Written::ExternalIdTaken(taken));
-    }
+    unless_external_id_taken(conn, tenant, &row, write)?;
     index_custom_fields(conn, &row, changes)?;
     let at = Time::from_stored(row.updated_at);
     let customer = Customer::from(row);
@@ -392,20 +378,17 @@ pub fn update(
         Some(&before),
         at,
     )?;
-    Ok(Written::Done(Box::new(customer)))
+    Ok(customer)
 }
 
-/// Soft-deletes a live customer; [`Written::Done`] holds it as it was.
+/// Soft-deletes a live customer; answers it as it was.
 pub fn delete(
     conn: &mut DbConnection,
     tenant: Tenant,
     id: CustomerId,
     expected: Option<&Condition>,
-) -> Result<Written, StoreError> {
-    let mut row = match lock_expecting(conn, tenant, id, expected, is_live)? {
-        Ok(row) => row,
-        Err(refused) => return Ok(refused),
-    };
+) -> Result<Customer, StoreError> {
+    let mut row = lock_expecting(conn, tenant, id, expected, is_live)?;
     let at = after_last_change(&row);
     diesel::update(customers::table.filter(live_one(tenant, id)))
         .set(customers::deleted_at.eq(at.naive()))
@@ -413,7 +396,7 @@ pub fn delete(
     row.deleted_at = Some(at.naive());
     let customer = Customer::from(row);
     events::append(conn, EventType::CustomerDeleted, &customer, None, at)?;
-    Ok(Written::Done(Box::new(customer)))
+    Ok(customer)
 }
 
 /// Makes a customer deleted less than `window` ago live again, at its next
@@ -425,17 +408,14 @@ pub fn restore(
     id: CustomerId,
     expected: Option<&Condition>,
     window: Duration,
-) -> Result<Written, StoreError> {
+) -> Result<Customer, StoreError> {
     let since = Time::now().naive() - TimeDelta::from_std(window).unwrap_or(TimeDelta::MAX);
     let restorable = |row: &CustomerRow| {
         row.erased_at.is_none() && row.deleted_at.is_none_or(|deleted| deleted >= since)
     };
-    let mut row = match lock_expecting(conn, tenant, id, expected, restorable)? {
-        Ok(row) => row,
-        Err(refused) => return Ok(refused),
-    };
+    let mut row = lock_expecting(conn, tenant, id, expected, restorable)?;
     if is_live(&row) {
-        return Ok(Written::Done(Box::new(Customer::from(row))));
+        return Ok(Customer::from(row));
     }
     let at = after_last_change(&row);
     row.deleted_at = None;
@@ -446,12 +426,10 @@ pub fn restore(
             .set(&row)
             .execute(conn)
     };
-    if let Some(taken) = holding_external_id(conn, tenant, &row, write)? {
-        return Ok(Written::ExternalIdTaken(taken));
-    }
+    unless_external_id_taken(conn, tenant, &row, write)?;
     let customer = Customer::from(row);
     events::append(conn, EventType::CustomerRestored, &customer, None, at)?;
-    Ok(Written::Done(Box::new(customer)))
+    Ok(customer)
 }
 
 /// Erases a customer's personal data for good, whether it is live (it is
@@ -464,13 +442,10 @@ pub fn erase(
     tenant: Tenant,
     id: CustomerId,
     expected: Option<&Condition>,
-) -> Result<Written, StoreError> {
-    let mut row = match lock_expecting(conn, tenant, id, expected, |_| true)? {
-        Ok(row) => row,
-        Err(refused) => return Ok(refused),
-    };
+) -> Result<Customer, StoreError> {
+    let mut row = lock_expecting(conn, tenant, id, expected, |_| true)?;
     if row.erased_at.is_some() {
-        return Ok(Written::Done(Box::new(Customer::from(row))));
+        return Ok(Customer::from(row));
     }
     let at = after_last_change(&row);
     let erasing = CustomerChanges::erasing(row.country.clone());
@@ -487,7 +462,7 @@ pub fn erase(
     idempotency::redact(conn, tenant, id)?;
     let customer = Customer::from(row);
     events::append(conn, EventType::CustomerErased, &customer, None, at)?;
-    Ok(Written::Done(Box::new(customer)))
+    Ok(customer)
 }
 
 /// Keeps the filter's side table in step with a customer's custom-field

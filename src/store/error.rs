@@ -6,8 +6,14 @@ use std::fmt;
 
 use diesel::result::{DatabaseErrorKind, Error};
 
+use crate::domain::refusal::Refusal;
+
 #[derive(Debug, Clone)]
 pub enum StoreError {
+    /// The write ran and found it must change nothing (no such record, an
+    /// `If-Match` that does not hold, a taken name): what the client is
+    /// told, and what an Idempotency-Key keeps.
+    Refused(Refusal),
     /// The database cannot be reached, is overloaded, or holds a lock too
     /// long: worth a retry (503).
     Unavailable(String),
@@ -32,6 +38,7 @@ pub enum StoreError {
 impl fmt::Display for StoreError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
+            Self::Refused(refusal) => write!(f, "refused: {refusal:?}"),
             Self::Unavailable(cause) => write!(f, "database unavailable: {cause}"),
             Self::StorageFull(cause) => write!(f, "storage full: {cause}"),
             Self::UniqueViolation { constraint } => write!(f, "unique key {constraint} is taken"),
@@ -101,6 +108,12 @@ impl From<Error> for StoreError {
             }
             _ => Self::Failed(error.to_string()),
         }
+    }
+}
+
+impl From<Refusal> for StoreError {
+    fn from(refusal: Refusal) -> Self {
+        Self::Refused(refusal)
     }
 }
 

@@ -20,6 +20,7 @@ pub fn run_migrations(conn: &mut DbConnection) -> Result<Vec<String>, StoreError
     };
     match conn {
         DbConnection::Pg(pg) => {
+            super::citus::refuse_worker(pg)?;
             pg.batch_execute(&format!("SELECT pg_advisory_lock({MIGRATION_LOCK})"))?;
             let applied = pg.run_pending_migrations(PG_MIGRATIONS).map(names);
             pg.batch_execute(&format!("SELECT pg_advisory_unlock({MIGRATION_LOCK})"))?;

@@ -109,3 +109,35 @@ fn citus_a_worker_down_answers_503_for_its_organizations_only() {
     }
     assert_eq!(app.get("/ready").json()["status"], "ready");
 }
+
+/// A server pointed at a worker would take node-local advisory locks (the
+/// sequencer's, the migrations') that a server on the coordinator never
+/// sees: it refuses to start, saying why. Runs in the Citus suite.
+#[test]
+fn postgres_a_citus_worker_url_is_refused() {
+    if !citus() {
+        return;
+    }
+    let coordinator = crate::helpers::postgres_url().unwrap();
+    let worker = crate::helpers::texts_at(
+        coordinator,
+        "SELECT nodename || ':' || nodeport AS t FROM pg_dist_node WHERE groupid > 0 ORDER BY nodeport LIMIT 1",
+    )
+    .remove(0);
+    let authority = crate::helpers::postgres_authority(coordinator);
+    let worker_url = coordinator.replacen(authority, &worker, 1);
+    let dir = std::env::temp_dir();
+    for args in [&["migrate"][..], &["org", "list"][..]] {
+        let output = crate::process::clientele(
+            args,
+            &[("CLIENTELE_DATABASE_URL", worker_url.as_str())],
+            &dir,
+        );
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(!output.status.success(), "{args:?} ran on a worker");
+        assert!(
+            stderr.contains("Citus worker") && stderr.contains("coordinator"),
+            "{stderr}"
+        );
+    }
+}

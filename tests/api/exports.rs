@@ -5,7 +5,7 @@ use std::io::Read;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use clientele::domain::reports::CSV_COLUMNS;
+use clientele::domain::reports::csv_columns;
 use clientele::domain::scopes::Scope;
 use serde_json::{Value, json};
 
@@ -105,10 +105,10 @@ on_both_backends! {
         assert_eq!(csv.header("content-disposition"), Some("attachment; filename=\"customers.csv\""));
         let mut reader = csv::Reader::from_reader(csv.text.as_bytes());
         let header: Vec<String> = reader.headers().unwrap().iter().map(str::to_owned).collect();
-        assert_eq!(header, CSV_COLUMNS);
+        assert_eq!(header, csv_columns());
         let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
         assert_eq!(rows.len(), made.len());
-        let column = |name: &str| CSV_COLUMNS.iter().position(|c| *c == name).unwrap();
+        let column = |name: &str| csv_columns().iter().position(|c| c == name).unwrap();
         assert_eq!(&rows[0][column("id")], made[0]["id"].as_str().unwrap());
         assert_eq!(&rows[0][column("address.city")], "Köln");
         assert_eq!(&rows[0][column("email")], "");
@@ -123,6 +123,46 @@ on_both_backends! {
         assert_eq!(bad.invalid_fields(), ["format", "offset"]);
         let reader = format!("ApiKey {}", app.create_key(&[Scope::CustomersRead]));
         app.send_as(Some(&reader), "GET", &reports_path(app, "export", ""), None).problem(403);
+    }
+
+    fn the_csv_export_is_safe_to_open_in_a_spreadsheet(app: &TestApp) {
+        let definitions = format!("/v1/public-api/organizations/{}/custom-fields", app.organization_id);
+        assert_eq!(app.post_json(&definitions, &json!({"name": "note", "type": "string"})).status, 201);
+        let formula = "=HYPERLINK(\"http://evil.example\",\"x\")";
+        let hostile = app.create_customer(&json!({
+            "firstName": formula, "lastName": "+SUM(1,2)", "email": "=cmd@example.com",
+            "phoneNumber": "+1 415 555 0100", "externalId": "@ext-1", "language": "en",
+            "address": {"address1": "@SUM(A1)", "address2": "-2+3", "city": "=1+1", "region": "+r",
+                        "zip": "=z", "country": "US"},
+            "metadata": {"k": "=evil()"}, "customFields": {"note": "=evil()"},
+            "shippingAddresses": [{"label": "=label()", "city": "-x"}],
+        }));
+        let csv = export(app, "format=csv");
+        let mut reader = csv::Reader::from_reader(csv.text.as_bytes());
+        let row = reader.records().next().unwrap().unwrap();
+        let cell = |name: &str| row[csv_columns().iter().position(|c| c == name).unwrap()].to_owned();
+        assert_eq!(cell("id"), hostile["id"].as_str().unwrap());
+        assert_eq!(cell("firstName"), format!("'{formula}"));
+        for (column, sent) in [("lastName", "+SUM(1,2)"), ("email", "=cmd@example.com"), ("externalId", "@ext-1"),
+            ("address.address1", "@SUM(A1)"), ("address.address2", "-2+3"), ("address.city", "=1+1"),
+            ("address.region", "+r"), ("address.zip", "=z")] {
+            assert_eq!(cell(column), format!("'{sent}"), "{column}");
+        }
+        // A plain number is left as it is.
+        assert_eq!(cell("phoneNumber"), "+14155550100");
+        // Custom fields, shipping addresses and metadata are JSON text: a
+        // cell that starts with `{` or `[`, which no spreadsheet runs, and
+        // which reads back exactly.
+        for (column, field) in [("metadata", "metadata"), ("customFields", "customFields"), ("shippingAddresses", "shippingAddresses")] {
+            assert!(cell(column).starts_with(['{', '[']), "{column}");
+            assert_eq!(serde_json::from_str::<Value>(&cell(column)).unwrap(), hostile[field]);
+        }
+        for cell in row.iter() {
+            let risky = cell.starts_with(['=', '+', '-', '@', '\t', '\r']);
+            assert!(!risky || cell == "+14155550100", "{cell}");
+        }
+        // NDJSON is data, unchanged.
+        assert_eq!(export_lines(app, "")[0]["firstName"], formula);
     }
 
     fn the_export_reads_one_snapshot_while_writers_run(app: &TestApp) {

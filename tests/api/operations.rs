@@ -181,3 +181,27 @@ fn swagger_ui_sends_nothing_to_a_validator() {
         "{initializer}"
     );
 }
+
+on_both_backends! {
+    fn every_answer_says_nosniff_and_the_docs_carry_a_policy(app: &TestApp) {
+        let customer = app.create_customer(&json!({"firstName": "Sniff"}));
+        let item = app.customer_path(customer["id"].as_str().unwrap());
+        let answers = [
+            app.get("/health"), app.get("/ready"), app.get("/openapi.json"), app.get("/docs/"),
+            app.get("/docs/swagger-ui.css"), app.get("/docs/nothing-here.js"), app.get("/metrics"),
+            app.get(&item), app.get(&app.customers_path()), app.get("/no/such/route"),
+            app.send("PATCH", &item, None), app.send_as(None, "GET", &item, None),
+            app.post_json(&app.customers_path(), &json!({"phone": "x"})),
+        ];
+        for answer in &answers {
+            assert_eq!(answer.header("x-content-type-options"), Some("nosniff"), "{} {}", answer.status, answer.text);
+        }
+        let policy = app.get("/docs/").header("content-security-policy").map(str::to_owned);
+        let policy = policy.expect("Swagger UI has a Content-Security-Policy");
+        for directive in ["default-src 'self'", "object-src 'none'", "base-uri 'none'", "frame-ancestors 'none'"] {
+            assert!(policy.contains(directive), "{policy}");
+        }
+        assert!(!policy.contains("script-src") || policy.contains("script-src 'self'"), "{policy}");
+        assert_eq!(app.get("/docs/nothing-here.js").header("content-security-policy"), Some(policy.as_str()));
+    }
+}

@@ -6,9 +6,10 @@ use diesel::prelude::*;
 use super::events;
 use crate::domain::change::Change;
 use crate::domain::ids::{EndpointId, OrganizationId};
+use crate::domain::refusal::Refusal;
 use crate::domain::tenant::Tenant;
 use crate::domain::time::Time;
-use crate::domain::webhook::{EndpointChanges, MAX_ENDPOINTS, Subscription};
+use crate::domain::webhook::{EndpointChanges, MAX_ENDPOINTS, Subscription, TOO_MANY_ENDPOINTS};
 use crate::store::schema::{webhook_deliveries, webhook_endpoints};
 use crate::store::{DbConnection, StoreError};
 
@@ -41,10 +42,6 @@ impl Endpoint {
     }
 }
 
-/// Why an endpoint could not be created.
-#[derive(Debug)]
-pub struct TooManyEndpoints;
-
 /// Creates an endpoint with `secret`; refused once the organization has
 /// [`MAX_ENDPOINTS`]. `changes` must hold a url and events.
 pub fn create(
@@ -52,14 +49,14 @@ pub fn create(
     tenant: Tenant,
     changes: &EndpointChanges,
     secret: &str,
-) -> Result<Result<Endpoint, TooManyEndpoints>, StoreError> {
+) -> Result<Endpoint, StoreError> {
     let org = tenant.organization_id;
     let count: i64 = webhook_endpoints::table
         .filter(of(tenant))
         .count()
         .get_result(conn)?;
     if count >= MAX_ENDPOINTS {
-        return Ok(Err(TooManyEndpoints));
+        return Err(TOO_MANY_ENDPOINTS.into());
     }
     let now = Time::now().naive();
     let description = match &changes.description {
@@ -104,7 +101,7 @@ pub fn create(
             webhook_endpoints::livemode.eq(tenant.livemode),
         ))
         .execute(conn)?;
-    Ok(Ok(endpoint))
+    Ok(endpoint)
 }
 
 /// The tenant's endpoints.
@@ -177,9 +174,9 @@ pub(super) fn update(
     Ok(endpoint)
 }
 
-/// Deletes an endpoint and the deliveries still pending to it; `false`
+/// Deletes an endpoint and the deliveries still pending to it; refused
 /// when there is no such endpoint.
-pub fn delete(conn: &mut DbConnection, tenant: Tenant, id: EndpointId) -> Result<bool, StoreError> {
+pub fn delete(conn: &mut DbConnection, tenant: Tenant, id: EndpointId) -> Result<(), StoreError> {
     let deleted = diesel::delete(
         webhook_endpoints::table
             .filter(of(tenant))
@@ -187,7 +184,7 @@ pub fn delete(conn: &mut DbConnection, tenant: Tenant, id: EndpointId) -> Result
     )
     .execute(conn)?;
     if deleted == 0 {
-        return Ok(false);
+        return Err(Refusal::NotFound.into());
     }
     diesel::delete(
         webhook_deliveries::table
@@ -196,5 +193,5 @@ pub fn delete(conn: &mut DbConnection, tenant: Tenant, id: EndpointId) -> Result
             .filter(webhook_deliveries::state.eq("pending")),
     )
     .execute(conn)?;
-    Ok(deleted == 1)
+    Ok(())
 }

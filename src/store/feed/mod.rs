@@ -10,6 +10,7 @@ pub mod events;
 pub mod streams;
 
 use crate::domain::ids::EndpointId;
+use crate::domain::refusal::Refusal;
 use crate::domain::tenant::Tenant;
 use crate::domain::webhook::EndpointChanges;
 use crate::store::{DbConnection, StoreError};
@@ -28,7 +29,7 @@ pub fn sequence(conn: &mut DbConnection) -> Result<usize, StoreError> {
     Ok(numbered)
 }
 
-/// Applies `changes` to an endpoint; `None` when there is no such endpoint.
+/// Applies `changes` to an endpoint; refused when there is no such endpoint.
 /// A disabled endpoint's pending deliveries wait; they go once it is enabled
 /// again, and so do the events its stream had not sent when it was disabled
 /// (up to its feed head, which stopped there): they are parked as
@@ -38,14 +39,12 @@ pub fn update_endpoint(
     tenant: Tenant,
     id: EndpointId,
     changes: &EndpointChanges,
-) -> Result<Option<Endpoint>, StoreError> {
-    let Some(endpoint) = endpoints::find(conn, tenant, id)? else {
-        return Ok(None);
-    };
+) -> Result<Endpoint, StoreError> {
+    let endpoint = endpoints::find(conn, tenant, id)?.ok_or(Refusal::NotFound)?;
     let enabling = changes.enabled == Some(true) && !endpoint.enabled;
     let endpoint = endpoints::update(conn, endpoint, changes)?;
     if enabling {
         streams::resume(conn, &endpoint)?;
     }
-    Ok(Some(endpoint))
+    Ok(endpoint)
 }
