@@ -176,15 +176,10 @@ fn imported_paths(code: &str) -> Vec<Vec<String>> {
         let after = &rest[at..];
         let start = after.find("use ").unwrap() + 4;
         let end = after.find(';').unwrap();
-        let public = after[..start].starts_with("pub");
-        if !public {
-            expand(&after[start..end], &mut Vec::new(), &mut paths);
-        } else {
-            // Re-exports are followed where they are used.
-            let mut reexported = Vec::new();
-            expand(&after[start..end], &mut Vec::new(), &mut reexported);
-            paths.extend(reexported);
-        }
+        // A re-export is an import too; its users are followed through it.
+        let mut found = Vec::new();
+        leaves(&after[start..end], &mut Vec::new(), &mut found);
+        paths.extend(found.into_iter().map(|(_, path)| path));
         rest = &after[end + 1..];
     }
     inline.push_str(rest);
@@ -236,8 +231,9 @@ fn find_use(code: &str) -> Option<usize> {
     None
 }
 
-/// Expands a use tree (`a::{b, c::{d as e}}`) into its leaves' paths.
-fn expand(tree: &str, prefix: &mut Vec<String>, out: &mut Vec<Vec<String>>) {
+/// The leaves of a use tree (`a::{b, c::{d as e}, f::*}`): each one's path,
+/// and the name it is known by (none for a glob).
+fn leaves(tree: &str, prefix: &mut Vec<String>, out: &mut Vec<(Option<String>, Vec<String>)>) {
     let tree = tree.trim();
     if let Some(open) = tree.find('{') {
         let head = tree[..open].trim().trim_end_matches("::");
@@ -249,24 +245,30 @@ fn expand(tree: &str, prefix: &mut Vec<String>, out: &mut Vec<Vec<String>>) {
         );
         let inner = &tree[open + 1..tree.rfind('}').unwrap()];
         for part in split_top(inner) {
-            expand(part, prefix, out);
+            leaves(part, prefix, out);
         }
         prefix.truncate(depth);
         return;
     }
-    let name = tree.split(" as ").next().unwrap().trim();
+    let mut pieces = tree.split(" as ");
+    let name = pieces.next().unwrap().trim();
     if name.is_empty() {
         return;
     }
     let mut path = prefix.clone();
-    for segment in name.split("::") {
-        match segment {
-            "self" => {}
-            "*" => {}
-            s => path.push(s.to_owned()),
-        }
-    }
-    out.push(path);
+    path.extend(
+        name.split("::")
+            .filter(|s| *s != "self" && *s != "*")
+            .map(str::to_owned),
+    );
+    let known_as = match name.ends_with('*') {
+        true => None,
+        false => pieces
+            .next()
+            .map(|alias| alias.trim().to_owned())
+            .or_else(|| path.last().cloned()),
+    };
+    out.push((known_as, path));
 }
 
 fn split_top(inner: &str) -> Vec<&str> {
@@ -303,9 +305,10 @@ impl Crate {
                 let start = after.find("use ").unwrap() + 4;
                 let end = after.find(';').unwrap();
                 if after.starts_with("pub") {
-                    let mut leaves = Vec::new();
-                    collect_named(&after[start..end], &mut Vec::new(), &mut leaves);
-                    for (name, path) in leaves {
+                    let mut found = Vec::new();
+                    leaves(&after[start..end], &mut Vec::new(), &mut found);
+                    for (name, path) in found {
+                        let Some(name) = name else { continue };
                         reexports
                             .entry(file.module.clone())
                             .or_default()
@@ -380,39 +383,6 @@ impl Crate {
         let name = module.last().cloned().unwrap_or_default();
         Some((self.files.get(module)?.clone(), name))
     }
-}
-
-/// The (name, path) leaves of a use tree.
-fn collect_named(tree: &str, prefix: &mut Vec<String>, out: &mut Vec<(String, Vec<String>)>) {
-    let tree = tree.trim();
-    if let Some(open) = tree.find('{') {
-        let head = tree[..open].trim().trim_end_matches("::");
-        let depth = prefix.len();
-        prefix.extend(
-            head.split("::")
-                .filter(|s| !s.is_empty())
-                .map(str::to_owned),
-        );
-        let inner = &tree[open + 1..tree.rfind('}').unwrap()];
-        for part in split_top(inner) {
-            collect_named(part, prefix, out);
-        }
-        prefix.truncate(depth);
-        return;
-    }
-    let mut pieces = tree.split(" as ");
-    let name = pieces.next().unwrap().trim();
-    if name.is_empty() || name.ends_with('*') {
-        return;
-    }
-    let mut path = prefix.clone();
-    path.extend(name.split("::").filter(|s| *s != "self").map(str::to_owned));
-    let known_as = pieces
-        .next()
-        .map(|a| a.trim().to_owned())
-        .or_else(|| path.last().cloned())
-        .unwrap_or_default();
-    out.push((known_as, path));
 }
 
 /// Tarjan's strongly connected components of more than one file.
