@@ -6,8 +6,9 @@
 
 use std::time::{Duration, Instant};
 
-use clientele::auth::Authenticator;
 use clientele::auth::keys;
+use clientele::auth::sign_in::SessionTimeouts;
+use clientele::auth::{Authenticator, Credential};
 use clientele::domain::scopes::Scopes;
 use clientele::domain::token_request::TokenRequest;
 use clientele::store::Database;
@@ -25,7 +26,11 @@ fn main() {
     let created = db.run_blocking(keys::bootstrap).unwrap().unwrap();
     let (org, key) = (created.organization_id, created.live);
     let secret = SecretString::from(keys::random_hex(32));
-    let authenticator = Authenticator::new(db, &secret, Duration::from_secs(60));
+    let timeouts = SessionTimeouts {
+        idle: Duration::from_secs(1800),
+        absolute: Duration::from_secs(12 * 3600),
+    };
+    let authenticator = Authenticator::new(db, &secret, Duration::from_secs(60), timeouts);
     let request = TokenRequest {
         scopes: Scopes::all(),
         customer_id: None,
@@ -36,7 +41,10 @@ fn main() {
 
     actix_web::rt::System::new().block_on(async {
         let principal = authenticator.authenticate(Some(api_key.clone()), None).await.unwrap();
-        let (token, _) = authenticator.signer().mint(org, principal.key_ref.unwrap(), &request);
+        let Credential::ApiKey { key_ref: Some(key_ref), .. } = principal.credential else {
+            panic!("an API key without a token reference");
+        };
+        let (token, _) = authenticator.signer().mint(org, key_ref, &request);
         let bearer = format!("Bearer {}", token.expose_secret());
         for (name, header) in [("ApiKey", &api_key), ("Bearer token", &bearer)] {
             // The first call verifies with argon2 and fills the caches.

@@ -5,11 +5,23 @@ use clap::{Parser, Subcommand};
 use secrecy::ExposeSecret;
 use serde_json::{Value, json};
 
+use std::time::Duration;
+
 use crate::auth::keys::{self, NewOrganization};
+use crate::auth::people;
 use crate::config::Settings;
+use crate::domain::audit::Audit;
+use crate::domain::contact::Email;
+use crate::domain::ids::UserId;
 use crate::domain::ids::{KeyId, OrganizationId};
+use crate::domain::people::Role;
+use crate::domain::refusal::Refusal;
 use crate::domain::scopes::Scopes;
+use crate::domain::time::Time;
+use crate::error::ApiError;
 use crate::startup::{Application, StartupError};
+use crate::store::StoreError;
+use crate::store::users;
 use crate::store::{self, Database, api_keys, organizations};
 
 #[derive(Debug, Parser)]
@@ -48,6 +60,11 @@ pub enum Command {
         #[command(subcommand)]
         command: KeyCommand,
     },
+    /// Manage people: members of organizations and platform operators.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
     /// Scale-out on Citus (distributed PostgreSQL).
     Citus {
         #[command(subcommand)]
@@ -62,6 +79,38 @@ pub enum CitusCommand {
     /// by organization_id, colocated with customers. Safe to run again, and
     /// after any migration.
     Distribute,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Invite a person: prints a link that works once, for 72 hours, where
+    /// they set their password.
+    Invite {
+        /// The organization they join (org_…); or --platform.
+        #[arg(long, value_parser = organization_id, required_unless_present = "platform", conflicts_with = "platform")]
+        organization: Option<OrganizationId>,
+        /// A platform operator: reads every organization's console.
+        #[arg(long)]
+        platform: bool,
+        #[arg(long, value_parser = email)]
+        email: String,
+        /// owner, developer, support or analyst (not with --platform).
+        #[arg(long, value_parser = member_role, required_unless_present = "platform", conflicts_with = "platform")]
+        role: Option<Role>,
+    },
+    /// List an organization's members, or the platform operators.
+    List {
+        #[arg(long, value_parser = organization_id, required_unless_present = "platform", conflicts_with = "platform")]
+        organization: Option<OrganizationId>,
+        #[arg(long)]
+        platform: bool,
+    },
+    /// Disable a person: their sessions end at once, and they cannot sign in.
+    Disable {
+        /// The person's id (usr_…).
+        #[arg(value_parser = user_id)]
+        user_id: UserId,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -104,6 +153,17 @@ pub enum KeyCommand {
         #[arg(value_parser = key_id)]
         key_id: KeyId,
     },
+    /// Give a key a new secret (shown only now), keeping its id, name,
+    /// scopes and tokens; the old secret works for the grace period.
+    Roll {
+        /// The key's id (key_…).
+        #[arg(value_parser = key_id)]
+        key_id: KeyId,
+        /// How long the old secret keeps working: now, 1h, 24h or 7d (any
+        /// number of s, m, h or d).
+        #[arg(long, value_parser = grace, default_value = "24h")]
+        grace: Duration,
+    },
     /// List an organization's keys (never their secrets).
     List {
         /// The organization (org_…).
@@ -125,6 +185,35 @@ fn organization_id(text: &str) -> Result<OrganizationId, String> {
 
 fn key_id(text: &str) -> Result<KeyId, String> {
     KeyId::parse(text).ok_or_else(|| "not a key id (key_…)".into())
+}
+
+fn user_id(text: &str) -> Result<UserId, String> {
+    UserId::parse(text).ok_or_else(|| "not a person's id (usr_…)".into())
+}
+
+fn email(text: &str) -> Result<String, String> {
+    Email::parse(text).map(|email| email.as_str().to_owned())
+}
+
+fn member_role(text: &str) -> Result<Role, String> {
+    Role::parse_member(text)
+}
+
+/// `now`, or a number of seconds, minutes, hours or days (`24h`, `7d`).
+pub fn grace(text: &str) -> Result<Duration, String> {
+    if text == "now" {
+        return Ok(Duration::ZERO);
+    }
+    let unit = |suffix: char, seconds: u64| {
+        text.strip_suffix(suffix)
+            .and_then(|n| n.parse::<u64>().ok())
+            .map(|n| Duration::from_secs(n.saturating_mul(seconds)))
+    };
+    [('s', 1), ('m', 60), ('h', 3600), ('d', 86_400)]
+        .into_iter()
+        .find_map(|(suffix, seconds)| unit(suffix, seconds))
+        .filter(|grace| *grace <= Duration::from_secs(30 * 86_400))
+        .ok_or_else(|| "now, or a number of s, m, h or d up to 30d (24h, 7d)".into())
 }
 
 /// A key's mode.
@@ -172,13 +261,18 @@ pub fn run(cli: Cli, mut settings: Settings) -> Result<(), StartupError> {
             match command {
                 OrgCommand::Create { name } => {
                     print(organization_json(&keys::create_organization(
-                        &mut conn, &name,
+                        &mut conn,
+                        &name,
+                        &Audit::cli(),
                     )?));
                 }
                 OrgCommand::List => {
                     let organizations: Vec<Value> = organizations::list(&mut conn)?
                         .into_iter()
-                        .map(|org| json!({"organizationId": org.id, "name": org.name, "createdTime": org.created_time}))
+                        .map(|org| {
+                            json!({"organizationId": org.id, "name": org.name,
+                            "createdTime": org.created_time, "disabledTime": org.disabled_time})
+                        })
                         .collect();
                     print(json!({ "organizations": organizations }));
                 }
@@ -186,6 +280,11 @@ pub fn run(cli: Cli, mut settings: Settings) -> Result<(), StartupError> {
             Ok(())
         }
         Command::Key { command } => key_command(command, &mut migrated_connection(&settings)?),
+        Command::User { command } => user_command(
+            command,
+            &mut migrated_connection(&settings)?,
+            &settings.public_url(),
+        ),
         Command::Citus {
             command: CitusCommand::Distribute,
         } => {
@@ -228,17 +327,36 @@ fn key_command(command: KeyCommand, conn: &mut store::DbConnection) -> Result<()
             if !organizations::exists(conn, organization)? {
                 return Err(format!("no organization {organization}").into());
             }
-            let key = keys::issue(conn, organization, name.as_deref(), scopes, mode.livemode)?;
+            let key = store::in_transaction(conn, |conn| {
+                keys::issue(
+                    conn,
+                    organization,
+                    name.as_deref(),
+                    scopes,
+                    mode.livemode,
+                    &Audit::cli(),
+                )
+            })?;
             print(
                 json!({"keyId": key.key_id.to_string(), "apiKey": key.api_key.expose_secret(),
                          "mode": mode_name(key.livemode)}),
             );
         }
         KeyCommand::Revoke { key_id } => {
-            if !api_keys::revoke(conn, key_id)? {
-                return Err(format!("no key {key_id}").into());
-            }
+            store::in_transaction(conn, |conn| keys::revoke(conn, None, key_id, &Audit::cli()))
+                .map_err(|e| refused(e, format!("no key {key_id}")))?;
             print(json!({"keyId": key_id.to_string(), "revoked": true}));
+        }
+        KeyCommand::Roll { key_id, grace } => {
+            let key = store::in_transaction(conn, |conn| {
+                keys::roll(conn, None, key_id, grace, &Audit::cli())
+            })
+            .map_err(|e| refused(e, format!("no live key {key_id}")))?;
+            let until = Time::now().plus(grace);
+            print(
+                json!({"keyId": key.key_id.to_string(), "apiKey": key.api_key.expose_secret(),
+                "previousSecretExpiresTime": until}),
+            );
         }
         KeyCommand::List { organization } => {
             if !organizations::exists(conn, organization)? {
@@ -253,11 +371,82 @@ fn key_command(command: KeyCommand, conn: &mut store::DbConnection) -> Result<()
                         "scopes": key.scopes.names(),
                         "mode": mode_name(key.livemode),
                         "createdTime": key.created_time,
+                        "lastUsedTime": key.last_used_time,
                         "revokedTime": key.revoked_time,
+                        "previousSecretExpiresTime": key.previous_expires_time,
                     })
                 })
                 .collect();
             print(json!({ "keys": keys }));
+        }
+    }
+    Ok(())
+}
+
+/// A store's refusal as the command's message; other errors as they are.
+fn refused(error: StoreError, not_found: String) -> StartupError {
+    match error {
+        StoreError::Refused(Refusal::NotFound) => not_found.into(),
+        StoreError::Refused(refusal) => ApiError::Refused(refusal).to_string().into(),
+        other => other.into(),
+    }
+}
+
+fn user_command(
+    command: UserCommand,
+    conn: &mut store::DbConnection,
+    public_url: &str,
+) -> Result<(), StartupError> {
+    match command {
+        UserCommand::Invite {
+            organization,
+            platform: _,
+            email,
+            role,
+        } => {
+            if let Some(org) = organization
+                && !organizations::exists(conn, org)?
+            {
+                return Err(format!("no organization {org}").into());
+            }
+            let role = role.unwrap_or(Role::Operator);
+            let invitation = store::in_transaction(conn, |conn| {
+                people::invite(conn, organization, &email, role, &Audit::cli())
+            })
+            .map_err(|e| refused(e, "no such organization".into()))?;
+            print(
+                json!({"userId": invitation.user_id.to_string(), "inviteUrl": invitation.url(public_url)}),
+            );
+        }
+        UserCommand::List {
+            organization,
+            platform: _,
+        } => {
+            if let Some(org) = organization
+                && !organizations::exists(conn, org)?
+            {
+                return Err(format!("no organization {org}").into());
+            }
+            let people: Vec<Value> = users::list(conn, organization)?
+                .into_iter()
+                .map(|user| {
+                    let status = match (user.disabled_time, user.joined_time) {
+                        (Some(_), _) => "disabled",
+                        (None, Some(_)) => "active",
+                        (None, None) => "invited",
+                    };
+                    json!({"userId": user.id, "email": user.email, "role": user.role.as_str(),
+                        "status": status, "twoStep": user.totp_secret.is_some(),
+                        "createdTime": user.created_time, "joinedTime": user.joined_time,
+                        "disabledTime": user.disabled_time})
+                })
+                .collect();
+            print(json!({ "users": people }));
+        }
+        UserCommand::Disable { user_id } => {
+            store::in_transaction(conn, |conn| users::disable(conn, user_id, &Audit::cli()))
+                .map_err(|e| refused(e, format!("no person {user_id}")))?;
+            print(json!({"userId": user_id.to_string(), "disabled": true}));
         }
     }
     Ok(())

@@ -111,6 +111,15 @@ pub struct Settings {
     /// When set, `/metrics` needs `Authorization: Bearer <this>`.
     #[serde(default)]
     pub metrics_token: Option<SecretString>,
+    /// The address people reach the service at, for invite links; empty:
+    /// `http://` and `bind`.
+    pub public_url: String,
+    /// A console session ends after this long unused (fractions allowed).
+    pub session_idle_minutes: f64,
+    /// A console session ends this long after sign-in, used or not.
+    pub session_absolute_hours: f64,
+    /// How long audit events are kept, in days.
+    pub audit_retention_days: u64,
 }
 
 pub const MIN_JWT_SECRET_BYTES: usize = 32;
@@ -216,6 +225,13 @@ impl Settings {
         if !(1..=60).contains(&self.auth_cache_seconds) {
             return Err("auth_cache_seconds must be from 1 to 60".into());
         }
+        let positive = |minutes: f64| minutes.is_finite() && minutes > 0.0;
+        if !positive(self.session_idle_minutes) || !positive(self.session_absolute_hours) {
+            return Err("session_idle_minutes and session_absolute_hours must be above 0".into());
+        }
+        if self.audit_retention_days == 0 {
+            return Err("audit_retention_days must be at least 1".into());
+        }
         Ok(())
     }
 
@@ -240,6 +256,38 @@ impl Settings {
 
     pub fn restore_window(&self) -> std::time::Duration {
         std::time::Duration::from_secs(self.restore_days * 24 * 3600)
+    }
+
+    pub fn audit_retention(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(self.audit_retention_days * 24 * 3600)
+    }
+
+    /// How long a console session lasts unused, and at most.
+    pub fn session_timeouts(&self) -> (std::time::Duration, std::time::Duration) {
+        (
+            std::time::Duration::from_secs_f64(self.session_idle_minutes * 60.0),
+            std::time::Duration::from_secs_f64(self.session_absolute_hours * 3600.0),
+        )
+    }
+
+    /// Where people reach the console: `public_url`, or the bound address.
+    pub fn public_url(&self) -> String {
+        match self.public_url.trim().trim_end_matches('/') {
+            "" => format!("http://{}", self.bind),
+            url => url.to_owned(),
+        }
+    }
+
+    /// Whether the session cookie is sent over https only: always, but in
+    /// development on a loopback address (a browser on the same machine,
+    /// plain http).
+    pub fn secure_cookies(&self) -> bool {
+        let loopback = self
+            .bind
+            .parse::<std::net::SocketAddr>()
+            .is_ok_and(|address| address.ip().is_loopback())
+            || self.bind.starts_with("localhost:");
+        self.is_production() || !loopback
     }
 
     /// Webhook endpoints may be http and private outside production, or

@@ -181,6 +181,12 @@ impl ApiError {
                 "A record of this name exists.",
                 *detail,
             ),
+            Self::Refused(Refusal::Conflict(detail)) => Spec::new(
+                S::CONFLICT,
+                "conflict",
+                "The request conflicts with the records as they are.",
+                *detail,
+            ),
             Self::Refused(Refusal::LimitReached(detail)) => Spec::new(
                 S::CONFLICT,
                 "limit-reached",
@@ -341,6 +347,11 @@ impl ApiError {
 
     pub fn status(&self) -> StatusCode {
         self.spec().status
+    }
+
+    /// The problem's title, `The resource was not found.`
+    pub fn title(&self) -> &'static str {
+        self.spec().problem.title
     }
 }
 

@@ -70,6 +70,47 @@ pub async fn docs_policy<B: MessageBody + 'static>(
     Ok(response)
 }
 
+/// What the console's pages may load: their own files only; no inline
+/// script or style, nothing framed, no form sent elsewhere (contract
+/// section 14).
+const CONSOLE_POLICY: &str = "default-src 'self'; script-src 'self'; object-src 'none'; \
+     base-uri 'none'; frame-ancestors 'none'; form-action 'self'";
+
+/// Every console answer carries [`CONSOLE_POLICY`] as its
+/// `Content-Security-Policy`, and `Referrer-Policy: same-origin`.
+pub async fn console_policy<B: MessageBody + 'static>(
+    req: ServiceRequest,
+    next: Next<B>,
+) -> Result<ServiceResponse<B>, actix_web::Error> {
+    let mut response = next.call(req).await?;
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(CONSOLE_POLICY),
+    );
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("same-origin"),
+    );
+    Ok(response)
+}
+
+/// Files whose name changes with their content may be kept for a year: the
+/// `no-store` of the pages around them is replaced.
+pub async fn cacheable<B: MessageBody + 'static>(
+    req: ServiceRequest,
+    next: Next<B>,
+) -> Result<ServiceResponse<B>, actix_web::Error> {
+    let mut response = next.call(req).await?;
+    if response.status().is_success() {
+        response.headers_mut().insert(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("public, max-age=31536000, immutable"),
+        );
+    }
+    Ok(response)
+}
+
 /// A 404 from a service of another crate (Swagger UI's files) answered as
 /// every other 404 is: problem+json.
 pub async fn problem_for_not_found<B: MessageBody + 'static>(

@@ -26,8 +26,8 @@ use std::num::NonZeroU32;
 use tokio::time::Sleep;
 
 use crate::auth::Principal;
-use crate::domain::ids::KeyId;
 use crate::error::ApiError;
+use uuid::Uuid;
 
 /// How long a request's body may take to arrive.
 #[derive(Debug, Clone, Copy)]
@@ -134,10 +134,11 @@ pub async fn refuse_when_draining<B: MessageBody + 'static>(
     Ok(response.map_into_left_body())
 }
 
-/// A token bucket per key (an API key and the tokens it minted share one),
-/// per instance: `per_second` requests a second, `burst` at once.
+/// A token bucket per key (an API key and the tokens it minted share one)
+/// or person, per instance: `per_second` requests a second, `burst` at
+/// once.
 pub struct RateLimits {
-    limiter: RateLimiter<KeyId, DashMapStateStore<KeyId>, DefaultClock, StateInformationMiddleware>,
+    limiter: RateLimiter<Uuid, DashMapStateStore<Uuid>, DefaultClock, StateInformationMiddleware>,
     clock: DefaultClock,
     /// `RateLimit-Policy`, the same on every answer (IETF
     /// draft-ietf-httpapi-ratelimit-headers: quota `q` per window `w` s).
@@ -160,7 +161,7 @@ impl RateLimits {
 
     /// Takes one request from `key`'s bucket: the `RateLimit` header value
     /// (what remains), or how long to wait.
-    fn take(&self, key: KeyId) -> Result<HeaderValue, u64> {
+    fn take(&self, key: Uuid) -> Result<HeaderValue, u64> {
         match self.limiter.check_key(&key) {
             Ok(state) => Ok(HeaderValue::from_str(&format!(
                 "\"key\";r={};t=1",
@@ -184,7 +185,7 @@ pub async fn rate_limit<B: MessageBody + 'static>(
     next: Next<B>,
 ) -> Result<ServiceResponse<EitherBody<B>>, actix_web::Error> {
     let limits = req.app_data::<web::Data<RateLimits>>().cloned();
-    let key = req.extensions().get::<Principal>().map(|p| p.key_id);
+    let key = req.extensions().get::<Principal>().map(Principal::bucket);
     let (Some(limits), Some(key)) = (limits, key) else {
         return Ok(next.call(req).await?.map_into_left_body());
     };

@@ -17,6 +17,7 @@ use crate::api::lifecycle::RestoreWindow;
 use crate::api::webhooks::WebhookSettings;
 use crate::auth::Authenticator;
 use crate::auth::keys::{self, NewOrganization};
+use crate::auth::sign_in::SessionTimeouts;
 use crate::config::Settings;
 use crate::error::MAX_BODY_BYTES;
 use crate::limits::{self, BodyTimeout, Draining};
@@ -27,7 +28,7 @@ use crate::store::{self, idempotency};
 use crate::tasks::{StopSignal, Supervisor, Task};
 use crate::telemetry::{self, Metrics, MetricsAccess};
 use crate::webhooks::{self, Dispatcher};
-use crate::{api, http};
+use crate::{api, console, http};
 use std::sync::Arc;
 
 /// How long SIGTERM lets requests in flight and background tasks finish.
@@ -116,10 +117,12 @@ impl Application {
             log::warn!("CLIENTELE_JWT_SECRET is not set: using a random secret; tokens will not survive a restart");
             SecretString::from(keys::random_hex(32))
         });
+        let (idle, absolute) = settings.session_timeouts();
         let authenticator = Authenticator::new(
             db.clone(),
             &jwt_secret,
             Duration::from_secs(settings.auth_cache_seconds),
+            SessionTimeouts { idle, absolute },
         );
 
         let metrics = web::Data::new(Metrics::new());
@@ -142,6 +145,10 @@ impl Application {
         let definitions = web::Data::new(DefinitionCache::new(Duration::from_secs(
             settings.auth_cache_seconds,
         )));
+        let console_settings = web::Data::new(console::session::ConsoleSettings {
+            secure: settings.secure_cookies(),
+            public_url: settings.public_url(),
+        });
         let rate_limits = web::Data::new(limits::RateLimits::new(
             settings.rate_limit_per_second,
             settings.rate_limit_burst,
@@ -162,6 +169,7 @@ impl Application {
                 .app_data(webhooks.clone())
                 .app_data(rate_limits.clone())
                 .app_data(definitions.clone())
+                .app_data(console_settings.clone())
                 .app_data(metrics_access.clone())
                 .app_data(
                     web::JsonConfig::default()
@@ -184,6 +192,7 @@ impl Application {
                         }),
                 )
                 .configure(api::routes)
+                .configure(console::routes)
                 .default_service(web::to(api::not_found))
         });
         let server = server
@@ -358,6 +367,32 @@ fn service_tasks(
             }
         },
     ));
+    let audit_retention = settings.audit_retention();
+    let pruning_audit = db.clone();
+    tasks.push(Task::every("prune-audit-events", PRUNE_EVERY, move || {
+        let db = pruning_audit.clone();
+        async move {
+            let pruned = db
+                .transaction(move |conn| store::audit::prune(conn, audit_retention))
+                .await
+                .map_err(|e| e.to_string())?;
+            if pruned > 0 {
+                log::info!("pruned {pruned} audit events older than the retention");
+            }
+            Ok(())
+        }
+    }));
+    let (idle, absolute) = settings.session_timeouts();
+    let pruning_sessions = db.clone();
+    tasks.push(Task::every("prune-sessions", PRUNE_EVERY, move || {
+        let db = pruning_sessions.clone();
+        async move {
+            db.run(move |conn| store::sessions::prune(conn, idle, absolute))
+                .await
+                .map(drop)
+                .map_err(|e| e.to_string())
+        }
+    }));
     if db.is_sqlite() {
         let db = db.clone();
         let period = Duration::from_secs(settings.sqlite_checkpoint_seconds);

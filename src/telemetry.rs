@@ -4,14 +4,15 @@
 use std::borrow::Cow;
 use std::time::Instant;
 
+use crate::domain::audit::Origin;
 use crate::error::{ApiError, Cause};
-use actix_web::HttpRequest;
 use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::Method;
 use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::middleware::Next;
 use actix_web::web;
+use actix_web::{HttpMessage, HttpRequest};
 use prometheus::{
     Encoder, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, IntGaugeVec, Opts,
     Registry, TextEncoder,
@@ -39,6 +40,23 @@ fn request_id_of(req: &ServiceRequest) -> HeaderValue {
         })
 }
 
+/// The request's id, for what records it (the audit log).
+#[derive(Debug, Clone)]
+pub struct RequestId(pub String);
+
+/// Where a request came from, for the audit log: its id, the client's
+/// address (the peer's: no proxy header is trusted) and its `User-Agent`.
+pub fn origin_of(req: &HttpRequest) -> Origin {
+    let request_id = req.extensions().get::<RequestId>().map(|id| id.0.clone());
+    Origin::new(
+        request_id.as_deref(),
+        req.peer_addr().map(|peer| peer.ip().to_string()),
+        req.headers()
+            .get(actix_web::http::header::USER_AGENT)
+            .and_then(|agent| agent.to_str().ok()),
+    )
+}
+
 /// Takes or makes the request id and echoes it on the response, where the
 /// access log reads it; logs the cause of a server-side failure with it, so
 /// that a logged 500 or 503 can be matched to its request.
@@ -47,6 +65,9 @@ pub async fn request_id(
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
     let id = request_id_of(&req);
+    req.extensions_mut().insert(RequestId(
+        String::from_utf8_lossy(id.as_bytes()).into_owned(),
+    ));
     let mut response = next.call(req).await?;
     if let Some(cause) = response.response().extensions().get::<Cause>() {
         let id = String::from_utf8_lossy(id.as_bytes());

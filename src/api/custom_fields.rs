@@ -12,6 +12,7 @@ use super::schemas::{
     GuardedProblems, IdempotencyProblems, NotFoundProblem, QueryProblems,
 };
 use crate::auth::Tenant;
+use crate::domain::audit::Audit;
 use crate::domain::custom_fields::{DefinitionChanges, MAX_DEFINITIONS, NewDefinition};
 use crate::domain::refusal::Refusal;
 use crate::error::ApiError;
@@ -41,12 +42,13 @@ pub async fn create(
     cache: web::Data<DefinitionCache>,
     body: JsonObject,
     idempotency: Idempotency,
+    audit: Audit,
 ) -> Result<HttpResponse, ApiError> {
     let new = NewDefinition::from_json(&body)?;
     let org = tenant.organization_id;
     let answer = idempotency
         .respond(&db, tenant, Some(&body), move |conn| {
-            let definition = custom_fields::create(conn, org, &new)?;
+            let definition = custom_fields::create(conn, tenant, &new, &audit)?;
             Ok(answers::json(StatusCode::CREATED, &definition.to_json()))
         })
         .await;
@@ -129,6 +131,7 @@ pub async fn update(
     body: JsonObject,
     FieldPath(name): FieldPath,
     idempotency: Idempotency,
+    audit: Audit,
 ) -> Result<HttpResponse, ApiError> {
     let org = tenant.organization_id;
     // Judged against the definition before the write runs: a 422 is never
@@ -144,7 +147,7 @@ pub async fn update(
         .respond(&db, tenant, Some(&body), move |conn| {
             let current =
                 custom_fields::find(conn, org, name.as_str())?.ok_or(Refusal::NotFound)?;
-            let definition = custom_fields::update(conn, org, &current, &changes)?;
+            let definition = custom_fields::update(conn, tenant, &current, &changes, &audit)?;
             Ok(answers::json(StatusCode::OK, &definition.to_json()))
         })
         .await;
@@ -173,11 +176,12 @@ pub async fn delete(
     idempotency: Idempotency,
     db: web::Data<Database>,
     cache: web::Data<DefinitionCache>,
+    audit: Audit,
 ) -> Result<HttpResponse, ApiError> {
     let org = tenant.organization_id;
     let answer = idempotency
         .respond(&db, tenant, None, move |conn| {
-            custom_fields::delete(conn, org, name.as_str())?;
+            custom_fields::delete(conn, tenant, name.as_str(), &audit)?;
             Ok(answers::no_content())
         })
         .await;

@@ -8,14 +8,15 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::answers::{self, Idempotency};
-use super::extract::{CustomerPath, IfMatch, IfNoneMatch, JsonObject, ListQuery};
+use super::extract::{Caller, CustomerPath, IfMatch, IfNoneMatch, JsonObject, ListQuery};
 use super::paths;
 use super::schemas::{
     BodyProblems, ConditionalReadProblems, CustomerInput, GuardedProblems, IdempotencyProblems,
     NotFoundProblem, PreconditionProblems, QueryProblems, StorageProblems,
 };
-use crate::auth::{Principal, Tenant};
+use crate::auth::Tenant;
 use crate::domain::InvalidField;
+use crate::domain::audit::{Action, Audit, Target};
 use crate::domain::custom_fields::Definitions;
 use crate::domain::customer::{Customer, CustomerChanges, FieldSet};
 use crate::domain::listing::ListParams;
@@ -24,7 +25,7 @@ use crate::domain::scopes::Scope;
 use crate::error::ApiError;
 use crate::store::custom_fields::DefinitionCache;
 use crate::store::listing::{self, CustomFieldFilter, UnknownAnchor};
-use crate::store::{Database, customers};
+use crate::store::{self, Database, customers};
 
 /// A page of customers.
 #[derive(Serialize, ToSchema)]
@@ -87,12 +88,13 @@ pub async fn create(
     definitions: web::Data<DefinitionCache>,
     body: JsonObject,
     idempotency: Idempotency,
+    audit: Audit,
 ) -> Result<HttpResponse, ApiError> {
     let definitions = definitions_for(&body, &definitions, &db, tenant).await?;
     let changes = CustomerChanges::from_json(&body, FieldSet::all(), &definitions)?;
     idempotency
         .respond(&db, tenant, Some(&body), move |conn| {
-            let customer = customers::create(conn, tenant, &changes)?;
+            let customer = customers::create(conn, tenant, &changes, &audit)?;
             Ok(answers::customer(StatusCode::CREATED, &customer, true))
         })
         .await
@@ -131,15 +133,28 @@ async fn definitions_for(
     )
 )]
 pub async fn list(
-    principal: Principal,
+    Caller { principal, audit }: Caller,
     db: web::Data<Database>,
     definitions: web::Data<DefinitionCache>,
     ListQuery(params): ListQuery,
 ) -> Result<HttpResponse, ApiError> {
+    let tenant = principal.tenant();
     if params.reads_deleted() {
         principal.require(Scope::ReportsRead)?;
+        // A bulk read of personal data is in the audit log before it is read.
+        db.transaction(move |conn| {
+            let action = Action::CustomersListedWithDeleted;
+            store::audit::record(
+                conn,
+                tenant,
+                &audit,
+                action,
+                Target::many("customers"),
+                None,
+            )
+        })
+        .await?;
     }
-    let tenant = principal.tenant();
     let filters = custom_field_filters(&params, &definitions, &db, tenant).await?;
     let (limit, offset) = (params.limit, params.offset);
     let page = db
@@ -275,7 +290,7 @@ enum Found {
     )
 )]
 pub async fn update(
-    principal: Principal,
+    Caller { principal, audit }: Caller,
     db: web::Data<Database>,
     definitions: web::Data<DefinitionCache>,
     body: JsonObject,
@@ -291,7 +306,8 @@ pub async fn update(
     let changes = CustomerChanges::from_json(&body, principal.writable(), &definitions)?;
     idempotency
         .respond(&db, tenant, Some(&body), move |conn| {
-            let customer = customers::update(conn, tenant, id, &changes, expected.as_ref())?;
+            let customer =
+                customers::update(conn, tenant, id, &changes, expected.as_ref(), &audit)?;
             Ok(answers::customer(StatusCode::OK, &customer, false))
         })
         .await
@@ -319,10 +335,11 @@ pub async fn delete(
     IfMatch(expected): IfMatch,
     idempotency: Idempotency,
     db: web::Data<Database>,
+    audit: Audit,
 ) -> Result<HttpResponse, ApiError> {
     idempotency
         .respond(&db, tenant, None, move |conn| {
-            customers::delete(conn, tenant, id, expected.as_ref())?;
+            customers::delete(conn, tenant, id, expected.as_ref(), &audit)?;
             Ok(answers::no_content())
         })
         .await

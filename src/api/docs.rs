@@ -9,7 +9,8 @@ use utoipa::{Modify, OpenApi};
 
 use super::schemas::{MethodProblems, ValidationProblem, customer_input_components};
 use super::{
-    custom_fields, customers, events, lifecycle, operations, paths, reports, tokens, webhooks,
+    audit, custom_fields, customers, events, lifecycle, operations, paths, reports, tokens,
+    webhooks,
 };
 use crate::domain::InvalidField;
 use crate::domain::customer::FieldSet;
@@ -41,6 +42,7 @@ use crate::error::Problem;
         custom_fields::update,
         custom_fields::delete,
         events::list,
+        audit::list,
         webhooks::create,
         webhooks::list,
         webhooks::get,
@@ -61,6 +63,7 @@ use crate::error::Problem;
         (name = "tokens", description = "Short-lived tokens for hosted payment forms."),
         (name = "custom-fields", description = "An organization's own typed fields on customers."),
         (name = "events", description = "The change feed."),
+        (name = "audit", description = "Who changed or read what, when and from where."),
         (name = "webhooks", description = "Endpoints the events are POSTed to, signed, and their delivery attempts."),
         (name = "operations", description = "Health, readiness, metrics and this document."),
     )

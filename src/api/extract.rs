@@ -11,8 +11,9 @@ use utoipa::IntoParams;
 use utoipa::openapi::Required;
 use utoipa::openapi::path::{Parameter, ParameterBuilder, ParameterIn};
 
-use crate::auth::Tenant;
+use crate::auth::{Principal, Tenant};
 use crate::domain::InvalidField;
+use crate::domain::audit::{AUDIT_PARAMETERS, Audit, AuditParams};
 use crate::domain::custom_fields::FieldName;
 use crate::domain::event::{FEED_PARAMETERS, FeedParams};
 use crate::domain::ids::{CustomerId, EndpointId, OrganizationId};
@@ -24,6 +25,43 @@ use crate::domain::schema;
 use crate::domain::webhook::{ATTEMPT_PARAMETERS, AttemptParams};
 use crate::error::ApiError;
 use crate::limits::is_body_timeout;
+use crate::telemetry::origin_of;
+
+/// Who acts (the authenticated caller) and from where.
+impl FromRequest for Audit {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let principal = Principal::from_request(req, payload).into_inner();
+        ready(principal.map(|principal| Audit {
+            actor: principal.actor(),
+            origin: origin_of(req),
+        }))
+    }
+}
+
+/// The authenticated caller, and what the audit log records of them.
+pub struct Caller {
+    pub principal: Principal,
+    pub audit: Audit,
+}
+
+impl FromRequest for Caller {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let principal = Principal::from_request(req, payload).into_inner();
+        ready(principal.map(|principal| Caller {
+            audit: Audit {
+                actor: principal.actor(),
+                origin: origin_of(req),
+            },
+            principal,
+        }))
+    }
+}
 
 /// A JSON object body; anything else is 400 (see [`json_error`]).
 pub type JsonObject = web::Json<Map<String, Value>>;
@@ -207,6 +245,24 @@ impl FromRequest for FeedQuery {
 impl IntoParams for FeedQuery {
     fn into_params(_: impl Fn() -> Option<ParameterIn>) -> Vec<Parameter> {
         query_parameters(&FEED_PARAMETERS)
+    }
+}
+
+/// The audit log's query string, parsed into [`AuditParams`].
+pub struct AuditQuery(pub AuditParams);
+
+impl FromRequest for AuditQuery {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(query_pairs(req).and_then(|pairs| Ok(Self(AuditParams::parse(&pairs)?))))
+    }
+}
+
+impl IntoParams for AuditQuery {
+    fn into_params(_: impl Fn() -> Option<ParameterIn>) -> Vec<Parameter> {
+        query_parameters(&AUDIT_PARAMETERS)
     }
 }
 

@@ -13,6 +13,7 @@ use super::schemas::{
     GuardedProblems, IdempotencyProblems, NotFoundProblem, PreconditionProblems, StorageProblems,
 };
 use crate::auth::Tenant;
+use crate::domain::audit::Audit;
 use crate::domain::customer::Customer;
 use crate::error::ApiError;
 use crate::store::{Database, customers};
@@ -50,11 +51,12 @@ pub async fn restore(
     idempotency: Idempotency,
     window: web::Data<RestoreWindow>,
     db: web::Data<Database>,
+    audit: Audit,
 ) -> Result<HttpResponse, ApiError> {
     let window = window.0;
     idempotency
         .respond(&db, tenant, None, move |conn| {
-            let customer = customers::restore(conn, tenant, id, expected.as_ref(), window)?;
+            let customer = customers::restore(conn, tenant, id, expected.as_ref(), window, &audit)?;
             Ok(answers::customer(StatusCode::OK, &customer, false))
         })
         .await
@@ -88,10 +90,11 @@ pub async fn erase(
     IfMatch(expected): IfMatch,
     idempotency: Idempotency,
     db: web::Data<Database>,
+    audit: Audit,
 ) -> Result<HttpResponse, ApiError> {
     idempotency
         .respond(&db, tenant, None, move |conn| {
-            customers::erase(conn, tenant, id, expected.as_ref())?;
+            customers::erase(conn, tenant, id, expected.as_ref(), &audit)?;
             Ok(answers::no_content())
         })
         .await

@@ -3,6 +3,7 @@
 //! metrics' route label and the OpenAPI document all read it.
 
 pub mod answers;
+pub mod audit;
 pub mod custom_fields;
 pub mod customers;
 pub mod docs;
@@ -21,11 +22,12 @@ use actix_web::{HttpResponse, ResponseError, web};
 use utoipa_swagger_ui::SwaggerUi;
 
 use crate::auth::middleware::{
-    authenticate, authorize_custom_fields, authorize_customer, authorize_customers,
-    authorize_erase, authorize_events, authorize_reports, authorize_tokens, authorize_webhooks,
+    authenticate, authenticate_session, authorize_audit, authorize_custom_fields,
+    authorize_customer, authorize_customers, authorize_erase, authorize_events, authorize_reports,
+    authorize_tokens, authorize_webhooks,
 };
 use crate::error::ApiError;
-use crate::http::{docs_policy, no_store, problem_for_not_found};
+use crate::http::{console_policy, docs_policy, no_store, problem_for_not_found};
 use crate::limits::{body_deadline, organization_share, rate_limit};
 use crate::telemetry::RouteTemplate;
 
@@ -40,93 +42,166 @@ fn resource(path: &'static str, allow: &'static str) -> actix_web::Resource {
 }
 
 /// An organization's resource: its middleware, from the outside in:
-/// no-store on every answer, authenticate, the key's rate limit, authorize
+/// no-store on every answer, authenticate (with the given function: a key
+/// or token, or a person's session), the caller's rate limit, authorize
 /// (with the given function), the organization's share of the
 /// connections, then the body's deadline starts.
 macro_rules! organization_resource {
-    ($path:expr, $allow:literal, $authorize:expr) => {
+    ($path:expr, $allow:literal, $authenticate:expr, $authorize:expr) => {
         resource($path, $allow)
             .wrap(from_fn(body_deadline))
             .wrap(from_fn(organization_share))
             .wrap(from_fn($authorize))
             .wrap(from_fn(rate_limit))
-            .wrap(from_fn(authenticate))
+            .wrap(from_fn($authenticate))
             .wrap(from_fn(no_store))
     };
 }
 
-/// Every route of the service. actix-router tries routes in this order, so
-/// the API comes first and Swagger UI's catch-all last.
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    // The reports first: `/customers/{customerId}` would take their paths.
-    cfg.service(
-        organization_resource!(paths::CUSTOMERS_EXPORT, "GET", authorize_reports)
+/// Every organization route, authenticated by `$authenticate`. actix-router
+/// tries routes in this order: the reports first, as
+/// `/customers/{customerId}` would take their paths.
+macro_rules! organization_routes {
+    ($cfg:expr, $authenticate:expr) => {
+        $cfg.service(
+            organization_resource!(
+                paths::CUSTOMERS_EXPORT,
+                "GET",
+                $authenticate,
+                authorize_reports
+            )
             .route(web::get().to(reports::export)),
-    )
-    .service(
-        organization_resource!(paths::CUSTOMERS_STATS, "GET", authorize_reports)
+        )
+        .service(
+            organization_resource!(
+                paths::CUSTOMERS_STATS,
+                "GET",
+                $authenticate,
+                authorize_reports
+            )
             .route(web::get().to(reports::stats)),
-    )
-    .service(
-        organization_resource!(paths::CUSTOMER_RESTORE, "POST", authorize_customer)
+        )
+        .service(
+            organization_resource!(
+                paths::CUSTOMER_RESTORE,
+                "POST",
+                $authenticate,
+                authorize_customer
+            )
             .route(web::post().to(lifecycle::restore)),
-    )
-    .service(
-        organization_resource!(paths::CUSTOMER_ERASE, "POST", authorize_erase)
+        )
+        .service(
+            organization_resource!(
+                paths::CUSTOMER_ERASE,
+                "POST",
+                $authenticate,
+                authorize_erase
+            )
             .route(web::post().to(lifecycle::erase)),
-    )
-    .service(
-        organization_resource!(paths::CUSTOMER, "GET, PUT, DELETE", authorize_customer)
+        )
+        .service(
+            organization_resource!(
+                paths::CUSTOMER,
+                "GET, PUT, DELETE",
+                $authenticate,
+                authorize_customer
+            )
             .route(web::get().to(customers::get))
             .route(web::put().to(customers::update))
             .route(web::delete().to(customers::delete)),
-    )
-    .service(
-        organization_resource!(paths::CUSTOMERS, "GET, POST", authorize_customers)
+        )
+        .service(
+            organization_resource!(
+                paths::CUSTOMERS,
+                "GET, POST",
+                $authenticate,
+                authorize_customers
+            )
             .route(web::get().to(customers::list))
             .route(web::post().to(customers::create)),
-    )
-    .service(
-        organization_resource!(paths::TOKENS, "POST", authorize_tokens)
-            .route(web::post().to(tokens::create)),
-    )
-    .service(
-        organization_resource!(paths::EVENTS, "GET", authorize_events)
-            .route(web::get().to(events::list)),
-    )
-    .service(
-        organization_resource!(paths::WEBHOOK_ENDPOINTS, "GET, POST", authorize_webhooks)
+        )
+        .service(
+            organization_resource!(paths::TOKENS, "POST", $authenticate, authorize_tokens)
+                .route(web::post().to(tokens::create)),
+        )
+        .service(
+            organization_resource!(paths::EVENTS, "GET", $authenticate, authorize_events)
+                .route(web::get().to(events::list)),
+        )
+        .service(
+            organization_resource!(paths::AUDIT_EVENTS, "GET", $authenticate, authorize_audit)
+                .route(web::get().to(audit::list)),
+        )
+        .service(
+            organization_resource!(
+                paths::WEBHOOK_ENDPOINTS,
+                "GET, POST",
+                $authenticate,
+                authorize_webhooks
+            )
             .route(web::get().to(webhooks::list))
             .route(web::post().to(webhooks::create)),
-    )
-    .service(
-        organization_resource!(paths::WEBHOOK_DELIVERIES, "GET", authorize_webhooks)
-            .route(web::get().to(webhooks::deliveries)),
-    )
-    .service(
-        organization_resource!(
-            paths::WEBHOOK_ENDPOINT,
-            "GET, PUT, DELETE",
-            authorize_webhooks
         )
-        .route(web::get().to(webhooks::get))
-        .route(web::put().to(webhooks::update))
-        .route(web::delete().to(webhooks::delete)),
-    )
-    .service(
-        organization_resource!(paths::CUSTOM_FIELDS, "GET, POST", authorize_custom_fields)
+        .service(
+            organization_resource!(
+                paths::WEBHOOK_DELIVERIES,
+                "GET",
+                $authenticate,
+                authorize_webhooks
+            )
+            .route(web::get().to(webhooks::deliveries)),
+        )
+        .service(
+            organization_resource!(
+                paths::WEBHOOK_ENDPOINT,
+                "GET, PUT, DELETE",
+                $authenticate,
+                authorize_webhooks
+            )
+            .route(web::get().to(webhooks::get))
+            .route(web::put().to(webhooks::update))
+            .route(web::delete().to(webhooks::delete)),
+        )
+        .service(
+            organization_resource!(
+                paths::CUSTOM_FIELDS,
+                "GET, POST",
+                $authenticate,
+                authorize_custom_fields
+            )
             .route(web::get().to(custom_fields::list))
             .route(web::post().to(custom_fields::create)),
-    )
-    .service(
-        organization_resource!(
-            paths::CUSTOM_FIELD,
-            "GET, PUT, DELETE",
-            authorize_custom_fields
         )
-        .route(web::get().to(custom_fields::get))
-        .route(web::put().to(custom_fields::update))
-        .route(web::delete().to(custom_fields::delete)),
+        .service(
+            organization_resource!(
+                paths::CUSTOM_FIELD,
+                "GET, PUT, DELETE",
+                $authenticate,
+                authorize_custom_fields
+            )
+            .route(web::get().to(custom_fields::get))
+            .route(web::put().to(custom_fields::update))
+            .route(web::delete().to(custom_fields::delete)),
+        )
+    };
+}
+
+/// Where the console's own pages reach the API with a person's session:
+/// every organization route again under this prefix, the same handlers
+/// behind [`authenticate_session`].
+pub const CONSOLE_API: &str = "/console/api";
+
+/// Every route of the service but the console's pages. actix-router tries
+/// routes in this order, so the API comes first and Swagger UI's catch-all
+/// last.
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    organization_routes!(cfg, authenticate);
+    cfg.service(
+        web::scope(CONSOLE_API)
+            .wrap(from_fn(console_policy))
+            .configure(|cfg| {
+                organization_routes!(cfg, authenticate_session);
+            }),
     )
     .service(resource(paths::HEALTH, "GET").route(web::get().to(operations::health)))
     .service(resource(paths::READY, "GET").route(web::get().to(operations::ready)))

@@ -15,6 +15,7 @@ pub const CUSTOMER_RESTORE: &str = organization!("/customers/{customerId}/restor
 pub const CUSTOMER_ERASE: &str = organization!("/customers/{customerId}/erase");
 pub const TOKENS: &str = organization!("/tokens");
 pub const EVENTS: &str = organization!("/events");
+pub const AUDIT_EVENTS: &str = organization!("/audit-events");
 pub const WEBHOOK_ENDPOINTS: &str = organization!("/webhook-endpoints");
 pub const WEBHOOK_ENDPOINT: &str = organization!("/webhook-endpoints/{endpointId}");
 pub const CUSTOM_FIELDS: &str = organization!("/custom-fields");

@@ -17,9 +17,11 @@ use super::extract::ReportQuery;
 use super::paths;
 use super::schemas::{GuardedProblems, QueryProblems};
 use crate::auth::Tenant;
+use crate::domain::audit::{Action, Audit, Target};
 use crate::domain::customer::Customer;
 use crate::domain::reports::{ExportFormat, GroupBy, csv_columns, csv_row};
 use crate::error::ApiError;
+use crate::store;
 use crate::store::custom_fields::DefinitionCache;
 use crate::store::{Database, StoreError, for_organization, reports};
 
@@ -55,8 +57,22 @@ pub async fn export(
     db: web::Data<Database>,
     definitions: web::Data<DefinitionCache>,
     ReportQuery(params): ReportQuery<ExportFormat>,
+    audit: Audit,
 ) -> Result<HttpResponse, ApiError> {
     let filters = custom_field_filters(&params.filters, &definitions, &db, tenant).await?;
+    // A bulk read of personal data is in the audit log before it is read.
+    db.transaction(move |conn| {
+        let target = Target::many("customers");
+        store::audit::record(
+            conn,
+            tenant,
+            &audit,
+            Action::CustomersExported,
+            target,
+            None,
+        )
+    })
+    .await?;
     let format = params.choice;
     let (tx, mut rx) = mpsc::channel::<Result<Bytes, StoreError>>(2);
     let db = db.get_ref().clone();

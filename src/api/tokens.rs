@@ -12,11 +12,13 @@ use super::paths;
 use super::schemas::{
     BodyProblems, GuardedProblems, IdempotencyProblems, NotFoundProblem, TokenInput,
 };
-use crate::auth::{Authenticator, Principal, Tenant};
+use crate::auth::{Authenticator, Credential, Principal, Tenant};
+use crate::domain::audit::{Action, Audit, Target};
 use crate::domain::refusal::Refusal;
 use crate::domain::time::Time;
 use crate::domain::token_request::TokenRequest;
 use crate::error::ApiError;
+use crate::store;
 use crate::store::{Database, customers};
 
 /// A short-lived token.
@@ -54,6 +56,7 @@ pub async fn create(
     db: web::Data<Database>,
     body: JsonObject,
     idempotency: Idempotency,
+    audit: Audit,
 ) -> Result<HttpResponse, ApiError> {
     let request = TokenRequest::from_json(&body)?;
     if !request.scopes.is_subset_of(principal.scopes) {
@@ -61,7 +64,10 @@ pub async fn create(
             "A token cannot have scopes its key lacks.",
         ));
     }
-    let key_ref = principal.key_ref.ok_or(ApiError::Forbidden(
+    let Credential::ApiKey { key_ref, .. } = principal.credential else {
+        return Err(ApiError::Forbidden("Tokens are minted with an API key."));
+    };
+    let key_ref = key_ref.ok_or(ApiError::Forbidden(
         "This key cannot mint tokens; create a new key.",
     ))?;
     let (org, tenant) = (principal.organization_id, principal.tenant());
@@ -75,6 +81,11 @@ pub async fn create(
                 return Err(Refusal::NotFound.into());
             }
             let (token, expires) = authenticator.signer().mint(org, key_ref, &request);
+            let target = match request.customer_id {
+                Some(customer) => Target::new("token", customer),
+                None => Target::many("token"),
+            };
+            store::audit::record(conn, tenant, &audit, Action::TokenCreated, target, None)?;
             let body = TokenBody {
                 token: token.expose_secret().to_owned(),
                 expires_time: expires,

@@ -18,6 +18,7 @@ use super::schemas::{
 use crate::auth::Tenant;
 use crate::auth::keys;
 use crate::domain::InvalidField;
+use crate::domain::audit::Audit;
 use crate::domain::time::Time;
 use crate::domain::webhook::{EndpointChanges, MAX_ENDPOINTS, UrlPolicy};
 use crate::error::ApiError;
@@ -125,12 +126,13 @@ pub async fn create(
     settings: web::Data<WebhookSettings>,
     body: JsonObject,
     idempotency: Idempotency,
+    audit: Audit,
 ) -> Result<HttpResponse, ApiError> {
     let changes = changes(&body, true, &settings).await?;
     let secret = format!("whsec_{}", keys::random_hex(32));
     idempotency
         .respond(&db, tenant, Some(&body), move |conn| {
-            let endpoint = endpoints::create(conn, tenant, &changes, &secret)?;
+            let endpoint = endpoints::create(conn, tenant, &changes, &secret, &audit)?;
             Ok(answers::json(
                 StatusCode::CREATED,
                 &EndpointBody::of(&endpoint, true),
@@ -216,11 +218,12 @@ pub async fn update(
     body: JsonObject,
     EndpointPath(id): EndpointPath,
     idempotency: Idempotency,
+    audit: Audit,
 ) -> Result<HttpResponse, ApiError> {
     let changes = changes(&body, false, &settings).await?;
     idempotency
         .respond(&db, tenant, Some(&body), move |conn| {
-            let endpoint = feed::update_endpoint(conn, tenant, id, &changes)?;
+            let endpoint = feed::update_endpoint(conn, tenant, id, &changes, &audit)?;
             Ok(answers::json(
                 StatusCode::OK,
                 &EndpointBody::of(&endpoint, false),
@@ -249,10 +252,11 @@ pub async fn delete(
     EndpointPath(id): EndpointPath,
     idempotency: Idempotency,
     db: web::Data<Database>,
+    audit: Audit,
 ) -> Result<HttpResponse, ApiError> {
     idempotency
         .respond(&db, tenant, None, move |conn| {
-            endpoints::delete(conn, tenant, id)?;
+            endpoints::delete(conn, tenant, id, &audit)?;
             Ok(answers::no_content())
         })
         .await

@@ -32,8 +32,10 @@ use super::principal::{Credential, Principal};
 use super::tokens::{KeyRef, TokenGrant, TokenSigner};
 use crate::domain::ids::{KeyId, OrganizationId};
 use crate::domain::scopes::Scopes;
+use crate::domain::time::Time;
 use crate::error::ApiError;
 use crate::store::api_keys::{self, Revocations};
+use crate::store::organizations;
 use crate::store::{Database, StoreError};
 
 /// Wrong secrets tolerated per key id, client address and minute before
@@ -52,22 +54,45 @@ struct KeyState {
     organization_id: OrganizationId,
     scopes: Scopes,
     secret_hash: String,
+    /// A rolled key's previous secret, and until when it works.
+    previous: Option<(String, Time)>,
     key_ref: Option<KeyRef>,
     revoked: bool,
     livemode: bool,
+    /// The organization is disabled: its keys and tokens are refused.
+    organization_disabled: bool,
 }
 
-impl From<api_keys::ApiKey> for KeyState {
-    fn from(record: api_keys::ApiKey) -> Self {
+impl KeyState {
+    fn of(record: api_keys::ApiKey, organization_disabled: bool) -> Self {
         Self {
             organization_id: record.organization_id,
             scopes: record.scopes,
             secret_hash: record.secret_hash,
+            previous: record
+                .previous_secret_hash
+                .zip(record.previous_expires_time),
             key_ref: record.token_ref.as_deref().and_then(KeyRef::parse),
             revoked: record.revoked_time.is_some(),
             livemode: record.livemode,
+            organization_disabled,
         }
     }
+
+    /// Whether the previous secret still works.
+    fn previous_works(&self) -> bool {
+        self.previous
+            .as_ref()
+            .is_some_and(|(_, until)| Time::now() < *until)
+    }
+}
+
+/// Which of a key's secrets a presented key matched.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Matched {
+    Current,
+    /// The secret before a roll, which works until its grace period ends.
+    Previous,
 }
 
 enum Presented {
@@ -102,7 +127,7 @@ fn parse_authorization(header: Option<String>) -> Result<Presented, ApiError> {
 
 #[derive(Clone)]
 pub struct Authenticator {
-    inner: Arc<Inner>,
+    pub(super) inner: Arc<Inner>,
 }
 
 /// Why an argon2 run did not say yes.
@@ -127,27 +152,34 @@ impl From<Refusal> for ApiError {
     }
 }
 
-struct Inner {
-    db: Database,
+pub(super) struct Inner {
+    pub(super) db: Database,
     signer: TokenSigner,
     keys: Cache<KeyId, Option<Arc<KeyState>>>,
     keys_by_ref: Cache<KeyRef, Option<KeyId>>,
-    verified: moka::future::Cache<[u8; 32], KeyId>,
+    verified: moka::future::Cache<[u8; 32], Matched>,
     rejected: Cache<[u8; 32], ()>,
     failures: Cache<(KeyId, Option<IpAddr>), Arc<AtomicU32>>,
-    argon2: Arc<Semaphore>,
+    pub(super) argon2: Arc<Semaphore>,
+    /// Sign-in's throttles and sessions' timeouts ([`super::sign_in`]).
+    pub(super) people: super::sign_in::People,
     tokens: Cache<[u8; 32], TokenGrant>,
     recorded_use: Cache<KeyId, ()>,
     revocations: Mutex<Option<Revocations>>,
-    verifications: AtomicU64,
-    refused: AtomicU64,
+    pub(super) verifications: AtomicU64,
+    pub(super) refused: AtomicU64,
 }
 
 impl Authenticator {
     /// `cache_lifetime` bounds how long a key's record is trusted without
     /// a look at the database (revocations reach it sooner, see
     /// [`Authenticator::watch_revocations`]).
-    pub fn new(db: Database, jwt_secret: &SecretString, cache_lifetime: Duration) -> Self {
+    pub fn new(
+        db: Database,
+        jwt_secret: &SecretString,
+        cache_lifetime: Duration,
+        sessions: super::sign_in::SessionTimeouts,
+    ) -> Self {
         Self {
             inner: Arc::new(Inner {
                 db,
@@ -161,6 +193,7 @@ impl Authenticator {
                 rejected: cache(MINUTE),
                 failures: cache(MINUTE),
                 argon2: Arc::new(Semaphore::new(ARGON2_AT_ONCE)),
+                people: super::sign_in::People::new(jwt_secret, sessions),
                 tokens: cache(cache_lifetime),
                 recorded_use: cache(MINUTE),
                 revocations: Mutex::new(None),
@@ -195,11 +228,11 @@ impl Authenticator {
         header: Option<String>,
         client: Option<IpAddr>,
     ) -> Result<Principal, ApiError> {
-        let principal = match parse_authorization(header)? {
+        let (principal, key_id) = match parse_authorization(header)? {
             Presented::ApiKey(key) => self.api_key(key, client).await?,
             Presented::Bearer(token) => self.token(token).await?,
         };
-        self.record_use(principal.key_id);
+        self.record_use(key_id);
         Ok(principal)
     }
 
@@ -207,7 +240,7 @@ impl Authenticator {
         &self,
         key: SecretString,
         client: Option<IpAddr>,
-    ) -> Result<Principal, ApiError> {
+    ) -> Result<(Principal, KeyId), ApiError> {
         let presented = keys::parse(key.expose_secret()).ok_or(ApiError::Unauthorized)?;
         let key_id = presented.id;
         let fingerprint = keys::fingerprint(key.expose_secret());
@@ -220,25 +253,40 @@ impl Authenticator {
         if state.livemode != presented.livemode {
             return Err(ApiError::Unauthorized);
         }
-        let principal = principal(&state, key_id, Credential::ApiKey)?;
+        let credential = Credential::ApiKey {
+            key_id,
+            key_ref: state.key_ref,
+        };
+        let principal = principal(&state, credential)?;
         // A key that passed argon2 before goes first: no throttle applies.
-        if self.inner.verified.get(&fingerprint).await.is_some() {
-            return Ok(principal);
+        // A secret a roll replaced works only until its grace period ends.
+        match self.inner.verified.get(&fingerprint).await {
+            Some(Matched::Current) => return Ok((principal, key_id)),
+            Some(Matched::Previous) if state.previous_works() => return Ok((principal, key_id)),
+            Some(Matched::Previous) => return Err(ApiError::Unauthorized),
+            None => {}
         }
         if self.inner.rejected.contains_key(&fingerprint) {
             return Err(ApiError::Unauthorized);
         }
         let this = self.clone();
-        let secret_hash = state.secret_hash.clone();
+        let hashes = (
+            state.secret_hash.clone(),
+            state
+                .previous
+                .as_ref()
+                .filter(|_| state.previous_works())
+                .map(|(hash, _)| hash.clone()),
+        );
         let verified = self
             .inner
             .verified
             .try_get_with(fingerprint, async move {
-                this.verify(key_id, client, key, secret_hash).await
+                this.verify(key_id, client, key, hashes).await
             })
             .await;
         match verified {
-            Ok(_) => Ok(principal),
+            Ok(_) => Ok((principal, key_id)),
             Err(refusal) => {
                 match *refusal {
                     Refusal::WrongSecret => {
@@ -264,8 +312,8 @@ impl Authenticator {
         key_id: KeyId,
         client: Option<IpAddr>,
         key: SecretString,
-        secret_hash: String,
-    ) -> Result<KeyId, Refusal> {
+        (current, previous): (String, Option<String>),
+    ) -> Result<Matched, Refusal> {
         let failures = self
             .inner
             .failures
@@ -283,23 +331,31 @@ impl Authenticator {
         // A thread of its own: the permit, not the caller, bounds how many
         // run, and a caller that goes away does not stop a run midway.
         std::thread::spawn(move || {
-            let matches = keys::parse(key.expose_secret()).is_some_and(|presented| {
-                keys::verify(&SecretString::from(presented.secret), &secret_hash)
+            let secret = keys::parse(key.expose_secret())
+                .map(|presented| SecretString::from(presented.secret));
+            let matched = secret.and_then(|secret| {
+                if keys::verify(&secret, &current) {
+                    Some(Matched::Current)
+                } else {
+                    previous
+                        .filter(|previous| keys::verify(&secret, previous))
+                        .map(|_| Matched::Previous)
+                }
             });
             drop(permit);
-            let _ = sender.send(matches);
+            let _ = sender.send(matched);
         });
         match receiver.await {
-            Ok(true) => {
+            Ok(Some(matched)) => {
                 failures.fetch_sub(1, Ordering::AcqRel);
-                Ok(key_id)
+                Ok(matched)
             }
-            Ok(false) => Err(Refusal::WrongSecret),
+            Ok(None) => Err(Refusal::WrongSecret),
             Err(_) => Err(Refusal::Failed),
         }
     }
 
-    async fn token(&self, token: SecretString) -> Result<Principal, ApiError> {
+    async fn token(&self, token: SecretString) -> Result<(Principal, KeyId), ApiError> {
         let grant = self.token_grant(&token)?;
         let key_id = self
             .key_by_ref(grant.key_ref)
@@ -318,16 +374,17 @@ impl Authenticator {
         }
         let key = principal(
             &state,
-            key_id,
             Credential::Token {
+                key_id,
                 customer_id: grant.customer_id,
                 fields: grant.fields,
             },
         )?;
-        Ok(Principal {
+        let principal = Principal {
             scopes: grant.scopes,
             ..key
-        })
+        };
+        Ok((principal, key_id))
     }
 
     /// What a valid token grants: verified (signature, algorithm, claims)
@@ -358,9 +415,15 @@ impl Authenticator {
         let record = self
             .inner
             .db
-            .run(move |conn| api_keys::find_for_authentication(conn, key_id))
+            .run(move |conn| {
+                let Some(key) = api_keys::find_for_authentication(conn, key_id)? else {
+                    return Ok(None);
+                };
+                let disabled = organizations::is_disabled(conn, key.organization_id)?;
+                Ok(Some(KeyState::of(key, disabled)))
+            })
             .await?;
-        let state = record.map(|r| Arc::new(KeyState::from(r)));
+        let state = record.map(Arc::new);
         self.inner.keys.insert(key_id, state.clone());
         Ok(state)
     }
@@ -371,18 +434,11 @@ impl Authenticator {
             return Ok(key_id);
         }
         let text = key_ref.to_string();
-        let record = self
+        let key_id = self
             .inner
             .db
-            .run(move |conn| api_keys::find_by_token_ref(conn, &text))
+            .run(move |conn| Ok(api_keys::find_by_token_ref(conn, &text)?.map(|r| r.id)))
             .await?;
-        let key_id = record.map(|r| {
-            let id = r.id;
-            self.inner
-                .keys
-                .insert(id, Some(Arc::new(KeyState::from(r))));
-            id
-        });
         self.inner.keys_by_ref.insert(key_ref, key_id);
         Ok(key_id)
     }
@@ -439,18 +495,15 @@ where
         .build()
 }
 
-fn principal(
-    state: &KeyState,
-    key_id: KeyId,
-    credential: Credential,
-) -> Result<Principal, ApiError> {
+fn principal(state: &KeyState, credential: Credential) -> Result<Principal, ApiError> {
     if state.revoked {
         return Err(ApiError::Unauthorized);
     }
+    if state.organization_disabled {
+        return Err(ApiError::Forbidden("The organization is disabled."));
+    }
     Ok(Principal {
         organization_id: state.organization_id,
-        key_id,
-        key_ref: state.key_ref,
         scopes: state.scopes,
         credential,
         livemode: state.livemode,

@@ -7,9 +7,15 @@ use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, Salt
 use secrecy::{ExposeSecret, SecretString};
 use sha2::{Digest, Sha256};
 
+use std::time::Duration;
+
+use crate::domain::audit::{Action, Audit, Target};
 use crate::domain::ids::{KeyId, OrganizationId};
+use crate::domain::refusal::Refusal;
 use crate::domain::scopes::Scopes;
-use crate::store::{self, DbConnection, StoreError, api_keys, organizations};
+use crate::domain::tenant::Tenant;
+use crate::domain::time::Time;
+use crate::store::{self, DbConnection, StoreError, api_keys, audit, organizations};
 
 /// What every API key starts with.
 pub const PREFIX: &str = "ck_";
@@ -25,19 +31,28 @@ pub struct GeneratedKey {
 }
 
 pub fn generate(livemode: bool) -> GeneratedKey {
-    let id = KeyId::generate();
+    with_new_secret(KeyId::generate(), livemode)
+}
+
+/// A new secret for the key `id`.
+fn with_new_secret(id: KeyId, livemode: bool) -> GeneratedKey {
     let mark = if livemode { "" } else { TEST_MARK };
     let secret = random_hex(SECRET_BYTES);
-    let salt = SaltString::generate(&mut OsRng);
-    let secret_hash = Argon2::default()
-        .hash_password(secret.as_bytes(), &salt)
-        .expect("argon2 with default parameters hashes any input")
-        .to_string();
     GeneratedKey {
         id,
         api_key: format!("{PREFIX}{mark}{id}_{secret}").into(),
-        secret_hash,
+        secret_hash: hash(&secret),
     }
+}
+
+/// An argon2id hash (default parameters, a random salt) of `secret`: what
+/// is stored of key secrets and passwords. Slow by design.
+pub fn hash(secret: &str) -> String {
+    let salt = SaltString::generate(&mut OsRng);
+    Argon2::default()
+        .hash_password(secret.as_bytes(), &salt)
+        .expect("argon2 with default parameters hashes any input")
+        .to_string()
 }
 
 /// `bytes` bytes from the OS random source, as lowercase hex.
@@ -54,13 +69,14 @@ pub struct IssuedKey {
     pub livemode: bool,
 }
 
-/// Makes and stores a key for `org`.
+/// Makes and stores a key for `org`, with its audit event.
 pub fn issue(
     conn: &mut DbConnection,
     org: OrganizationId,
     name: Option<&str>,
     scopes: Scopes,
     livemode: bool,
+    by: &Audit,
 ) -> Result<IssuedKey, StoreError> {
     let key = generate(livemode);
     let new = api_keys::NewApiKey {
@@ -72,11 +88,94 @@ pub fn issue(
         livemode,
     };
     api_keys::insert(conn, org, new)?;
+    let tenant = Tenant {
+        organization_id: org,
+        livemode,
+    };
+    audit::record(
+        conn,
+        tenant,
+        by,
+        Action::KeyCreated,
+        Target::new("key", key.id),
+        None,
+    )?;
     Ok(IssuedKey {
         key_id: key.id,
         api_key: key.api_key,
         livemode,
     })
+}
+
+/// Gives a key a new secret, keeping its id, name, scopes and the tokens it
+/// minted; the old secret keeps working for `grace` (then it is refused
+/// everywhere within a key record's cache lifetime). Refused for a key
+/// that does not exist or is revoked (in `org`, when given).
+pub fn roll(
+    conn: &mut DbConnection,
+    org: Option<OrganizationId>,
+    id: KeyId,
+    grace: Duration,
+    by: &Audit,
+) -> Result<IssuedKey, StoreError> {
+    let current = api_keys::find_for_authentication(conn, id)?
+        .filter(|key| key.revoked_time.is_none())
+        .filter(|key| org.is_none_or(|org| key.organization_id == org))
+        .ok_or(Refusal::NotFound)?;
+    let key = with_new_secret(id, current.livemode);
+    api_keys::roll(
+        conn,
+        id,
+        &key.secret_hash,
+        &current.secret_hash,
+        Time::now().plus(grace),
+    )?;
+    let tenant = Tenant {
+        organization_id: current.organization_id,
+        livemode: current.livemode,
+    };
+    audit::record(
+        conn,
+        tenant,
+        by,
+        Action::KeyRolled,
+        Target::new("key", id),
+        None,
+    )?;
+    Ok(IssuedKey {
+        key_id: id,
+        api_key: key.api_key,
+        livemode: current.livemode,
+    })
+}
+
+/// Revokes a key (the first revocation's time is kept), with its audit
+/// event the first time; refused for a key that does not exist (in `org`,
+/// when given).
+pub fn revoke(
+    conn: &mut DbConnection,
+    org: Option<OrganizationId>,
+    id: KeyId,
+    by: &Audit,
+) -> Result<(), StoreError> {
+    let key = api_keys::find_for_authentication(conn, id)?
+        .filter(|key| org.is_none_or(|org| key.organization_id == org))
+        .ok_or(Refusal::NotFound)?;
+    if api_keys::revoke(conn, id)? {
+        let tenant = Tenant {
+            organization_id: key.organization_id,
+            livemode: key.livemode,
+        };
+        audit::record(
+            conn,
+            tenant,
+            by,
+            Action::KeyRevoked,
+            Target::new("key", id),
+            None,
+        )?;
+    }
+    Ok(())
 }
 
 /// A new organization and its first keys, each holding every scope.
@@ -87,25 +186,40 @@ pub struct NewOrganization {
 }
 
 /// Creates an organization with a live key and a test key holding every
-/// scope.
+/// scope, in a transaction of its own.
 pub fn create_organization(
     conn: &mut DbConnection,
     name: &str,
+    by: &Audit,
 ) -> Result<NewOrganization, StoreError> {
-    store::in_transaction(conn, |conn| {
-        let org = organizations::create(conn, name)?;
-        Ok(NewOrganization {
-            organization_id: org,
-            live: issue(conn, org, Some("initial key"), Scopes::all(), true)?,
-            test: issue(conn, org, Some("initial test key"), Scopes::all(), false)?,
-        })
+    store::in_transaction(conn, |conn| organization_with_keys(conn, name, by))
+}
+
+/// [`create_organization`] inside the caller's transaction.
+pub fn organization_with_keys(
+    conn: &mut DbConnection,
+    name: &str,
+    by: &Audit,
+) -> Result<NewOrganization, StoreError> {
+    let org = organizations::create(conn, name, by)?;
+    Ok(NewOrganization {
+        organization_id: org,
+        live: issue(conn, org, Some("initial key"), Scopes::all(), true, by)?,
+        test: issue(
+            conn,
+            org,
+            Some("initial test key"),
+            Scopes::all(),
+            false,
+            by,
+        )?,
     })
 }
 
 /// The first run: on a database without organizations, create one.
 pub fn bootstrap(conn: &mut DbConnection) -> Result<Option<NewOrganization>, StoreError> {
     match organizations::count(conn)? {
-        0 => create_organization(conn, "Default organization").map(Some),
+        0 => create_organization(conn, "Default organization", &Audit::cli()).map(Some),
         _ => Ok(None),
     }
 }

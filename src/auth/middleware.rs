@@ -12,8 +12,14 @@ use actix_web::{HttpMessage, web};
 
 use super::authenticator::Authenticator;
 use super::principal::{Credential, Principal};
+use super::sign_in::{CSRF_HEADER, SESSION_COOKIE, person};
+use crate::domain::audit::{Action, Audit, Target};
+use crate::domain::ids::OrganizationId;
+use crate::domain::refusal::Refusal;
 use crate::domain::scopes::Scope;
 use crate::error::ApiError;
+use crate::store::{Database, audit, organizations};
+use crate::telemetry::origin_of;
 
 /// What a guarded route serves.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -33,6 +39,8 @@ pub enum Resource {
     /// `/webhook-endpoints[/…]`
     Webhooks,
     CustomFields,
+    /// `/audit-events`
+    Audit,
 }
 
 /// Refusals become responses, never errors, so that the middleware around
@@ -63,6 +71,109 @@ pub async fn authenticate<B: MessageBody + 'static>(
         }
         Err(error) => Ok(refuse(req, error)),
     }
+}
+
+/// [`authenticate`] for the console's requests to the API
+/// (`/console/api/…`): a person's session cookie instead of a key, and on
+/// every request that changes anything the session's anti-forgery token in
+/// `X-CSRF-Token` (403 without it). A member acts in their organization; a
+/// platform operator reads any, and each read is recorded in that
+/// organization's audit log.
+pub async fn authenticate_session<B: MessageBody + 'static>(
+    req: ServiceRequest,
+    next: Next<B>,
+) -> Result<ServiceResponse<EitherBody<B>>, actix_web::Error> {
+    match session_principal(&req).await {
+        Ok(principal) => {
+            req.extensions_mut().insert(principal);
+            Ok(next.call(req).await?.map_into_left_body())
+        }
+        Err(error) => Ok(refuse(req, error)),
+    }
+}
+
+async fn session_principal(req: &ServiceRequest) -> Result<Principal, ApiError> {
+    let authenticator = req
+        .app_data::<web::Data<Authenticator>>()
+        .cloned()
+        .ok_or_else(|| ApiError::Internal("no authenticator configured".into()))?;
+    let cookie = req
+        .cookie(SESSION_COOKIE)
+        .map(|c| c.value().to_owned())
+        .ok_or(ApiError::Unauthorized)?;
+    let found = authenticator
+        .session(&cookie)
+        .await?
+        .filter(|found| !found.session.pending)
+        .ok_or(ApiError::Unauthorized)?;
+    if found.organization_disabled {
+        return Err(ApiError::Forbidden("The organization is disabled."));
+    }
+    if found.two_step_required && found.user.totp_secret.is_none() {
+        return Err(ApiError::Forbidden(
+            "The organization requires two-step sign-in: set it up in the console first.",
+        ));
+    }
+    let reads = matches!(*req.method(), Method::GET | Method::HEAD);
+    if !reads {
+        let presented = req
+            .headers()
+            .get(CSRF_HEADER)
+            .and_then(|value| value.to_str().ok())
+            .unwrap_or_default();
+        if !same_secret(presented, &found.session.csrf) {
+            return Err(ApiError::Forbidden(
+                "A request that changes anything carries the session's anti-forgery token (X-CSRF-Token).",
+            ));
+        }
+    }
+    let organization = match found.user.organization_id {
+        Some(own) => own,
+        // An operator reads the organization the path names, if it exists.
+        None => req
+            .match_info()
+            .get("organizationId")
+            .and_then(OrganizationId::parse)
+            .ok_or(ApiError::NOT_FOUND)?,
+    };
+    let principal = person(&found.session, &found.user, organization);
+    if principal.read_only() && reads {
+        let db = req
+            .app_data::<web::Data<Database>>()
+            .cloned()
+            .ok_or_else(|| ApiError::Internal("no database configured".into()))?;
+        let audit = Audit {
+            actor: principal.actor(),
+            origin: origin_of(req.request()),
+        };
+        let tenant = principal.tenant();
+        db.transaction(move |conn| {
+            if !organizations::exists(conn, organization)? {
+                return Err(Refusal::NotFound.into());
+            }
+            let target = Target::new("organization", organization);
+            audit::record(
+                conn,
+                tenant,
+                &audit,
+                Action::OrganizationViewed,
+                target,
+                None,
+            )
+        })
+        .await?;
+    }
+    Ok(principal)
+}
+
+/// Whether two secrets are equal, in a time that does not tell where they
+/// differ.
+fn same_secret(a: &str, b: &str) -> bool {
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |diff, (x, y)| diff | (x ^ y))
+            == 0
 }
 
 pub async fn authorize_customers<B: MessageBody + 'static>(
@@ -114,6 +225,13 @@ pub async fn authorize_custom_fields<B: MessageBody + 'static>(
     authorize_request(req, next, Resource::CustomFields).await
 }
 
+pub async fn authorize_audit<B: MessageBody + 'static>(
+    req: ServiceRequest,
+    next: Next<B>,
+) -> Result<ServiceResponse<EitherBody<B>>, actix_web::Error> {
+    authorize_request(req, next, Resource::Audit).await
+}
+
 pub async fn authorize_webhooks<B: MessageBody + 'static>(
     req: ServiceRequest,
     next: Next<B>,
@@ -126,7 +244,7 @@ async fn authorize_request<B: MessageBody + 'static>(
     next: Next<B>,
     resource: Resource,
 ) -> Result<ServiceResponse<EitherBody<B>>, actix_web::Error> {
-    let principal = req.extensions().get::<Principal>().copied();
+    let principal = req.extensions().get::<Principal>().cloned();
     let decision = match principal {
         Some(principal) => authorize(
             &principal,
@@ -175,11 +293,17 @@ pub fn authorize(
             ));
         }
     }
-    if resource == Resource::Tokens && principal.credential != Credential::ApiKey {
+    if resource == Resource::Tokens && !matches!(principal.credential, Credential::ApiKey { .. }) {
         return Err(ApiError::Forbidden("Tokens are minted with an API key."));
+    }
+    if principal.read_only() && method != Method::GET {
+        return Err(ApiError::Forbidden(
+            "Platform operators read an organization's data; they do not change it.",
+        ));
     }
     let needed = match (resource, method.clone()) {
         (Resource::Tokens, Method::POST) => Some(Scope::TokensCreate),
+        (Resource::Audit, Method::GET) => Some(Scope::AuditRead),
         (Resource::Events, Method::GET) => Some(Scope::EventsRead),
         (Resource::Erase, Method::POST) => Some(Scope::CustomersErase),
         (Resource::Reports, Method::GET) => Some(Scope::ReportsRead),
@@ -205,11 +329,16 @@ mod tests {
     fn principal(scopes: &[Scope], credential: Credential) -> Principal {
         Principal {
             organization_id: OrganizationId::generate(),
-            key_id: KeyId::generate(),
-            key_ref: None,
             livemode: true,
             scopes: scopes.iter().copied().collect(),
             credential,
+        }
+    }
+
+    fn api_key() -> Credential {
+        Credential::ApiKey {
+            key_id: KeyId::generate(),
+            key_ref: None,
         }
     }
 
@@ -220,7 +349,7 @@ mod tests {
 
     #[test]
     fn scopes_follow_methods() {
-        let read = principal(&[Scope::CustomersRead], Credential::ApiKey);
+        let read = principal(&[Scope::CustomersRead], api_key());
         assert!(check(&read, Resource::Customers, Method::GET, None));
         assert!(check(&read, Resource::Customer, Method::GET, Some("cus_x")));
         assert!(!check(&read, Resource::Customers, Method::POST, None));
@@ -237,14 +366,14 @@ mod tests {
             Some("cus_x")
         ));
         assert!(!check(&read, Resource::Tokens, Method::POST, None));
-        let all = principal(&Scope::ALL, Credential::ApiKey);
+        let all = principal(&Scope::ALL, api_key());
         assert!(check(&all, Resource::Tokens, Method::POST, None));
         assert!(!check(&read, Resource::Events, Method::GET, None));
         assert!(!check(&read, Resource::Webhooks, Method::GET, None));
-        let events = principal(&[Scope::EventsRead], Credential::ApiKey);
+        let events = principal(&[Scope::EventsRead], api_key());
         assert!(check(&events, Resource::Events, Method::GET, None));
         assert!(!check(&events, Resource::Webhooks, Method::GET, None));
-        let webhooks = principal(&[Scope::WebhooksWrite], Credential::ApiKey);
+        let webhooks = principal(&[Scope::WebhooksWrite], api_key());
         assert!(check(&webhooks, Resource::Webhooks, Method::GET, None));
         assert!(check(
             &webhooks,
@@ -256,7 +385,7 @@ mod tests {
 
     #[test]
     fn other_organizations_are_forbidden() {
-        let all = principal(&Scope::ALL, Credential::ApiKey);
+        let all = principal(&Scope::ALL, api_key());
         let other = OrganizationId::generate().to_string();
         assert!(authorize(&all, Some(&other), Resource::Customers, &Method::GET, None).is_err());
         assert!(authorize(&all, None, Resource::Customers, &Method::GET, None).is_err());
@@ -268,6 +397,7 @@ mod tests {
         let token = principal(
             &[Scope::CustomersRead, Scope::CustomersWrite],
             Credential::Token {
+                key_id: KeyId::generate(),
                 customer_id: Some(bound),
                 fields: FieldSet::payer(),
             },
@@ -293,6 +423,7 @@ mod tests {
         let unbound = principal(
             &[Scope::CustomersRead],
             Credential::Token {
+                key_id: KeyId::generate(),
                 customer_id: None,
                 fields: FieldSet::all(),
             },

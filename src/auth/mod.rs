@@ -7,7 +7,9 @@
 mod authenticator;
 pub mod keys;
 pub mod middleware;
+pub mod people;
 mod principal;
+pub mod sign_in;
 pub mod tokens;
 
 pub use authenticator::{Authenticator, MAX_FAILURES_PER_MINUTE};

@@ -4,36 +4,52 @@ use std::future::{Ready, ready};
 
 use actix_web::{FromRequest, HttpMessage, HttpRequest, dev::Payload};
 
+use std::sync::Arc;
+
+use uuid::Uuid;
+
 use super::tokens;
+use crate::domain::audit::Actor;
 use crate::domain::customer::FieldSet;
-use crate::domain::ids::{CustomerId, KeyId, OrganizationId};
+use crate::domain::ids::{CustomerId, KeyId, OrganizationId, UserId};
+use crate::domain::people::Role;
 use crate::domain::scopes::{Scope, Scopes};
 use crate::error::ApiError;
 
 /// How a request proved itself.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Credential {
-    ApiKey,
-    /// A token; bound ones may only read and update that one customer, and
-    /// change only `fields` of it.
+    ApiKey {
+        key_id: KeyId,
+        /// What tokens minted by the key name it by; `None` for a key
+        /// stored without one (by an older version), which cannot mint.
+        key_ref: Option<tokens::KeyRef>,
+    },
+    /// A token, minted by `key_id`; bound ones may only read and update
+    /// that one customer, and change only `fields` of it.
     Token {
+        key_id: KeyId,
         customer_id: Option<CustomerId>,
         fields: FieldSet,
+    },
+    /// A person signed in to the console, with the session they use.
+    Person {
+        user_id: UserId,
+        email: Arc<str>,
+        role: Role,
+        /// The session's id (the SHA-256 of its cookie).
+        session: Arc<str>,
     },
 }
 
 /// An authenticated caller.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct Principal {
     pub organization_id: OrganizationId,
-    /// The API key, or the key that minted the token.
-    pub key_id: KeyId,
-    /// What tokens minted by that key name it by; `None` for a key stored
-    /// without one (by an older version), which cannot mint tokens.
-    pub key_ref: Option<tokens::KeyRef>,
     pub scopes: Scopes,
     pub credential: Credential,
-    /// The key's mode: test-mode keys and their tokens see test data only.
+    /// The credential's mode: test-mode keys, their tokens and a console
+    /// switched to test mode see test data only.
     pub livemode: bool,
 }
 
@@ -57,7 +73,50 @@ impl Principal {
     pub fn writable(&self) -> FieldSet {
         match self.credential {
             Credential::Token { fields, .. } => fields,
-            Credential::ApiKey => FieldSet::all(),
+            Credential::ApiKey { .. } | Credential::Person { .. } => FieldSet::all(),
+        }
+    }
+
+    /// The API key, or the key that minted the token; none for a person.
+    pub fn key_id(&self) -> Option<KeyId> {
+        match self.credential {
+            Credential::ApiKey { key_id, .. } | Credential::Token { key_id, .. } => Some(key_id),
+            Credential::Person { .. } => None,
+        }
+    }
+
+    /// Whose requests share a rate limit: a key with every token it
+    /// minted, or a person.
+    pub fn bucket(&self) -> Uuid {
+        match &self.credential {
+            Credential::ApiKey { key_id, .. } | Credential::Token { key_id, .. } => key_id.uuid(),
+            Credential::Person { user_id, .. } => user_id.uuid(),
+        }
+    }
+
+    /// Whether the caller may only read: a platform operator.
+    pub fn read_only(&self) -> bool {
+        matches!(&self.credential, Credential::Person { role, .. } if role.read_only())
+    }
+
+    /// Who acts, as the audit log names them.
+    pub fn actor(&self) -> Actor {
+        match &self.credential {
+            Credential::ApiKey { key_id, .. } => Actor::ApiKey(*key_id),
+            Credential::Token { key_id, .. } => Actor::Token(*key_id),
+            Credential::Person {
+                user_id,
+                email,
+                role: Role::Operator,
+                ..
+            } => Actor::Operator {
+                id: *user_id,
+                email: email.to_string(),
+            },
+            Credential::Person { user_id, email, .. } => Actor::Member {
+                id: *user_id,
+                email: email.to_string(),
+            },
         }
     }
 }
@@ -76,7 +135,7 @@ impl FromRequest for Principal {
         ready(
             req.extensions()
                 .get::<Principal>()
-                .copied()
+                .cloned()
                 .ok_or_else(|| ApiError::Internal("a route without authentication".into())),
         )
     }

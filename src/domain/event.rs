@@ -79,8 +79,13 @@ pub struct Event {
 }
 
 /// The `data` of an event about `customer`: the customer, and on an update
-/// the previous value of every field that changed.
-pub fn data(kind: EventType, customer: &Customer, before: Option<&Customer>) -> String {
+/// the previous value of every field that changed; and the names of those
+/// fields.
+pub fn data(
+    kind: EventType,
+    customer: &Customer,
+    before: Option<&Customer>,
+) -> (String, Vec<String>) {
     let mut object = serde_json::to_value(customer).unwrap_or_default();
     if kind == EventType::CustomerErased {
         // Of an erased customer only the ids and times are told.
@@ -89,11 +94,14 @@ pub fn data(kind: EventType, customer: &Customer, before: Option<&Customer>) -> 
         }
     }
     let mut data = json!({"object": object});
+    let mut changed = Vec::new();
     if let (EventType::CustomerUpdated, Some(before)) = (kind, before) {
         let before = serde_json::to_value(before).unwrap_or_default();
-        data["previousAttributes"] = Value::Object(previous_attributes(&before, &data["object"]));
+        let previous = previous_attributes(&before, &data["object"]);
+        changed = previous.keys().cloned().collect();
+        data["previousAttributes"] = Value::Object(previous);
     }
-    data.to_string()
+    (data.to_string(), changed)
 }
 
 /// An event's stored `data` with the personal fields of its customer

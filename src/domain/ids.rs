@@ -36,6 +36,12 @@ macro_rules! prefixed_id {
             pub fn schema() -> Value {
                 json!({"type": "string", "pattern": Self::PATTERN, "examples": [Self::EXAMPLE]})
             }
+
+            /// The UUID behind the prefix (ids of different kinds may share
+            /// a keyed structure through it).
+            pub fn uuid(self) -> Uuid {
+                self.0
+            }
         }
 
         impl fmt::Display for $name {
@@ -103,6 +109,42 @@ prefixed_id!(
     "key_0193a3c2d1017d3e9a2b3c4d5e6f7a8b"
 );
 
+prefixed_id!(
+    /// A person who signs in to the console: a member of one organization,
+    /// or a platform operator.
+    UserId,
+    "usr",
+    "usr_0193a3c2d1027e4fab3c4d5e6f7a8b9c"
+);
+prefixed_id!(
+    /// An event of an organization's audit log.
+    AuditEventId,
+    "aud",
+    "aud_0193a3c2e8338a4b1c5d6e7f8091a2b3"
+);
+
+impl AuditEventId {
+    /// The id of an audit event at `time`: a UUIDv7 of that millisecond, so
+    /// that ids order the log by time and a time is a bound on ids.
+    pub fn at(time: super::time::Time) -> Self {
+        let millis = time.unix_millis().max(0);
+        let timestamp = uuid::Timestamp::from_unix(
+            uuid::NoContext,
+            millis.div_euclid(1000) as u64,
+            (millis.rem_euclid(1000) * 1_000_000) as u32,
+        );
+        Self(Uuid::new_v7(timestamp))
+    }
+
+    /// The lowest id of any event at `time` or later.
+    pub fn first_at(time: super::time::Time) -> Self {
+        let bytes = (time.unix_millis().max(0) as u64).to_be_bytes();
+        let mut raw = [0u8; 16];
+        raw[..6].copy_from_slice(&bytes[2..]);
+        Self(Uuid::from_bytes(raw))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -113,6 +155,14 @@ mod tests {
         let text = id.to_string();
         assert!(text.starts_with("cus_") && text.len() == 36);
         assert_eq!(CustomerId::parse(&text), Some(id));
+    }
+
+    #[test]
+    fn audit_ids_order_by_time() {
+        let now = super::super::time::Time::now();
+        let id = AuditEventId::at(now);
+        assert!(AuditEventId::first_at(now) <= id);
+        assert!(id < AuditEventId::first_at(now.next_millisecond()));
     }
 
     #[test]

@@ -421,10 +421,15 @@ fn parse_email(raw: &str) -> Result<String, String> {
     trimmed_line(raw, Email::MAX_CHARS).map(|email| fold_case(&email))
 }
 
+/// The schema of a time parameter.
+pub fn time_schema() -> Value {
+    json!({"type": "string", "format": "date-time"})
+}
+
 /// An RFC 3339 time with any offset, as a UTC time (compared as an
 /// instant on both databases: `9999-12-31T23:59:59-23:59` is in the year
 /// 10000, after every stored time).
-fn parse_time(raw: &str) -> Result<Time, String> {
+pub fn parse_time(raw: &str) -> Result<Time, String> {
     DateTime::parse_from_rfc3339(raw)
         .map(|t| Time::from_utc_within_4_digit_years(t.to_utc()))
         .map_err(|_| "must be an RFC 3339 time, such as 2026-11-22T10:00:00Z".into())

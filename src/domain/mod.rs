@@ -5,6 +5,7 @@
 //! parser: the OpenAPI document is built from those, never restated.
 
 pub mod address;
+pub mod audit;
 pub mod change;
 pub mod contact;
 pub mod custom_fields;
@@ -18,6 +19,7 @@ pub mod listing;
 pub mod locale;
 pub mod metadata;
 pub mod name;
+pub mod people;
 pub mod preconditions;
 pub mod query;
 pub mod refusal;

@@ -18,4 +18,7 @@ pub enum Refusal {
     /// A limit on how many records an organization may have (409), and
     /// what to tell the client.
     LimitReached(&'static str),
+    /// The change would break a rule about the records as they are now
+    /// (409), such as an organization left without an owner.
+    Conflict(&'static str),
 }

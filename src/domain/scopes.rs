@@ -5,8 +5,10 @@ use std::fmt;
 /// One permission (contract section 2): `customers:read` for reading
 /// customers, `customers:write` for changing them, `tokens:create` for
 /// minting tokens, `events:read` for the change feed, `webhooks:write` for
-/// every webhook-endpoint route, and those of the reporting, privacy and
-/// custom-field routes.
+/// every webhook-endpoint route, those of the reporting, privacy and
+/// custom-field routes, and `audit:read` for the audit log (section 13).
+/// The last three are the console's alone: people hold them through their
+/// role, never a key ([`Scope::CONSOLE`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Scope {
     CustomersRead,
@@ -17,10 +19,18 @@ pub enum Scope {
     EventsRead,
     WebhooksWrite,
     CustomFieldsWrite,
+    AuditRead,
+    /// Create, revoke and roll API keys.
+    KeysManage,
+    /// Invite members, change their roles, disable them.
+    MembersManage,
+    /// Change the organization's settings (two-step required).
+    SettingsManage,
 }
 
 impl Scope {
-    pub const ALL: [Scope; 8] = [
+    /// Every scope a key may hold.
+    pub const ALL: [Scope; 9] = [
         Scope::CustomersRead,
         Scope::CustomersWrite,
         Scope::TokensCreate,
@@ -29,6 +39,13 @@ impl Scope {
         Scope::EventsRead,
         Scope::WebhooksWrite,
         Scope::CustomFieldsWrite,
+        Scope::AuditRead,
+    ];
+    /// What only people may do, through their role in the console.
+    pub const CONSOLE: [Scope; 3] = [
+        Scope::KeysManage,
+        Scope::MembersManage,
+        Scope::SettingsManage,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -41,9 +58,14 @@ impl Scope {
             Self::EventsRead => "events:read",
             Self::WebhooksWrite => "webhooks:write",
             Self::CustomFieldsWrite => "custom-fields:write",
+            Self::AuditRead => "audit:read",
+            Self::KeysManage => "keys:manage",
+            Self::MembersManage => "members:manage",
+            Self::SettingsManage => "settings:manage",
         }
     }
 
+    /// A scope a key may hold, by name.
     pub fn parse(name: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|scope| scope.as_str() == name)
     }
@@ -59,17 +81,21 @@ impl Scope {
             Self::EventsRead => "The credential lacks the events:read scope.",
             Self::WebhooksWrite => "The credential lacks the webhooks:write scope.",
             Self::CustomFieldsWrite => "The credential lacks the custom-fields:write scope.",
+            Self::AuditRead => "The credential lacks the audit:read scope.",
+            Self::KeysManage => "Only owners and developers manage API keys.",
+            Self::MembersManage => "Only owners manage members.",
+            Self::SettingsManage => "Only owners change the organization's settings.",
         }
     }
 
-    fn bit(self) -> u8 {
+    fn bit(self) -> u16 {
         1 << self as u8
     }
 }
 
 /// A set of scopes.
 #[derive(Clone, Copy, PartialEq, Eq, Default)]
-pub struct Scopes(u8);
+pub struct Scopes(u16);
 
 impl Scopes {
     pub fn all() -> Self {
@@ -91,6 +117,7 @@ impl Scopes {
     pub fn names(self) -> Vec<&'static str> {
         Scope::ALL
             .into_iter()
+            .chain(Scope::CONSOLE)
             .filter(|s| self.contains(*s))
             .map(Scope::as_str)
             .collect()

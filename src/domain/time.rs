@@ -44,6 +44,31 @@ impl Time {
         self.0
     }
 
+    /// Milliseconds since 1970-01-01T00:00:00Z.
+    pub fn unix_millis(self) -> i64 {
+        self.0.and_utc().timestamp_millis()
+    }
+
+    /// The time `duration` earlier (the earliest time, if that is before it).
+    pub fn minus(self, duration: std::time::Duration) -> Self {
+        let delta = TimeDelta::from_std(duration).unwrap_or(TimeDelta::MAX);
+        Self(
+            self.0
+                .checked_sub_signed(delta)
+                .unwrap_or(NaiveDateTime::MIN),
+        )
+    }
+
+    /// The time `duration` later (the latest time, if that is after it).
+    pub fn plus(self, duration: std::time::Duration) -> Self {
+        let delta = TimeDelta::from_std(duration).unwrap_or(TimeDelta::MAX);
+        Self(
+            self.0
+                .checked_add_signed(delta)
+                .unwrap_or(NaiveDateTime::MAX),
+        )
+    }
+
     /// The time one millisecond later.
     pub fn next_millisecond(self) -> Self {
         Self(self.0 + TimeDelta::milliseconds(1))

@@ -22,6 +22,9 @@ struct ApiKeyRow {
     revoked_at: Option<NaiveDateTime>,
     token_ref: Option<String>,
     livemode: bool,
+    last_used_at: Option<NaiveDateTime>,
+    previous_secret_hash: Option<String>,
+    previous_expires_at: Option<NaiveDateTime>,
 }
 
 /// A stored key. No `Debug`: the secret's hash must not reach a log line
@@ -38,6 +41,11 @@ pub struct ApiKey {
     /// What tokens minted with it name it by.
     pub token_ref: Option<String>,
     pub livemode: bool,
+    /// Its last use, to the minute.
+    pub last_used_time: Option<Time>,
+    /// After a roll: the previous secret's hash, and until when it works.
+    pub previous_secret_hash: Option<String>,
+    pub previous_expires_time: Option<Time>,
 }
 
 impl TryFrom<ApiKeyRow> for ApiKey {
@@ -56,6 +64,9 @@ impl TryFrom<ApiKeyRow> for ApiKey {
             revoked_time: row.revoked_at.map(Time::from_stored),
             token_ref: row.token_ref,
             livemode: row.livemode,
+            last_used_time: row.last_used_at.map(Time::from_stored),
+            previous_secret_hash: row.previous_secret_hash,
+            previous_expires_time: row.previous_expires_at.map(Time::from_stored),
         })
     }
 }
@@ -148,15 +159,35 @@ pub fn list(conn: &mut DbConnection, org: OrganizationId) -> Result<Vec<ApiKey>,
         .collect()
 }
 
-/// Revokes a key, keeping the first revocation time; `false` when there is
-/// no such key.
+/// Revokes a key, keeping the first revocation time; `true` when it was
+/// live until now.
 pub fn revoke(conn: &mut DbConnection, id: KeyId) -> Result<bool, StoreError> {
-    diesel::update(api_keys::table)
+    let revoked = diesel::update(api_keys::table)
         .filter(api_keys::id.eq(id))
         .filter(api_keys::revoked_at.is_null())
         .set(api_keys::revoked_at.eq(Time::now().naive()))
         .execute(conn)?;
-    Ok(find_for_authentication(conn, id)?.is_some())
+    Ok(revoked == 1)
+}
+
+/// Gives a key the secret hashed as `secret_hash`; the one hashed as
+/// `previous_hash` keeps working until `previous_expires`.
+pub fn roll(
+    conn: &mut DbConnection,
+    id: KeyId,
+    secret_hash: &str,
+    previous_hash: &str,
+    previous_expires: Time,
+) -> Result<(), StoreError> {
+    diesel::update(api_keys::table)
+        .filter(api_keys::id.eq(id))
+        .set((
+            api_keys::secret_hash.eq(secret_hash),
+            api_keys::previous_secret_hash.eq(previous_hash),
+            api_keys::previous_expires_at.eq(previous_expires.naive()),
+        ))
+        .execute(conn)?;
+    Ok(())
 }
 
 pub fn record_use(conn: &mut DbConnection, id: KeyId) -> Result<(), StoreError> {

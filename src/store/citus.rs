@@ -10,9 +10,16 @@ use serde::Serialize;
 use super::{DbConnection, StoreError};
 
 /// Small tables every node holds whole: what a request needs before it
-/// knows its organization (keys), what every tenant row refers to, and the
-/// migrations' own bookkeeping (so that any node knows what has run).
-pub const REFERENCE_TABLES: [&str; 3] = ["organizations", "api_keys", "__diesel_schema_migrations"];
+/// knows its organization (keys, people and their sessions), what every
+/// tenant row refers to, and the migrations' own bookkeeping (so that any
+/// node knows what has run).
+pub const REFERENCE_TABLES: [&str; 5] = [
+    "organizations",
+    "api_keys",
+    "users",
+    "sessions",
+    "__diesel_schema_migrations",
+];
 /// The table every other tenant table is colocated with.
 const ANCHOR: &str = "customers";
 
@@ -107,11 +114,13 @@ pub fn distribute(conn: &mut DbConnection) -> Result<Distribution, StoreError> {
          WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p')",
     )
     .load(pg)?;
-    // Reference tables first (tenant tables refer to them), then the anchor,
-    // then every other tenant table, colocated with it.
+    // Reference tables first, in the order of REFERENCE_TABLES (each refers
+    // only to those before it; tenant tables refer to them), then the
+    // anchor, then every other tenant table, colocated with it.
     tables.sort_by_key(|t| {
+        let reference = REFERENCE_TABLES.iter().position(|r| *r == t.name);
         (
-            !REFERENCE_TABLES.contains(&t.name.as_str()),
+            reference.unwrap_or(REFERENCE_TABLES.len()),
             t.name != ANCHOR,
             t.name.clone(),
         )

@@ -9,7 +9,8 @@ use diesel::prelude::*;
 use serde_json::{Map, Value};
 
 use super::schema::{custom_field_values, custom_fields, customers};
-use super::{Database, DbConnection, StoreError};
+use super::{Database, DbConnection, StoreError, audit};
+use crate::domain::audit::{Action, Audit, Target};
 use crate::domain::change::Change;
 use crate::domain::custom_fields::{
     Definition, DefinitionChanges, Definitions, FieldName, FieldType, MAX_DEFINITIONS, NAME_TAKEN,
@@ -17,6 +18,7 @@ use crate::domain::custom_fields::{
 };
 use crate::domain::ids::{CustomerId, OrganizationId};
 use crate::domain::refusal::Refusal;
+use crate::domain::tenant::Tenant;
 use crate::domain::time::Time;
 
 #[derive(Queryable, Selectable)]
@@ -86,9 +88,11 @@ pub fn find(
 /// organization has [`MAX_DEFINITIONS`].
 pub fn create(
     conn: &mut DbConnection,
-    org: OrganizationId,
+    tenant: Tenant,
     new: &NewDefinition,
+    by: &Audit,
 ) -> Result<Definition, StoreError> {
+    let org = tenant.organization_id;
     let count: i64 = custom_fields::table
         .filter(custom_fields::organization_id.eq(org))
         .count()
@@ -114,13 +118,17 @@ pub fn create(
     // Under a savepoint: the primary key decides between racing creates,
     // and the transaction survives the loser's violation.
     match conn.transaction(insert).map_err(StoreError::from) {
-        Ok(_) => Ok(Definition {
-            name: new.name.clone(),
-            kind: new.kind.clone(),
-            description: new.description.clone(),
-            created_time: now,
-            updated_time: now,
-        }),
+        Ok(_) => {
+            let target = Target::new("customField", new.name.as_str());
+            audit::record(conn, tenant, by, Action::CustomFieldCreated, target, None)?;
+            Ok(Definition {
+                name: new.name.clone(),
+                kind: new.kind.clone(),
+                description: new.description.clone(),
+                created_time: now,
+                updated_time: now,
+            })
+        }
         Err(StoreError::UniqueViolation { .. }) => Err(NAME_TAKEN.into()),
         Err(error) => Err(error),
     }
@@ -129,10 +137,12 @@ pub fn create(
 /// Applies `changes` (already checked against `current`).
 pub fn update(
     conn: &mut DbConnection,
-    org: OrganizationId,
+    tenant: Tenant,
     current: &Definition,
     changes: &DefinitionChanges,
+    by: &Audit,
 ) -> Result<Definition, StoreError> {
+    let org = tenant.organization_id;
     let mut definition = current.clone();
     definition.kind = changes.kind.clone();
     if let Change::Set(description) = &changes.description {
@@ -147,6 +157,8 @@ pub fn update(
             custom_fields::updated_at.eq(definition.updated_time.naive()),
         ))
         .execute(conn)?;
+    let target = Target::new("customField", current.name.as_str());
+    audit::record(conn, tenant, by, Action::CustomFieldUpdated, target, None)?;
     Ok(definition)
 }
 
@@ -154,10 +166,18 @@ pub fn update(
 /// deleted customers too); refused when there is no such definition. The
 /// customers' revisions do not move: their data did not change, the
 /// organization's schema did.
-pub fn delete(conn: &mut DbConnection, org: OrganizationId, name: &str) -> Result<(), StoreError> {
+pub fn delete(
+    conn: &mut DbConnection,
+    tenant: Tenant,
+    name: &str,
+    by: &Audit,
+) -> Result<(), StoreError> {
+    let org = tenant.organization_id;
     if diesel::delete(custom_fields::table.filter(this(org, name))).execute(conn)? == 0 {
         return Err(Refusal::NotFound.into());
     }
+    let target = Target::new("customField", name);
+    audit::record(conn, tenant, by, Action::CustomFieldDeleted, target, None)?;
     let holders = || {
         custom_field_values::table
             .filter(custom_field_values::organization_id.eq(org))

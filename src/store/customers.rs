@@ -11,8 +11,9 @@ use serde_json::value::RawValue;
 
 use super::feed::events;
 use super::schema::{custom_field_values, customers};
-use super::{DbConnection, StoreError, idempotency};
+use super::{DbConnection, StoreError, audit, idempotency};
 use crate::domain::address::Address;
+use crate::domain::audit::{Action, Audit, Target};
 use crate::domain::change::Change;
 use crate::domain::contact::{fold_case, phone_digits};
 use crate::domain::customer::{Customer, CustomerChanges};
@@ -210,6 +211,7 @@ pub fn create(
     conn: &mut DbConnection,
     tenant: Tenant,
     changes: &CustomerChanges,
+    by: &Audit,
 ) -> Result<Customer, StoreError> {
     let mut row = CustomerRow::new(tenant, Time::now());
     row.apply(changes);
@@ -222,7 +224,7 @@ pub fn create(
     index_custom_fields(conn, &row, changes)?;
     let at = Time::from_stored(row.created_at);
     let customer = Customer::from(row);
-    events::append(conn, EventType::CustomerCreated, &customer, None, at)?;
+    record_change(conn, by, EventType::CustomerCreated, &customer, None, at)?;
     Ok(customer)
 }
 
@@ -354,6 +356,7 @@ pub fn update(
     id: CustomerId,
     changes: &CustomerChanges,
     expected: Option<&Condition>,
+    by: &Audit,
 ) -> Result<Customer, StoreError> {
     let mut row = lock_expecting(conn, tenant, id, expected, is_live)?;
     let before = Customer::from(row.clone());
@@ -371,8 +374,9 @@ pub fn update(
     index_custom_fields(conn, &row, changes)?;
     let at = Time::from_stored(row.updated_at);
     let customer = Customer::from(row);
-    events::append(
+    record_change(
         conn,
+        by,
         EventType::CustomerUpdated,
         &customer,
         Some(&before),
@@ -387,6 +391,7 @@ pub fn delete(
     tenant: Tenant,
     id: CustomerId,
     expected: Option<&Condition>,
+    by: &Audit,
 ) -> Result<Customer, StoreError> {
     let mut row = lock_expecting(conn, tenant, id, expected, is_live)?;
     let at = after_last_change(&row);
@@ -395,7 +400,7 @@ pub fn delete(
         .execute(conn)?;
     row.deleted_at = Some(at.naive());
     let customer = Customer::from(row);
-    events::append(conn, EventType::CustomerDeleted, &customer, None, at)?;
+    record_change(conn, by, EventType::CustomerDeleted, &customer, None, at)?;
     Ok(customer)
 }
 
@@ -408,6 +413,7 @@ pub fn restore(
     id: CustomerId,
     expected: Option<&Condition>,
     window: Duration,
+    by: &Audit,
 ) -> Result<Customer, StoreError> {
     let since = Time::now().naive() - TimeDelta::from_std(window).unwrap_or(TimeDelta::MAX);
     let restorable = |row: &CustomerRow| {
@@ -428,7 +434,7 @@ pub fn restore(
     };
     unless_external_id_taken(conn, tenant, &row, write)?;
     let customer = Customer::from(row);
-    events::append(conn, EventType::CustomerRestored, &customer, None, at)?;
+    record_change(conn, by, EventType::CustomerRestored, &customer, None, at)?;
     Ok(customer)
 }
 
@@ -442,6 +448,7 @@ pub fn erase(
     tenant: Tenant,
     id: CustomerId,
     expected: Option<&Condition>,
+    by: &Audit,
 ) -> Result<Customer, StoreError> {
     let mut row = lock_expecting(conn, tenant, id, expected, |_| true)?;
     if row.erased_at.is_some() {
@@ -461,8 +468,28 @@ pub fn erase(
     events::redact(conn, tenant, id)?;
     idempotency::redact(conn, tenant, id)?;
     let customer = Customer::from(row);
-    events::append(conn, EventType::CustomerErased, &customer, None, at)?;
+    record_change(conn, by, EventType::CustomerErased, &customer, None, at)?;
     Ok(customer)
+}
+
+/// Writes a change's event and its audit event (the fields an update
+/// changed, by name), in the change's transaction.
+fn record_change(
+    conn: &mut DbConnection,
+    by: &Audit,
+    kind: EventType,
+    customer: &Customer,
+    before: Option<&Customer>,
+    at: Time,
+) -> Result<(), StoreError> {
+    let changed = events::append(conn, kind, customer, before, at)?;
+    let tenant = Tenant {
+        organization_id: customer.organization_id,
+        livemode: customer.livemode,
+    };
+    let fields = (kind == EventType::CustomerUpdated).then_some(changed);
+    let target = Target::new("customer", customer.id);
+    audit::record(conn, tenant, by, Action::from(kind), target, fields)
 }
 
 /// Keeps the filter's side table in step with a customer's custom-field

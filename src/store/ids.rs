@@ -11,7 +11,9 @@ use diesel::sql_types::Text;
 use diesel::sqlite::Sqlite;
 
 use super::Db;
-use crate::domain::ids::{AttemptId, CustomerId, EndpointId, EventId, KeyId, OrganizationId};
+use crate::domain::ids::{
+    AttemptId, AuditEventId, CustomerId, EndpointId, EventId, KeyId, OrganizationId, UserId,
+};
 
 macro_rules! stored_as_text {
     ($($id:ident),*) => {$(
@@ -63,5 +65,7 @@ stored_as_text!(
     KeyId,
     EventId,
     EndpointId,
-    AttemptId
+    AttemptId,
+    UserId,
+    AuditEventId
 );

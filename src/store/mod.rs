@@ -27,6 +27,7 @@ macro_rules! insert_in_chunks {
 }
 
 pub mod api_keys;
+pub mod audit;
 pub mod citus;
 mod connection;
 pub mod custom_fields;
@@ -40,6 +41,8 @@ mod migrations;
 pub mod organizations;
 pub mod reports;
 mod schema;
+pub mod sessions;
+pub mod users;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};

@@ -6,6 +6,8 @@ diesel::table! {
         id -> Text,
         name -> Text,
         created_at -> Timestamp,
+        require_two_step -> Bool,
+        disabled_at -> Nullable<Timestamp>,
     }
 }
 
@@ -54,6 +56,8 @@ diesel::table! {
         revoked_at -> Nullable<Timestamp>,
         token_ref -> Nullable<Text>,
         livemode -> Bool,
+        previous_secret_hash -> Nullable<Text>,
+        previous_expires_at -> Nullable<Timestamp>,
     }
 }
 
@@ -161,7 +165,63 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    users (id) {
+        id -> Text,
+        organization_id -> Nullable<Text>,
+        email -> Text,
+        email_search -> Text,
+        role -> Text,
+        password_hash -> Nullable<Text>,
+        invite_hash -> Nullable<Text>,
+        invite_expires_at -> Nullable<Timestamp>,
+        totp_secret -> Nullable<Text>,
+        totp_last_step -> Nullable<BigInt>,
+        recovery_codes -> Nullable<Text>,
+        joined_at -> Nullable<Timestamp>,
+        disabled_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    sessions (id) {
+        id -> Text,
+        user_id -> Text,
+        csrf -> Text,
+        livemode -> Bool,
+        pending -> Bool,
+        created_at -> Timestamp,
+        last_seen_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(sessions -> users (user_id));
+
+diesel::table! {
+    audit_events (organization_id, id) {
+        organization_id -> Text,
+        id -> Text,
+        action -> Text,
+        actor_type -> Text,
+        actor_id -> Nullable<Text>,
+        actor_email -> Nullable<Text>,
+        target_type -> Text,
+        target_id -> Nullable<Text>,
+        fields -> Nullable<Text>,
+        request_id -> Nullable<Text>,
+        ip -> Nullable<Text>,
+        user_agent -> Nullable<Text>,
+        livemode -> Bool,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
+    users,
+    sessions,
+    audit_events,
     organizations,
     customers,
     api_keys,

@@ -75,7 +75,7 @@ on_both_backends! {
         for key in keys {
             let mut fields: Vec<&String> = key.as_object().unwrap().keys().collect();
             fields.sort();
-            assert_eq!(fields, ["createdTime", "keyId", "mode", "name", "revokedTime", "scopes"]);
+            assert_eq!(fields, ["createdTime", "keyId", "lastUsedTime", "mode", "name", "previousSecretExpiresTime", "revokedTime", "scopes"]);
             crate::customers_create::assert_api_time(&key["createdTime"]);
             assert_eq!(key["revokedTime"], Value::Null);
         }

@@ -10,6 +10,7 @@ use std::thread::JoinHandle;
 use clientele::auth::Authenticator;
 use clientele::auth::keys;
 use clientele::config::{Profile, Settings};
+use clientele::domain::audit::Audit;
 use clientele::domain::ids::OrganizationId;
 use clientele::domain::scopes::Scope;
 use clientele::startup::{Application, Stopper};
@@ -282,7 +283,7 @@ impl TestApp {
     /// scope.
     pub fn create_organization(&self, name: &str) -> (String, String) {
         let mut conn = store::connect(&self.database.url).unwrap();
-        let created = keys::create_organization(&mut conn, name).unwrap();
+        let created = keys::create_organization(&mut conn, name, &Audit::cli()).unwrap();
         (
             created.organization_id.to_string(),
             created.live.api_key.expose_secret().to_owned(),
@@ -304,6 +305,7 @@ impl TestApp {
             Some("test"),
             scopes.iter().copied().collect(),
             livemode,
+            &Audit::cli(),
         )
         .unwrap();
         key.api_key.expose_secret().to_owned()

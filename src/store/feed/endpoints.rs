@@ -4,6 +4,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::events;
+use crate::domain::audit::{Action, Audit, Target};
 use crate::domain::change::Change;
 use crate::domain::ids::{EndpointId, OrganizationId};
 use crate::domain::refusal::Refusal;
@@ -11,7 +12,7 @@ use crate::domain::tenant::Tenant;
 use crate::domain::time::Time;
 use crate::domain::webhook::{EndpointChanges, MAX_ENDPOINTS, Subscription, TOO_MANY_ENDPOINTS};
 use crate::store::schema::{webhook_deliveries, webhook_endpoints};
-use crate::store::{DbConnection, StoreError};
+use crate::store::{DbConnection, StoreError, audit};
 
 /// An endpoint as stored. No `Debug`: the secret must not reach a log.
 #[derive(Clone, Queryable, Selectable)]
@@ -49,6 +50,7 @@ pub fn create(
     tenant: Tenant,
     changes: &EndpointChanges,
     secret: &str,
+    by: &Audit,
 ) -> Result<Endpoint, StoreError> {
     let org = tenant.organization_id;
     let count: i64 = webhook_endpoints::table
@@ -101,6 +103,15 @@ pub fn create(
             webhook_endpoints::livemode.eq(tenant.livemode),
         ))
         .execute(conn)?;
+    let target = Target::new("webhookEndpoint", endpoint.id);
+    audit::record(
+        conn,
+        tenant,
+        by,
+        Action::WebhookEndpointCreated,
+        target,
+        None,
+    )?;
     Ok(endpoint)
 }
 
@@ -176,7 +187,12 @@ pub(super) fn update(
 
 /// Deletes an endpoint and the deliveries still pending to it; refused
 /// when there is no such endpoint.
-pub fn delete(conn: &mut DbConnection, tenant: Tenant, id: EndpointId) -> Result<(), StoreError> {
+pub fn delete(
+    conn: &mut DbConnection,
+    tenant: Tenant,
+    id: EndpointId,
+    by: &Audit,
+) -> Result<(), StoreError> {
     let deleted = diesel::delete(
         webhook_endpoints::table
             .filter(of(tenant))
@@ -193,5 +209,13 @@ pub fn delete(conn: &mut DbConnection, tenant: Tenant, id: EndpointId) -> Result
             .filter(webhook_deliveries::state.eq("pending")),
     )
     .execute(conn)?;
-    Ok(())
+    let target = Target::new("webhookEndpoint", id);
+    audit::record(
+        conn,
+        tenant,
+        by,
+        Action::WebhookEndpointDeleted,
+        target,
+        None,
+    )
 }

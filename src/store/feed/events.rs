@@ -23,14 +23,16 @@ use crate::store::{Db, DbConnection, StoreError};
 
 /// Writes the event of a change to `customer`, in the change's
 /// transaction. `at` must grow with every change of one customer (the
-/// sequencer keeps one customer's events in that order).
+/// sequencer keeps one customer's events in that order). Returns the names
+/// of the fields an update changed.
 pub fn append(
     conn: &mut DbConnection,
     kind: EventType,
     customer: &Customer,
     before: Option<&Customer>,
     at: Time,
-) -> Result<(), StoreError> {
+) -> Result<Vec<String>, StoreError> {
+    let (data, changed) = event::data(kind, customer, before);
     diesel::insert_into(events::table)
         .values((
             events::organization_id.eq(customer.organization_id),
@@ -38,12 +40,12 @@ pub fn append(
             events::kind.eq(kind.as_str()),
             events::customer_id.eq(customer.id),
             events::revision.eq(customer.revision),
-            events::data.eq(event::data(kind, customer, before)),
+            events::data.eq(data),
             events::created_at.eq(at.naive()),
             events::livemode.eq(customer.livemode),
         ))
         .execute(conn)?;
-    Ok(())
+    Ok(changed)
 }
 
 /// Redacts the personal data that the events of one customer hold, and so

@@ -9,11 +9,13 @@ pub mod endpoints;
 pub mod events;
 pub mod streams;
 
+use crate::domain::audit::{Action, Audit, Target};
+use crate::domain::change::Change;
 use crate::domain::ids::EndpointId;
 use crate::domain::refusal::Refusal;
 use crate::domain::tenant::Tenant;
 use crate::domain::webhook::EndpointChanges;
-use crate::store::{DbConnection, StoreError};
+use crate::store::{DbConnection, StoreError, audit};
 use endpoints::Endpoint;
 
 /// The sequencer's turn, in one transaction ([`crate::store::Database::transaction`]):
@@ -39,6 +41,7 @@ pub fn update_endpoint(
     tenant: Tenant,
     id: EndpointId,
     changes: &EndpointChanges,
+    by: &Audit,
 ) -> Result<Endpoint, StoreError> {
     let endpoint = endpoints::find(conn, tenant, id)?.ok_or(Refusal::NotFound)?;
     let enabling = changes.enabled == Some(true) && !endpoint.enabled;
@@ -46,5 +49,18 @@ pub fn update_endpoint(
     if enabling {
         streams::resume(conn, &endpoint)?;
     }
+    let fields = [
+        ("url", changes.url.is_some()),
+        ("events", changes.events.is_some()),
+        ("description", changes.description != Change::Keep),
+        ("enabled", changes.enabled.is_some()),
+    ];
+    let fields = fields
+        .iter()
+        .filter(|(_, named)| *named)
+        .map(|(name, _)| name.to_string());
+    let target = Target::new("webhookEndpoint", id);
+    let action = Action::WebhookEndpointUpdated;
+    audit::record(conn, tenant, by, action, target, Some(fields.collect()))?;
     Ok(endpoint)
 }

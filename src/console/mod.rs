@@ -1,0 +1,97 @@
+//! The console (contract section 14): pages for the people who run an
+//! organization's customers, served by the same binary. Server-rendered
+//! HTML from templates checked at compile time that escape every value; no
+//! inline script or style, one stylesheet from the binary. Every page calls
+//! the same domain and store code as the API, with the person as actor;
+//! the console's scripts reach the API itself under `/console/api`
+//! ([`crate::api::CONSOLE_API`]) with the person's session.
+
+mod account;
+pub mod assets;
+mod members;
+mod platform;
+pub mod session;
+mod sign_in;
+
+use actix_web::middleware::from_fn;
+use actix_web::{HttpRequest, HttpResponse, web};
+
+use crate::http::{console_policy, no_store};
+use session::{Chrome, Message, PageError, Signed, render};
+
+/// The console's routes, under `/console`.
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::scope("/console")
+            .wrap(from_fn(no_store))
+            .wrap(from_fn(console_policy))
+            .app_data(
+                web::FormConfig::default()
+                    .limit(16 * 1024)
+                    .error_handler(form_error),
+            )
+            .route("", web::get().to(home))
+            .route("/", web::get().to(home))
+            .route("/sign-in", web::get().to(sign_in::page))
+            .route("/sign-in", web::post().to(sign_in::submit))
+            .route("/sign-in/code", web::post().to(sign_in::code))
+            .route("/sign-out", web::post().to(sign_in::sign_out))
+            .route("/invite/{secret}", web::get().to(account::invite))
+            .route("/invite/{secret}", web::post().to(account::accept))
+            .route("/account", web::get().to(account::account))
+            .route("/two-step", web::get().to(account::two_step))
+            .route("/two-step", web::post().to(account::enroll))
+            .route("/two-step/remove", web::post().to(account::remove_two_step))
+            .route("/password", web::get().to(account::password))
+            .route("/password", web::post().to(account::change_password))
+            .route(
+                "/settings/two-step",
+                web::post().to(account::require_two_step),
+            )
+            .route("/members", web::get().to(members::list))
+            .route("/members", web::post().to(members::invite))
+            .route("/members/{id}/role", web::post().to(members::change_role))
+            .route("/members/{id}/disable", web::post().to(members::disable))
+            .route("/organizations", web::get().to(platform::list))
+            .route("/organizations", web::post().to(platform::create))
+            .route(
+                "/organizations/{id}/disable",
+                web::post().to(platform::disable),
+            )
+            .service(
+                web::resource("/assets/{file}")
+                    .wrap(from_fn(crate::http::cacheable))
+                    .route(web::get().to(assets::serve)),
+            )
+            .default_service(web::to(not_found)),
+    );
+}
+
+/// `GET /console`: where a signed-in person starts.
+async fn home(_: Signed) -> HttpResponse {
+    sign_in::see_other("/console/account")
+}
+
+/// A console path that serves nothing: a page, 404.
+async fn not_found(_: HttpRequest) -> Result<HttpResponse, PageError> {
+    let page = Message {
+        chrome: Chrome::public("Not found"),
+        heading: "Nothing is here".into(),
+        text: "This address of the console serves no page.".into(),
+        link: Some(("/console".into(), "Go to the console".into())),
+    };
+    render(actix_web::http::StatusCode::NOT_FOUND, &page)
+}
+
+/// A form that cannot be read: 400, or 413 past the limit.
+fn form_error(error: actix_web::error::UrlencodedError, _: &HttpRequest) -> actix_web::Error {
+    use actix_web::error::UrlencodedError as E;
+    let problem = match error {
+        E::Overflow { .. } => crate::error::ApiError::PayloadTooLarge,
+        E::ContentType => crate::error::ApiError::Malformed(
+            "Send the form as application/x-www-form-urlencoded.".into(),
+        ),
+        _ => crate::error::ApiError::Malformed("The form could not be read.".into()),
+    };
+    PageError::Problem(problem).into()
+}

@@ -1,0 +1,147 @@
+//! The audit log. An event is inserted in the transaction of the change it
+//! records, by the store function that makes the change; nothing updates
+//! or deletes one but the retention ([`prune`]).
+
+use std::time::Duration;
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::schema::audit_events;
+use super::{DbConnection, StoreError};
+use crate::domain::audit::{Action, ActorBody, Audit, AuditEvent, AuditParams, Target, TargetBody};
+use crate::domain::ids::{AuditEventId, OrganizationId};
+use crate::domain::tenant::Tenant;
+use crate::domain::time::Time;
+
+/// Records that `audit`'s actor did `action` to `target` in `tenant`;
+/// `fields` names what a change touched (names, never values). Part of the
+/// caller's transaction.
+pub fn record(
+    conn: &mut DbConnection,
+    tenant: Tenant,
+    audit: &Audit,
+    action: Action,
+    target: Target,
+    fields: Option<Vec<String>>,
+) -> Result<(), StoreError> {
+    let now = Time::now();
+    diesel::insert_into(audit_events::table)
+        .values((
+            audit_events::organization_id.eq(tenant.organization_id),
+            audit_events::id.eq(AuditEventId::at(now)),
+            audit_events::action.eq(action.as_str()),
+            audit_events::actor_type.eq(audit.actor.kind()),
+            audit_events::actor_id.eq(audit.actor.id()),
+            audit_events::actor_email.eq(audit.actor.email()),
+            audit_events::target_type.eq(target.kind),
+            audit_events::target_id.eq(target.id),
+            audit_events::fields.eq(fields.map(|f| serde_json::Value::from(f).to_string())),
+            audit_events::request_id.eq(&audit.origin.request_id),
+            audit_events::ip.eq(&audit.origin.ip),
+            audit_events::user_agent.eq(&audit.origin.user_agent),
+            audit_events::livemode.eq(tenant.livemode),
+            audit_events::created_at.eq(now.naive()),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = audit_events)]
+struct Row {
+    id: AuditEventId,
+    action: String,
+    actor_type: String,
+    actor_id: Option<String>,
+    actor_email: Option<String>,
+    target_type: String,
+    target_id: Option<String>,
+    fields: Option<String>,
+    request_id: Option<String>,
+    ip: Option<String>,
+    user_agent: Option<String>,
+    livemode: bool,
+    created_at: NaiveDateTime,
+}
+
+impl From<Row> for AuditEvent {
+    fn from(row: Row) -> Self {
+        Self {
+            id: row.id,
+            time: Time::from_stored(row.created_at),
+            action: row.action,
+            actor: ActorBody {
+                kind: row.actor_type,
+                id: row.actor_id,
+                email: row.actor_email,
+            },
+            target: TargetBody {
+                kind: row.target_type,
+                id: row.target_id,
+            },
+            fields: row.fields.and_then(|f| serde_json::from_str(&f).ok()),
+            request_id: row.request_id,
+            ip: row.ip,
+            user_agent: row.user_agent,
+            livemode: row.livemode,
+        }
+    }
+}
+
+/// A page of the tenant's audit log, newest first, and whether more follow.
+/// A time range is a range of ids (each id is made from its event's time),
+/// so every filter is a range of an index that starts with the organization.
+pub fn list(
+    conn: &mut DbConnection,
+    tenant: Tenant,
+    params: &AuditParams,
+) -> Result<(Vec<AuditEvent>, bool), StoreError> {
+    let mut query = audit_events::table
+        .filter(audit_events::organization_id.eq(tenant.organization_id))
+        .filter(audit_events::livemode.eq(tenant.livemode))
+        .into_boxed();
+    if let Some(after) = params.starting_after {
+        query = query.filter(audit_events::id.lt(after));
+    }
+    if let Some(from) = params.from {
+        query = query.filter(audit_events::id.ge(AuditEventId::first_at(from)));
+    }
+    if let Some(to) = params.to {
+        query = query.filter(audit_events::id.lt(AuditEventId::first_at(to)));
+    }
+    if let Some(action) = params.action {
+        query = query.filter(audit_events::action.eq(action.as_str()));
+    }
+    if let Some(actor) = &params.actor_id {
+        query = query.filter(audit_events::actor_id.eq(actor.clone()));
+    }
+    if let Some(target) = &params.target_id {
+        query = query.filter(audit_events::target_id.eq(target.clone()));
+    }
+    let mut rows: Vec<Row> = query
+        .order(audit_events::id.desc())
+        .limit(params.limit + 1)
+        .select(Row::as_select())
+        .load(conn)?;
+    let more = rows.len() as i64 > params.limit;
+    rows.truncate(params.limit as usize);
+    Ok((rows.into_iter().map(AuditEvent::from).collect(), more))
+}
+
+/// Deletes events older than `retention`, a batch at a time; how many.
+pub fn prune(conn: &mut DbConnection, retention: Duration) -> Result<usize, StoreError> {
+    let before = AuditEventId::first_at(Time::now().minus(retention));
+    Ok(diesel::delete(audit_events::table.filter(audit_events::id.lt(before))).execute(conn)?)
+}
+
+/// Every audit event of an organization, oldest first (for tests and the
+/// console's export of the log).
+pub fn all(conn: &mut DbConnection, org: OrganizationId) -> Result<Vec<AuditEvent>, StoreError> {
+    let rows: Vec<Row> = audit_events::table
+        .filter(audit_events::organization_id.eq(org))
+        .order(audit_events::id.asc())
+        .select(Row::as_select())
+        .load(conn)?;
+    Ok(rows.into_iter().map(AuditEvent::from).collect())
+}
