@@ -7,7 +7,7 @@
 use std::time::{Duration, Instant};
 
 use clientele::auth::keys;
-use clientele::auth::sign_in::SessionTimeouts;
+use clientele::auth::people::SessionTimeouts;
 use clientele::auth::{Authenticator, Credential};
 use clientele::domain::scopes::Scopes;
 use clientele::domain::token_request::TokenRequest;

@@ -327,7 +327,7 @@ fn key_command(command: KeyCommand, conn: &mut store::DbConnection) -> Result<()
             if !organizations::exists(conn, organization)? {
                 return Err(format!("no organization {organization}").into());
             }
-            let key = store::in_transaction(conn, |conn| {
+            let key = store::in_transaction_run_again(conn, |conn| {
                 keys::issue(
                     conn,
                     organization,
@@ -343,12 +343,14 @@ fn key_command(command: KeyCommand, conn: &mut store::DbConnection) -> Result<()
             );
         }
         KeyCommand::Revoke { key_id } => {
-            store::in_transaction(conn, |conn| keys::revoke(conn, None, key_id, &Audit::cli()))
-                .map_err(|e| refused(e, format!("no key {key_id}")))?;
+            store::in_transaction_run_again(conn, |conn| {
+                keys::revoke(conn, None, key_id, &Audit::cli())
+            })
+            .map_err(|e| refused(e, format!("no key {key_id}")))?;
             print(json!({"keyId": key_id.to_string(), "revoked": true}));
         }
         KeyCommand::Roll { key_id, grace } => {
-            let key = store::in_transaction(conn, |conn| {
+            let key = store::in_transaction_run_again(conn, |conn| {
                 keys::roll(conn, None, key_id, grace, &Audit::cli())
             })
             .map_err(|e| refused(e, format!("no live key {key_id}")))?;
@@ -410,7 +412,7 @@ fn user_command(
                 return Err(format!("no organization {org}").into());
             }
             let role = role.unwrap_or(Role::Operator);
-            let invitation = store::in_transaction(conn, |conn| {
+            let invitation = store::in_transaction_run_again(conn, |conn| {
                 people::invite(conn, organization, &email, role, &Audit::cli())
             })
             .map_err(|e| refused(e, "no such organization".into()))?;
@@ -444,8 +446,10 @@ fn user_command(
             print(json!({ "users": people }));
         }
         UserCommand::Disable { user_id } => {
-            store::in_transaction(conn, |conn| users::disable(conn, user_id, &Audit::cli()))
-                .map_err(|e| refused(e, format!("no person {user_id}")))?;
+            store::in_transaction_run_again(conn, |conn| {
+                users::disable(conn, user_id, &Audit::cli())
+            })
+            .map_err(|e| refused(e, format!("no person {user_id}")))?;
             print(json!({"userId": user_id.to_string(), "disabled": true}));
         }
     }

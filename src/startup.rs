@@ -17,7 +17,7 @@ use crate::api::lifecycle::RestoreWindow;
 use crate::api::webhooks::WebhookSettings;
 use crate::auth::Authenticator;
 use crate::auth::keys::{self, NewOrganization};
-use crate::auth::sign_in::SessionTimeouts;
+use crate::auth::people::SessionTimeouts;
 use crate::config::Settings;
 use crate::error::MAX_BODY_BYTES;
 use crate::limits::{self, BodyTimeout, Draining};

@@ -28,6 +28,7 @@ use secrecy::{ExposeSecret, SecretString};
 use tokio::sync::{Mutex, Semaphore};
 
 use super::keys;
+use super::people::{People, SessionTimeouts};
 use super::principal::{Credential, Principal};
 use super::tokens::{KeyRef, TokenGrant, TokenSigner};
 use crate::domain::ids::{KeyId, OrganizationId};
@@ -79,20 +80,20 @@ impl KeyState {
         }
     }
 
-    /// Whether the previous secret still works.
-    fn previous_works(&self) -> bool {
+    /// The previous secret's hash, while it still works.
+    fn working_previous(&self) -> Option<&str> {
         self.previous
             .as_ref()
-            .is_some_and(|(_, until)| Time::now() < *until)
+            .filter(|(_, until)| Time::now() < *until)
+            .map(|(hash, _)| hash.as_str())
     }
-}
 
-/// Which of a key's secrets a presented key matched.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Matched {
-    Current,
-    /// The secret before a roll, which works until its grace period ends.
-    Previous,
+    /// Whether a secret that matched `hash` still opens the key: it is the
+    /// current secret, or the previous one within its grace period (a roll
+    /// since makes it neither).
+    fn accepts(&self, hash: &str) -> bool {
+        self.secret_hash == hash || self.working_previous() == Some(hash)
+    }
 }
 
 enum Presented {
@@ -157,12 +158,13 @@ pub(super) struct Inner {
     signer: TokenSigner,
     keys: Cache<KeyId, Option<Arc<KeyState>>>,
     keys_by_ref: Cache<KeyRef, Option<KeyId>>,
-    verified: moka::future::Cache<[u8; 32], Matched>,
+    /// A presented key that passed argon2, by digest: the hash it matched.
+    verified: moka::future::Cache<[u8; 32], Arc<str>>,
     rejected: Cache<[u8; 32], ()>,
     failures: Cache<(KeyId, Option<IpAddr>), Arc<AtomicU32>>,
     pub(super) argon2: Arc<Semaphore>,
     /// Sign-in's throttles and sessions' timeouts ([`super::sign_in`]).
-    pub(super) people: super::sign_in::People,
+    pub(super) people: People,
     tokens: Cache<[u8; 32], TokenGrant>,
     recorded_use: Cache<KeyId, ()>,
     revocations: Mutex<Option<Revocations>>,
@@ -178,7 +180,7 @@ impl Authenticator {
         db: Database,
         jwt_secret: &SecretString,
         cache_lifetime: Duration,
-        sessions: super::sign_in::SessionTimeouts,
+        sessions: SessionTimeouts,
     ) -> Self {
         Self {
             inner: Arc::new(Inner {
@@ -193,7 +195,7 @@ impl Authenticator {
                 rejected: cache(MINUTE),
                 failures: cache(MINUTE),
                 argon2: Arc::new(Semaphore::new(ARGON2_AT_ONCE)),
-                people: super::sign_in::People::new(jwt_secret, sessions),
+                people: People::new(jwt_secret, sessions),
                 tokens: cache(cache_lifetime),
                 recorded_use: cache(MINUTE),
                 revocations: Mutex::new(None),
@@ -260,11 +262,11 @@ impl Authenticator {
         let principal = principal(&state, credential)?;
         // A key that passed argon2 before goes first: no throttle applies.
         // A secret a roll replaced works only until its grace period ends.
-        match self.inner.verified.get(&fingerprint).await {
-            Some(Matched::Current) => return Ok((principal, key_id)),
-            Some(Matched::Previous) if state.previous_works() => return Ok((principal, key_id)),
-            Some(Matched::Previous) => return Err(ApiError::Unauthorized),
-            None => {}
+        if let Some(matched) = self.inner.verified.get(&fingerprint).await {
+            return match state.accepts(&matched) {
+                true => Ok((principal, key_id)),
+                false => Err(ApiError::Unauthorized),
+            };
         }
         if self.inner.rejected.contains_key(&fingerprint) {
             return Err(ApiError::Unauthorized);
@@ -272,11 +274,7 @@ impl Authenticator {
         let this = self.clone();
         let hashes = (
             state.secret_hash.clone(),
-            state
-                .previous
-                .as_ref()
-                .filter(|_| state.previous_works())
-                .map(|(hash, _)| hash.clone()),
+            state.working_previous().map(str::to_owned),
         );
         let verified = self
             .inner
@@ -313,7 +311,7 @@ impl Authenticator {
         client: Option<IpAddr>,
         key: SecretString,
         (current, previous): (String, Option<String>),
-    ) -> Result<Matched, Refusal> {
+    ) -> Result<Arc<str>, Refusal> {
         let failures = self
             .inner
             .failures
@@ -334,13 +332,11 @@ impl Authenticator {
             let secret = keys::parse(key.expose_secret())
                 .map(|presented| SecretString::from(presented.secret));
             let matched = secret.and_then(|secret| {
-                if keys::verify(&secret, &current) {
-                    Some(Matched::Current)
-                } else {
-                    previous
-                        .filter(|previous| keys::verify(&secret, previous))
-                        .map(|_| Matched::Previous)
-                }
+                [Some(current), previous]
+                    .into_iter()
+                    .flatten()
+                    .find(|hash| keys::verify(&secret, hash))
+                    .map(Arc::from)
             });
             drop(permit);
             let _ = sender.send(matched);

@@ -192,7 +192,7 @@ pub fn create_organization(
     name: &str,
     by: &Audit,
 ) -> Result<NewOrganization, StoreError> {
-    store::in_transaction(conn, |conn| organization_with_keys(conn, name, by))
+    store::in_transaction_run_again(conn, |conn| organization_with_keys(conn, name, by))
 }
 
 /// [`create_organization`] inside the caller's transaction.

@@ -2,7 +2,12 @@
 //! their QR codes, recovery codes, and the device cookie that exempts a
 //! browser which signed in before from the throttles guessers meet.
 
+use std::net::IpAddr;
+use std::sync::Arc;
+use std::sync::atomic::AtomicU32;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use moka::sync::Cache;
 
 use argon2::password_hash::rand_core::{OsRng, RngCore};
 use hmac::{Hmac, Mac};
@@ -20,6 +25,9 @@ use crate::store::{DbConnection, StoreError};
 
 /// How long an invite link works.
 pub const INVITE_VALID: Duration = Duration::from_secs(72 * 3600);
+/// How long sign-in's counts are kept.
+const MINUTE: Duration = Duration::from_secs(60);
+
 /// How many recovery codes a person gets with two-step sign-in.
 pub const RECOVERY_CODES: usize = 10;
 /// How long a device cookie exempts its browser from the throttles.
@@ -152,6 +160,51 @@ pub fn recovery_codes() -> Vec<String> {
 /// What is stored of a recovery code: the digest of its normalized form.
 pub fn recovery_code_hash(code: &str) -> String {
     digest(&normalized_code(code))
+}
+
+/// How long a session lasts unused, and at most.
+#[derive(Debug, Clone, Copy)]
+pub struct SessionTimeouts {
+    pub idle: Duration,
+    pub absolute: Duration,
+}
+
+/// Sign-in's state in the authenticator.
+pub struct People {
+    pub(super) devices: DeviceCookies,
+    /// Wrong passwords by account and client address, by address, by
+    /// account from trusted devices, and wrong two-step codes by person;
+    /// each count forgotten a minute after it starts.
+    pub(super) by_account: Cache<(String, Option<IpAddr>), Arc<AtomicU32>>,
+    pub(super) by_address: Cache<Option<IpAddr>, Arc<AtomicU32>>,
+    pub(super) by_device: Cache<String, Arc<AtomicU32>>,
+    pub(super) codes: Cache<UserId, Arc<AtomicU32>>,
+    pub timeouts: SessionTimeouts,
+}
+
+impl People {
+    pub fn new(jwt_secret: &SecretString, timeouts: SessionTimeouts) -> Self {
+        Self {
+            devices: DeviceCookies::new(jwt_secret),
+            by_account: minute(),
+            by_address: minute(),
+            by_device: minute(),
+            codes: minute(),
+            timeouts,
+        }
+    }
+}
+
+/// Counts that are forgotten a minute after they start.
+fn minute<K, V>() -> Cache<K, V>
+where
+    K: std::hash::Hash + Eq + Send + Sync + 'static,
+    V: Clone + Send + Sync + 'static,
+{
+    Cache::builder()
+        .max_capacity(100_000)
+        .time_to_live(MINUTE)
+        .build()
 }
 
 /// Signs and checks device cookies: `{user id}.{unix seconds}.{HMAC}`, keyed

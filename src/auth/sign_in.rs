@@ -23,12 +23,11 @@ use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
-use moka::sync::Cache;
 use secrecy::{ExposeSecret, SecretString};
 
 use super::authenticator::Authenticator;
 use super::keys;
-use super::people::{DeviceCookies, digest, recovery_code_hash, totp_step};
+use super::people::{People, SessionTimeouts, digest, recovery_code_hash, totp_step};
 use super::principal::{Credential, Principal};
 use crate::domain::audit::{Action, Audit, Origin};
 use crate::domain::contact::fold_case;
@@ -56,48 +55,9 @@ pub const PER_DEVICE: u32 = 5;
 /// Wrong two-step codes per account and minute.
 pub const CODES_PER_MINUTE: u32 = 5;
 const MINUTE: Duration = Duration::from_secs(60);
-
-/// How long a session lasts unused, and at most.
-#[derive(Debug, Clone, Copy)]
-pub struct SessionTimeouts {
-    pub idle: Duration,
-    pub absolute: Duration,
-}
-
-/// Sign-in's state in the authenticator.
-pub struct People {
-    devices: DeviceCookies,
-    by_account: Cache<(String, Option<IpAddr>), Arc<AtomicU32>>,
-    by_address: Cache<Option<IpAddr>, Arc<AtomicU32>>,
-    by_device: Cache<String, Arc<AtomicU32>>,
-    codes: Cache<UserId, Arc<AtomicU32>>,
-    pub timeouts: SessionTimeouts,
-}
-
-impl People {
-    pub fn new(jwt_secret: &SecretString, timeouts: SessionTimeouts) -> Self {
-        Self {
-            devices: DeviceCookies::new(jwt_secret),
-            by_account: minute(),
-            by_address: minute(),
-            by_device: minute(),
-            codes: minute(),
-            timeouts,
-        }
-    }
-}
-
-/// Counts that are forgotten a minute after they start.
-fn minute<K, V>() -> Cache<K, V>
-where
-    K: std::hash::Hash + Eq + Send + Sync + 'static,
-    V: Clone + Send + Sync + 'static,
-{
-    Cache::builder()
-        .max_capacity(100_000)
-        .time_to_live(MINUTE)
-        .build()
-}
+/// How long a sign-in waits for an argon2 permit before it is told to
+/// retry.
+const PERMIT_WAIT: Duration = Duration::from_secs(3);
 
 /// Why a sign-in did not succeed.
 #[derive(Debug)]
@@ -267,9 +227,14 @@ impl Authenticator {
     }
 
     /// One argon2 run of `password` against `hash`, on a thread of its own
-    /// while it holds a permit; `None` when no permit is free.
+    /// while it holds a permit; `None` when no permit came within
+    /// [`PERMIT_WAIT`]. Unlike a key's first use, a sign-in waits for its
+    /// turn: the throttles already bound how many attempts can wait, so a
+    /// member's attempt is not refused because a guesser's run was under
+    /// way.
     async fn argon2(&self, password: SecretString, hash: String) -> Option<bool> {
-        let permit = self.inner.argon2.clone().try_acquire_owned().ok()?;
+        let permit = self.inner.argon2.clone().acquire_owned();
+        let permit = tokio::time::timeout(PERMIT_WAIT, permit).await.ok()?.ok()?;
         self.inner.verifications.fetch_add(1, Ordering::Relaxed);
         let (sender, receiver) = tokio::sync::oneshot::channel();
         std::thread::spawn(move || {

@@ -270,16 +270,7 @@ impl Database {
     {
         let writer = self.writer.as_ref();
         self.on_connection(CONNECTION_WAIT, writer, move |conn| {
-            let mut conflicts = 0;
-            loop {
-                match in_transaction(conn, &work) {
-                    Err(StoreError::Conflict(cause)) if conflicts < CONFLICT_RETRIES => {
-                        conflicts += 1;
-                        log::info!("transaction run again after: {cause}");
-                    }
-                    outcome => return outcome,
-                }
-            }
+            in_transaction_run_again(conn, &work)
         })
         .await
     }
@@ -420,6 +411,25 @@ fn with_outage_detection<T>(
     match work(conn) {
         Err(StoreError::Failed(cause)) if conn.is_broken() => Err(StoreError::Unavailable(cause)),
         outcome => outcome,
+    }
+}
+
+/// Runs `work` in one transaction on `conn`, and again (up to
+/// [`CONFLICT_RETRIES`] times) when the database rolled it back in a
+/// conflict with another transaction (see [`Database::transaction`]).
+pub fn in_transaction_run_again<T>(
+    conn: &mut DbConnection,
+    work: impl Fn(&mut DbConnection) -> Result<T, StoreError>,
+) -> Result<T, StoreError> {
+    let mut conflicts = 0;
+    loop {
+        match in_transaction(conn, &work) {
+            Err(StoreError::Conflict(cause)) if conflicts < CONFLICT_RETRIES => {
+                conflicts += 1;
+                log::info!("transaction run again after: {cause}");
+            }
+            outcome => return outcome,
+        }
     }
 }
 

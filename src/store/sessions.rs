@@ -138,26 +138,6 @@ pub fn end(conn: &mut DbConnection, id: &str) -> Result<(), StoreError> {
     Ok(())
 }
 
-/// Ends every session of a person but `keep`.
-pub fn end_all(
-    conn: &mut DbConnection,
-    user: UserId,
-    keep: Option<&str>,
-) -> Result<usize, StoreError> {
-    let query = sessions::table
-        .filter(sessions::user_id.eq(user))
-        .into_boxed();
-    let query = match keep {
-        Some(keep) => query.filter(sessions::id.ne(keep.to_owned())),
-        None => query,
-    };
-    let ids: Vec<String> = query.select(sessions::id).load(conn)?;
-    if ids.is_empty() {
-        return Ok(0);
-    }
-    Ok(diesel::delete(sessions::table.filter(sessions::id.eq_any(ids))).execute(conn)?)
-}
-
 /// Deletes sessions past either timeout; how many.
 pub fn prune(
     conn: &mut DbConnection,

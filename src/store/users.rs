@@ -361,9 +361,29 @@ pub fn disable(conn: &mut DbConnection, id: UserId, by: &Audit) -> Result<User, 
             users::updated_at.eq(Time::now().naive()),
         ))
         .execute(conn)?;
-    diesel::delete(sessions::table.filter(sessions::user_id.eq(id))).execute(conn)?;
+    end_sessions(conn, id, None)?;
     record(conn, &user, by, Action::MemberDisabled)?;
     find(conn, id)?.ok_or(Refusal::NotFound.into())
+}
+
+/// Ends every session of a person but `keep`.
+fn end_sessions(
+    conn: &mut DbConnection,
+    user: UserId,
+    keep: Option<&str>,
+) -> Result<usize, StoreError> {
+    let query = sessions::table
+        .filter(sessions::user_id.eq(user))
+        .into_boxed();
+    let query = match keep {
+        Some(keep) => query.filter(sessions::id.ne(keep.to_owned())),
+        None => query,
+    };
+    let ids: Vec<String> = query.select(sessions::id).load(conn)?;
+    if ids.is_empty() {
+        return Ok(0);
+    }
+    Ok(diesel::delete(sessions::table.filter(sessions::id.eq_any(ids))).execute(conn)?)
 }
 
 /// A member of `org` (not found for anyone else).
@@ -392,7 +412,7 @@ pub fn set_password(
             users::updated_at.eq(Time::now().naive()),
         ))
         .execute(conn)?;
-    super::sessions::end_all(conn, user.id, keep)?;
+    end_sessions(conn, user.id, keep)?;
     record(conn, user, by, Action::PasswordChanged)
 }
 

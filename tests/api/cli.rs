@@ -112,6 +112,83 @@ on_both_backends! {
     }
 }
 
+on_both_backends! {
+    fn the_user_commands_invite_list_and_disable_people(app: &TestApp) {
+        let org = app.organization_id.as_str();
+        let invited = admin(app, &["user", "invite", "--organization", org, "--email", "Dana@Example.com", "--role", "developer"]);
+        assert_eq!(invited.as_object().unwrap().keys().collect::<Vec<_>>(), ["inviteUrl", "userId"]);
+        let user_id = invited["userId"].as_str().unwrap().to_owned();
+        assert!(user_id.starts_with("usr_"));
+        let url = invited["inviteUrl"].as_str().unwrap();
+        assert!(url.starts_with("http://127.0.0.1:8080/console/invite/"), "{url}");
+        let secret = url.rsplit('/').next().unwrap();
+        assert_eq!(secret.len(), 64);
+        // The link works once, on the server it names (here, the test's).
+        let person = crate::people::Person::new(app, "Dana@Example.com");
+        assert_eq!(person.post_form(&format!("/console/invite/{secret}"), &[("password", crate::people::PASSWORD)]).status, 303);
+        let operator = admin(app, &["user", "invite", "--platform", "--email", "ops@example.com"]);
+        let listed = admin(app, &["user", "list", "--organization", org]);
+        let people = listed["users"].as_array().unwrap();
+        assert_eq!(people.len(), 1);
+        assert_eq!(people[0]["email"], "Dana@Example.com");
+        assert_eq!(people[0]["role"], "developer");
+        assert_eq!(people[0]["status"], "active");
+        assert_eq!(people[0]["twoStep"], false);
+        let platform = admin(app, &["user", "list", "--platform"]);
+        assert_eq!(platform["users"][0]["userId"], operator["userId"]);
+        assert_eq!(platform["users"][0]["status"], "invited");
+        assert_eq!(platform["users"][0]["role"], "operator");
+        assert!(!listed.to_string().contains("argon2") && !listed.to_string().contains(secret));
+        assert_eq!(admin(app, &["user", "disable", &user_id]), json!({"userId": user_id, "disabled": true}));
+        assert_eq!(admin(app, &["user", "list", "--organization", org])["users"][0]["status"], "disabled");
+        assert_eq!(person.get("/console/account").status, 303);
+        // Bad input, named.
+        assert!(admin_fails(app, &["user", "invite", "--organization", org, "--email", "x@y.co", "--role", "king"]).contains("owner, developer, support, analyst"));
+        assert!(admin_fails(app, &["user", "invite", "--organization", org, "--email", "not-an-email", "--role", "owner"]).contains("email"));
+        assert!(admin_fails(app, &["user", "invite", "--organization", org, "--platform", "--email", "x@y.co"]).contains("cannot be used with"));
+        assert!(admin_fails(app, &["user", "invite", "--organization", org, "--email", "dana@example.com", "--role", "owner"]).contains("An account with this email exists"));
+        assert!(admin_fails(app, &["user", "disable", "usr_0193a3c2d1027e4fab3c4d5e6f7a8b9c"]).contains("no person"));
+    }
+}
+
+/// Key records are reloaded every second: what a roll did on another
+/// process is seen within it.
+fn short_cache(settings: &mut clientele::config::Settings) {
+    settings.auth_cache_seconds = 1;
+}
+
+on_both_backends! {
+    with short_cache;
+
+    fn a_rolled_key_keeps_its_old_secret_for_the_grace_period(app: &TestApp) {
+        let path = format!("/v1/public-api/organizations/{}/customers", app.organization_id);
+        let first = admin(app, &["key", "create", "--organization", &app.organization_id, "--scopes", "customers:read"]);
+        let key_id = first["keyId"].as_str().unwrap().to_owned();
+        let auth = |key: &Value| format!("ApiKey {}", key["apiKey"].as_str().unwrap());
+        assert_eq!(app.send_as(Some(&auth(&first)), "GET", &path, None).status, 200);
+        let second = admin(app, &["key", "roll", &key_id, "--grace", "1h"]);
+        assert_eq!(second["keyId"], key_id.as_str());
+        assert_ne!(second["apiKey"], first["apiKey"]);
+        crate::customers_create::assert_api_time(&second["previousSecretExpiresTime"]);
+        std::thread::sleep(Duration::from_millis(1_500));
+        assert_eq!(app.send_as(Some(&auth(&first)), "GET", &path, None).status, 200, "the old secret, within its grace");
+        assert_eq!(app.send_as(Some(&auth(&second)), "GET", &path, None).status, 200);
+        let third = admin(app, &["key", "roll", &key_id, "--grace", "now"]);
+        std::thread::sleep(Duration::from_millis(1_500));
+        app.send_as(Some(&auth(&second)), "GET", &path, None).problem(401);
+        app.send_as(Some(&auth(&first)), "GET", &path, None).problem(401);
+        assert_eq!(app.send_as(Some(&auth(&third)), "GET", &path, None).status, 200);
+        let listed = admin(app, &["key", "list", "--organization", &app.organization_id]);
+        let key = listed["keys"].as_array().unwrap().iter().find(|k| k["keyId"] == key_id.as_str()).unwrap().clone();
+        assert_eq!(key["scopes"], json!(["customers:read"]));
+        crate::customers_create::assert_api_time(&key["previousSecretExpiresTime"]);
+        crate::customers_create::assert_api_time(&key["lastUsedTime"]);
+        assert!(admin_fails(app, &["key", "roll", &key_id, "--grace", "forever"]).contains("24h"));
+        admin(app, &["key", "revoke", &key_id]);
+        assert!(admin_fails(app, &["key", "roll", &key_id]).contains("no live key"));
+    }
+}
+
 #[test]
 fn the_first_run_creates_an_organization_once() {
     let dir = scratch_dir("bootstrap");

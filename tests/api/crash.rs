@@ -156,6 +156,21 @@ fn crash_and_retry(backend: Backend) {
         "{} keys, {unanswered:?} retried",
         sent.len()
     );
+    // Each change has its audit event, and each audit event its change: both
+    // commit in one transaction, whenever the kill came.
+    let sorted = |sql: &str| {
+        let mut ids = crate::helpers::texts_at(&database.url, sql);
+        ids.sort();
+        ids
+    };
+    let customers = sorted("SELECT id AS t FROM customers");
+    let audited =
+        sorted("SELECT target_id AS t FROM audit_events WHERE action = 'customer.created'");
+    assert_eq!(customers.len(), sent.len());
+    assert_eq!(
+        audited, customers,
+        "audit events without their change, or changes without one"
+    );
     std::fs::remove_dir_all(dir).unwrap();
 }
 

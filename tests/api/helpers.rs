@@ -299,14 +299,16 @@ impl TestApp {
     pub fn create_key_in_mode(&self, scopes: &[Scope], livemode: bool) -> String {
         let mut conn = store::connect(&self.database.url).unwrap();
         let org = OrganizationId::parse(&self.organization_id).unwrap();
-        let key = keys::issue(
-            &mut conn,
-            org,
-            Some("test"),
-            scopes.iter().copied().collect(),
-            livemode,
-            &Audit::cli(),
-        )
+        let key = store::in_transaction_run_again(&mut conn, |conn| {
+            keys::issue(
+                conn,
+                org,
+                Some("test"),
+                scopes.iter().copied().collect(),
+                livemode,
+                &Audit::cli(),
+            )
+        })
         .unwrap();
         key.api_key.expose_secret().to_owned()
     }

@@ -4,6 +4,7 @@
 
 mod helpers;
 
+mod audit;
 mod auth;
 mod citus;
 mod cli;
@@ -22,6 +23,7 @@ mod health;
 mod migrations;
 mod openapi;
 mod operations;
+mod people;
 mod process;
 mod proxy;
 mod receiver;
