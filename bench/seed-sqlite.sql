@@ -93,4 +93,14 @@ INSERT INTO webhook_attempts (organization_id, endpoint_id, id, event_id, attemp
 SELECT printf('org_%032x', 2), printf('whe_%032x', 1), printf('wha_%032x', i), printf('evt_%032x', 5000000 + i),
        1, 200, NULL, 5, 'delivered', strftime('%Y-%m-%d %H:%M:%f', 'now', '-1 hour')
 FROM c;
+-- A long audit log (contract section 13): 1,000,000 events of organization
+-- 1, the newest last, for the list's first page.
+WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < 1000000)
+INSERT INTO audit_events (organization_id, id, action, actor_type, actor_id, target_type, target_id,
+                          request_id, ip, user_agent, livemode, created_at)
+SELECT printf('org_%032x', 1), printf('aud_%032x', i),
+       CASE i % 3 WHEN 0 THEN 'customer.created' WHEN 1 THEN 'customer.updated' ELSE 'customer.deleted' END,
+       'apiKey', printf('key_%032x', 1 + i % 5), 'customer', printf('cus_%032x', 1 + i % 50000),
+       printf('%032x', i), '203.0.113.7', 'bench/1.0', 1, strftime('%Y-%m-%d %H:%M:%f', 'now', '-1 day')
+FROM c;
 ANALYZE;

@@ -8,6 +8,10 @@
 --   replay K   POST with Idempotency-Key K (per thread): one run, then replays
 --   etag N     GET a random customer cus_1..N with If-None-Match: "1" (304)
 --   wrong      GET the list with KEY's id and a random wrong secret (401/429)
+--   session N  GET a random customer cus_1..N through the console's API, KEY
+--              being a session cookie (clientele_session=…)
+--   signin E|P|D  POST the sign-in form: email E, password P, device cookie D
+--   guess E,F… POST the sign-in form with a wrong password for E, F, … in turn
 local threads = {}
 
 function setup(thread)
@@ -53,6 +57,21 @@ function request()
                     .. string.format("%016x%016x%016x%016x", math.random(0, 2^31), math.random(0, 2^31),
                                      math.random(0, 2^31), math.random(0, 2^31)) }
     return wrk.format("GET", base, guess)
+  elseif mode == "session" then
+    local signed = { ["Cookie"] = key }
+    return wrk.format("GET", string.format("/console/api%s/cus_%032x", base, math.random(1, tonumber(arg))), signed)
+  elseif mode == "signin" then
+    local email, password, device = arg:match("([^|]+)|([^|]+)|(.*)")
+    local form = { ["Content-Type"] = "application/x-www-form-urlencoded", ["Cookie"] = device }
+    return wrk.format("POST", "/console/sign-in", form, "email=" .. email .. "&password=" .. password)
+  elseif mode == "guess" then
+    counter = counter + 1
+    local emails = {}
+    for email in arg:gmatch("[^,]+") do table.insert(emails, email) end
+    local form = { ["Content-Type"] = "application/x-www-form-urlencoded" }
+    local email = emails[1 + (counter + index) % #emails]
+    return wrk.format("POST", "/console/sign-in", form,
+      "email=" .. email .. string.format("&password=guess%08x", math.random(0, 2^31)))
   elseif mode == "delete" then
     counter = counter + 1
     local start, stride = arg:match("(%d+):(%d+)")
