@@ -20,6 +20,6 @@ stop_server() { kill -TERM "$server_pid"; wait "$server_pid" || true; server_pid
 # Prints a new API key for organization $2 in the database at URL $1, of
 # mode $3 (live unless given).
 create_key() {
-    env -i PATH="$PATH" CLIENTELE_DATABASE_URL="$1" "$binary" key create --organization "$2" --mode "${3:-live}" --scopes customers:read,customers:write,tokens:create,events:read,webhooks:write,reports:read \
+    env -i PATH="$PATH" CLIENTELE_DATABASE_URL="$1" "$binary" key create --organization "$2" --mode "${3:-live}" --scopes customers:read,customers:write,tokens:create,events:read,webhooks:write,reports:read,audit:read \
         | sed 's/.*"apiKey":"\([^"]*\)".*/\1/'
 }

@@ -272,6 +272,10 @@ const PRUNE_EVERY: Duration = Duration::from_secs(600);
 /// effect everywhere within twice this.
 const REVOCATIONS_EVERY: Duration = Duration::from_millis(500);
 
+/// How often each instance looks for ended or changed sessions: a sign-out
+/// holds everywhere within about this.
+const SESSIONS_EVERY: Duration = Duration::from_millis(100);
+
 /// How often the sequencer numbers committed events.
 const SEQUENCE_EVERY: Duration = Duration::from_millis(50);
 /// Webhook deliveries are given up 3 days after their event.
@@ -291,6 +295,16 @@ fn service_tasks(
         async move {
             authenticator
                 .watch_revocations()
+                .await
+                .map_err(|e| e.to_string())
+        }
+    }));
+    let watching_sessions = authenticator.clone();
+    tasks.push(Task::every("sessions", SESSIONS_EVERY, move || {
+        let authenticator = watching_sessions.clone();
+        async move {
+            authenticator
+                .watch_sessions()
                 .await
                 .map_err(|e| e.to_string())
         }

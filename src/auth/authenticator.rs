@@ -195,7 +195,7 @@ impl Authenticator {
                 rejected: cache(MINUTE),
                 failures: cache(MINUTE),
                 argon2: Arc::new(Semaphore::new(ARGON2_AT_ONCE)),
-                people: People::new(jwt_secret, sessions),
+                people: People::new(jwt_secret, sessions, cache_lifetime),
                 tokens: cache(cache_lifetime),
                 recorded_use: cache(MINUTE),
                 revocations: Mutex::new(None),

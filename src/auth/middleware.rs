@@ -106,10 +106,10 @@ async fn session_principal(req: &ServiceRequest) -> Result<Principal, ApiError> 
         .await?
         .filter(|found| !found.session.pending)
         .ok_or(ApiError::Unauthorized)?;
-    if found.organization_disabled {
+    if found.organization_disabled() {
         return Err(ApiError::Forbidden("The organization is disabled."));
     }
-    if found.two_step_required && found.user.totp_secret.is_none() {
+    if found.two_step_required() && found.user.totp_secret.is_none() {
         return Err(ApiError::Forbidden(
             "The organization requires two-step sign-in: set it up in the console first.",
         ));

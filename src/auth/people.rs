@@ -20,6 +20,7 @@ use crate::domain::audit::Audit;
 use crate::domain::ids::{OrganizationId, UserId};
 use crate::domain::people::{Role, normalized_code};
 use crate::domain::time::Time;
+use crate::store::sessions::{Found, Signal};
 use crate::store::users::{self, Invite};
 use crate::store::{DbConnection, StoreError};
 
@@ -180,10 +181,18 @@ pub struct People {
     pub(super) by_device: Cache<String, Arc<AtomicU32>>,
     pub(super) codes: Cache<UserId, Arc<AtomicU32>>,
     pub timeouts: SessionTimeouts,
+    /// Sessions read lately, by id: trusted for at most the cache lifetime,
+    /// and forgotten when [`crate::store::sessions::Signal`] moves.
+    pub(super) sessions: Cache<String, Arc<Found>>,
+    pub(super) signal: tokio::sync::Mutex<Option<Signal>>,
 }
 
 impl People {
-    pub fn new(jwt_secret: &SecretString, timeouts: SessionTimeouts) -> Self {
+    pub fn new(
+        jwt_secret: &SecretString,
+        timeouts: SessionTimeouts,
+        cache_lifetime: Duration,
+    ) -> Self {
         Self {
             devices: DeviceCookies::new(jwt_secret),
             by_account: minute(),
@@ -191,6 +200,11 @@ impl People {
             by_device: minute(),
             codes: minute(),
             timeouts,
+            sessions: Cache::builder()
+                .max_capacity(100_000)
+                .time_to_live(cache_lifetime)
+                .build(),
+            signal: tokio::sync::Mutex::new(None),
         }
     }
 }

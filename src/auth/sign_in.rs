@@ -129,22 +129,9 @@ impl Authenticator {
     /// client and takes as long, whether or not the account exists.
     pub async fn sign_in(&self, attempt: Attempt<'_>) -> Result<User, SignInError> {
         let email = fold_case(attempt.email.trim());
-        let db = self.inner.db.clone();
-        let lookup = email.clone();
-        let user = db
-            .run(move |conn| users::find_by_email(conn, &lookup))
-            .await?;
         let people = self.people();
-        let trusted = attempt
-            .device
-            .and_then(|cookie| people.devices.holder(cookie))
-            .is_some_and(|holder| user.as_ref().is_some_and(|u| u.id == holder));
-        let counters = match trusted {
-            true => vec![(
-                people.by_device.get_with(email.clone(), Default::default),
-                PER_DEVICE,
-            )],
-            false => vec![
+        let guessers = || {
+            vec![
                 (
                     people
                         .by_account
@@ -155,12 +142,36 @@ impl Authenticator {
                     people.by_address.get_with(attempt.client, Default::default),
                     PER_ADDRESS,
                 ),
-            ],
+            ]
         };
-        let Some(reserved) = reserve(counters) else {
+        let throttled = || {
             self.inner.refused.fetch_add(1, Ordering::Relaxed);
-            return Err(SignInError::Throttled(MINUTE.as_secs()));
+            SignInError::Throttled(MINUTE.as_secs())
         };
+        // The count is taken before anything else is done, the database
+        // included, so a refused guess costs next to nothing.
+        let holder = attempt
+            .device
+            .and_then(|cookie| people.devices.holder(cookie));
+        let device = (
+            people.by_device.get_with(email.clone(), Default::default),
+            PER_DEVICE,
+        );
+        let mut reserved = match holder {
+            Some(_) => reserve(vec![device]),
+            None => reserve(guessers()),
+        }
+        .ok_or_else(throttled)?;
+        let db = self.inner.db.clone();
+        let lookup = email.clone();
+        let user = db
+            .run(move |conn| users::find_by_email(conn, &lookup))
+            .await?;
+        // Another account's device cookie exempts nothing.
+        if holder.is_some() && holder != user.as_ref().map(|u| u.id) {
+            reserved.release();
+            reserved = reserve(guessers()).ok_or_else(throttled)?;
+        }
         let hash = user
             .as_ref()
             .filter(|u| u.is_active())
@@ -290,36 +301,82 @@ impl Authenticator {
         self.people().timeouts
     }
 
-    /// The session a cookie names, with its person; `None` when there is
-    /// none or it timed out (then it is ended). Read from the database every
-    /// time; its last use is written at most every tenth of the idle
-    /// timeout (and at least every minute).
-    pub async fn session(&self, cookie: &str) -> Result<Option<Found>, ApiError> {
+    /// The session a cookie names, with its person and organization;
+    /// `None` when there is none or it timed out (then it is ended).
+    ///
+    /// Cached like keys: a session read lately costs no query. Every
+    /// instance looks for ended or changed sessions, people and
+    /// organizations ten times a second ([`Authenticator::watch_sessions`])
+    /// and forgets its cached sessions when anything moved; the instance
+    /// that ends or changes one forgets at once. A session's last use is
+    /// written in the background, at most every tenth of the idle timeout
+    /// (and at least every minute).
+    pub async fn session(&self, cookie: &str) -> Result<Option<Arc<Found>>, ApiError> {
         let id = digest(cookie);
-        let timeouts = self.people().timeouts;
-        let found = self
-            .inner
-            .db
-            .run(move |conn| {
-                let Some(found) = sessions::find(conn, &id)? else {
+        let people = self.people();
+        let found = match people.sessions.get(&id) {
+            Some(found) => found,
+            None => {
+                let lookup = id.clone();
+                let Some(found) = self
+                    .inner
+                    .db
+                    .run(move |conn| sessions::find(conn, &lookup))
+                    .await?
+                else {
                     return Ok(None);
                 };
-                let (session, user) = (&found.session, &found.user);
-                let now = Time::now();
-                let idle = now.minus(timeouts.idle) > session.last_seen_time;
-                let old = now.minus(timeouts.absolute) > session.created_time;
-                if idle || old || !user.is_active() {
-                    sessions::end(conn, &session.id)?;
-                    return Ok(None);
+                let found = Arc::new(found);
+                people.sessions.insert(id.clone(), found.clone());
+                found
+            }
+        };
+        let (session, user, timeouts) = (&found.session, &found.user, people.timeouts);
+        let now = Time::now();
+        let idle = now.minus(timeouts.idle) > session.last_seen_time;
+        let old = now.minus(timeouts.absolute) > session.created_time;
+        if idle || old || !user.is_active() {
+            people.sessions.invalidate(&id);
+            self.inner
+                .db
+                .run(move |conn| sessions::end(conn, &id))
+                .await?;
+            return Ok(None);
+        }
+        let touch_every = (timeouts.idle / 10).min(MINUTE);
+        if now.minus(touch_every) > session.last_seen_time {
+            let mut touched = (*found).clone();
+            touched.session.last_seen_time = now;
+            people.sessions.insert(id.clone(), Arc::new(touched));
+            let db = self.inner.db.clone();
+            actix_web::rt::spawn(async move {
+                if let Err(e) = db.run(move |conn| sessions::touch(conn, &id)).await {
+                    log::warn!("could not note a session's use: {e}");
                 }
-                let touch_every = (timeouts.idle / 10).min(MINUTE);
-                if now.minus(touch_every) > session.last_seen_time {
-                    sessions::touch(conn, &session.id)?;
-                }
-                Ok(Some(found))
-            })
-            .await?;
-        Ok(found)
+            });
+        }
+        Ok(Some(found))
+    }
+
+    /// Forgets the sessions this instance cached, after it changed one or
+    /// a person's standing: its next request reads them afresh.
+    pub fn forget_sessions(&self) {
+        self.people().sessions.invalidate_all();
+    }
+
+    /// Looks whether sessions, people or organizations changed since the
+    /// last look (on any instance) and, if so, forgets every cached
+    /// session. Run ten times a second: a sign-out, a disable, a role or a
+    /// mode change holds on every instance within about a tenth of a
+    /// second, for one small query per tenth of a second per instance.
+    pub async fn watch_sessions(&self) -> Result<(), StoreError> {
+        let now = self.inner.db.run(sessions::signal).await?;
+        let mut seen = self.people().signal.lock().await;
+        if seen.as_ref().is_some_and(|seen| *seen != now) {
+            self.forget_sessions();
+        }
+        *seen = Some(now);
+        Ok(())
     }
 }
 

@@ -185,7 +185,7 @@ pub async fn account(
         role: user.role.as_str(),
         organization,
         two_step: user.totp_secret.is_some(),
-        required: signed.found.two_step_required,
+        required: signed.found.two_step_required(),
         recovery_left: user.recovery_codes.len(),
         csrf: signed.found.session.csrf.clone(),
         notice,
@@ -221,7 +221,7 @@ fn two_step_page(
         qr: qr_svg(&otpauth_url(&secret, &user.email)),
         secret,
         csrf: signed.found.session.csrf.clone(),
-        required: signed.found.two_step_required,
+        required: signed.found.two_step_required(),
         problem,
     };
     let status = match problem {
@@ -315,7 +315,7 @@ pub async fn remove_two_step(
     db: web::Data<Database>,
 ) -> Result<HttpResponse, PageError> {
     signed.check_csrf(&form.csrf)?;
-    if signed.found.two_step_required {
+    if signed.found.two_step_required() {
         return Err(ApiError::Refused(crate::domain::refusal::Refusal::Conflict(
             "The organization requires two-step sign-in.",
         ))

@@ -51,9 +51,16 @@ pub static STYLESHEET: Asset = Asset::new(
     include_bytes!("../../assets/console.css"),
 );
 
+pub static SCRIPT: Asset = Asset::new(
+    "console",
+    "js",
+    "text/javascript; charset=utf-8",
+    include_bytes!("../../assets/console.js"),
+);
+
 /// Every asset, by the name it is served under.
-fn all() -> [&'static Asset; 1] {
-    [&STYLESHEET]
+fn all() -> [&'static Asset; 2] {
+    [&STYLESHEET, &SCRIPT]
 }
 
 /// `GET /console/assets/{file}`: the file whose hashed name this is, kept by

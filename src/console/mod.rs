@@ -13,8 +13,13 @@ mod platform;
 pub mod session;
 mod sign_in;
 
-use actix_web::middleware::from_fn;
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::Method;
+use actix_web::middleware::{Next, from_fn};
 use actix_web::{HttpRequest, HttpResponse, web};
+
+use crate::auth::Authenticator;
 
 use crate::http::{console_policy, no_store};
 use session::{Chrome, Message, PageError, Signed, render};
@@ -23,6 +28,7 @@ use session::{Chrome, Message, PageError, Signed, render};
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::scope("/console")
+            .wrap(from_fn(forget_sessions_after_changes))
             .wrap(from_fn(no_store))
             .wrap(from_fn(console_policy))
             .app_data(
@@ -65,6 +71,23 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             )
             .default_service(web::to(not_found)),
     );
+}
+
+/// After a form of the console changed anything (a sign-out, a password, a
+/// role, a mode), this instance forgets the sessions it cached, so the
+/// change holds here from the next request; other instances see it within
+/// their next look ([`crate::auth::Authenticator::watch_sessions`]).
+async fn forget_sessions_after_changes<B: MessageBody + 'static>(
+    req: ServiceRequest,
+    next: Next<B>,
+) -> Result<ServiceResponse<B>, actix_web::Error> {
+    let changes = req.method() != Method::GET && req.method() != Method::HEAD;
+    let authenticator = req.app_data::<web::Data<Authenticator>>().cloned();
+    let response = next.call(req).await?;
+    if let (true, Some(authenticator)) = (changes, authenticator) {
+        authenticator.forget_sessions();
+    }
+    Ok(response)
 }
 
 /// `GET /console`: where a signed-in person starts.

@@ -12,7 +12,9 @@ use actix_web::http::{StatusCode, header};
 use actix_web::{FromRequest, HttpRequest, HttpResponse, ResponseError, web};
 use askama::Template;
 
-use super::assets::STYLESHEET;
+use std::sync::Arc;
+
+use super::assets::{SCRIPT, STYLESHEET};
 use crate::auth::Authenticator;
 use crate::auth::people::DEVICE_VALID;
 use crate::domain::audit::Audit;
@@ -22,6 +24,8 @@ use crate::error::ApiError;
 use crate::store::sessions::Found;
 
 pub use crate::auth::sign_in::{DEVICE_COOKIE as DEVICE, SESSION_COOKIE as SESSION};
+/// The theme cookie's name: `light` or `dark`; absent, the system's.
+pub const THEME: &str = "clientele_theme";
 
 /// How the console's cookies are set.
 #[derive(Debug, Clone)]
@@ -76,26 +80,38 @@ pub fn cleared_session(settings: &ConsoleSettings) -> Cookie<'static> {
     gone
 }
 
-/// The frame of every page: its title, the stylesheet, which navigation
-/// link is current, and who is signed in.
+/// The frame of every page: its title, the files, which navigation link
+/// is current, the theme and mode, and who is signed in.
 pub struct Chrome {
     pub title: String,
     pub css: &'static str,
+    pub js: &'static str,
     pub current: &'static str,
     /// `narrow` for forms, empty for wide pages.
     pub width: &'static str,
+    /// `system`, `light` or `dark` (the theme cookie).
+    pub theme: &'static str,
+    /// False while the console is switched to test mode.
+    pub livemode: bool,
+    /// This page's path and query, where the mode and theme forms return.
+    pub back: String,
     pub who: Option<Who>,
 }
 
-/// The person a page is shown to.
+/// The person a page is shown to, and which parts of the console they see
+/// (each part is also refused by the server to anyone else).
 pub struct Who {
     pub email: String,
     pub role: &'static str,
     pub csrf: String,
-    /// May manage members (sees the Members page).
-    pub members: bool,
-    /// A platform operator (sees the Organizations page).
+    /// The organization's name, when the console shows one.
+    pub organization: Option<String>,
+    pub customers: bool,
+    pub reports: bool,
+    pub developers: bool,
+    pub organization_pages: bool,
     pub operator: bool,
+    pub read_only: bool,
 }
 
 impl Chrome {
@@ -104,26 +120,43 @@ impl Chrome {
         Self {
             title: title.into(),
             css: STYLESHEET.path(),
+            js: SCRIPT.path(),
             current: "",
             width: "narrow",
+            theme: "system",
+            livemode: true,
+            back: "/console".into(),
             who: None,
         }
     }
 
     /// A page for a signed-in person.
     pub fn signed(title: impl Into<String>, signed: &Signed, current: &'static str) -> Self {
+        let user = &signed.found.user;
+        let organization = signed.found.organization.as_ref();
+        let shown = organization.is_some();
         Self {
             title: title.into(),
             css: STYLESHEET.path(),
+            js: SCRIPT.path(),
             current,
             width: "",
+            theme: signed.theme,
+            livemode: signed.found.session.livemode,
+            back: signed.back.clone(),
             who: Some(Who {
-                email: signed.found.user.email.clone(),
-                role: signed.found.user.role.as_str(),
+                email: user.email.clone(),
+                role: user.role.as_str(),
                 csrf: signed.found.session.csrf.clone(),
-                members: signed.found.user.organization_id.is_some()
-                    && signed.may(Scope::MembersManage),
-                operator: signed.found.user.role == Role::Operator,
+                organization: organization.map(|o| o.name.clone()),
+                customers: shown && signed.may(Scope::CustomersRead),
+                reports: shown && signed.may(Scope::ReportsRead),
+                developers: shown
+                    && (signed.may(Scope::EventsRead) || signed.may(Scope::KeysManage)),
+                organization_pages: shown
+                    && (signed.may(Scope::MembersManage) || signed.may(Scope::AuditRead)),
+                operator: user.role == Role::Operator,
+                read_only: user.role.read_only() && shown,
             }),
         }
     }
@@ -228,9 +261,13 @@ impl ResponseError for PageError {
 /// take it send everyone else to the sign-in page, and a member whose
 /// organization requires two-step sign-in, without it, to its setup.
 pub struct Signed {
-    pub found: Found,
+    pub found: Arc<Found>,
     /// The session cookie's secret (to end this session, or keep it).
     pub cookie: String,
+    /// The theme cookie's value.
+    pub theme: &'static str,
+    /// The request's path and query.
+    pub back: String,
 }
 
 impl Signed {
@@ -289,7 +326,21 @@ pub async fn signed_in(req: &HttpRequest) -> Result<Option<Signed>, PageError> {
         .app_data::<web::Data<Authenticator>>()
         .ok_or_else(|| ApiError::Internal("no authenticator configured".into()))?;
     let found = authenticator.session(&cookie).await?;
-    Ok(found.map(|found| Signed { found, cookie }))
+    let theme = match req.cookie(THEME).as_ref().map(|c| c.value()) {
+        Some("light") => "light",
+        Some("dark") => "dark",
+        _ => "system",
+    };
+    let back = match req.query_string() {
+        "" => req.path().to_owned(),
+        query => format!("{}?{query}", req.path()),
+    };
+    Ok(found.map(|found| Signed {
+        found,
+        cookie,
+        theme,
+        back,
+    }))
 }
 
 impl FromRequest for Signed {
@@ -303,17 +354,15 @@ impl FromRequest for Signed {
             if signed.found.session.pending {
                 return Err(PageError::SignIn);
             }
-            if signed.found.organization_disabled {
+            if signed.found.organization_disabled() {
                 return Err(PageError::Problem(ApiError::Forbidden(
                     "The organization is disabled.",
                 )));
             }
             let setting_up =
                 req.path().starts_with("/console/two-step") || req.path() == "/console/sign-out";
-            if signed.found.two_step_required
-                && signed.found.user.totp_secret.is_none()
-                && !setting_up
-            {
+            let required = signed.found.two_step_required();
+            if required && signed.found.user.totp_secret.is_none() && !setting_up {
                 return Err(PageError::TwoStepFirst);
             }
             Ok(signed)

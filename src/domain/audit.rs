@@ -126,6 +126,18 @@ impl Action {
         Self::ALL.into_iter().find(|action| action.as_str() == name)
     }
 
+    /// A change of one customer: the actions whose target is a `customer`.
+    pub fn is_customer_change(self) -> bool {
+        matches!(
+            self,
+            Self::CustomerCreated
+                | Self::CustomerUpdated
+                | Self::CustomerDeleted
+                | Self::CustomerRestored
+                | Self::CustomerErased
+        )
+    }
+
     fn schema() -> Value {
         let names: Vec<&str> = Self::ALL.iter().map(|a| a.as_str()).collect();
         json!({"type": "string", "enum": names})

@@ -194,6 +194,8 @@ diesel::table! {
         pending -> Bool,
         created_at -> Timestamp,
         last_seen_at -> Timestamp,
+        viewing -> Nullable<Text>,
+        changed_at -> Nullable<Timestamp>,
     }
 }
 

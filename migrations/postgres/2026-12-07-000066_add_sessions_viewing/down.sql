@@ -1,0 +1,2 @@
+ALTER TABLE sessions DROP COLUMN changed_at;
+ALTER TABLE sessions DROP COLUMN viewing;
