@@ -48,14 +48,28 @@ impl FromRequest for Idempotency {
     type Future = Ready<Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let key = match req.headers().get(IdempotencyKey::HEADER) {
-            None => Ok(None),
-            Some(value) => value
+        let raw = req.headers().get(IdempotencyKey::HEADER).map(|value| {
+            value
                 .to_str()
                 .map_err(|_| "must be visible ASCII".to_owned())
-                .and_then(IdempotencyKey::parse)
-                .map(Some),
-        };
+        });
+        ready(Self::of(req, raw.transpose()))
+    }
+}
+
+impl Idempotency {
+    /// The key `raw` (a header's, or a console form's hidden field) for the
+    /// request `req`: 422 naming the header unless it is 1..=255 visible
+    /// ASCII characters.
+    pub fn of(req: &HttpRequest, raw: Result<Option<&str>, String>) -> Result<Self, ApiError> {
+        let key = raw
+            .and_then(|raw| raw.map(IdempotencyKey::parse).transpose())
+            .map_err(|message| {
+                ApiError::Invalid(vec![InvalidField {
+                    field: IdempotencyKey::HEADER.into(),
+                    message,
+                }])
+            })?;
         let window = req
             .app_data::<web::Data<IdempotencyWindow>>()
             .map_or(Duration::from_secs(24 * 3600), |w| w.0);
@@ -63,21 +77,13 @@ impl FromRequest for Idempotency {
             .app_data::<web::Data<RecentKeys>>()
             .cloned()
             .unwrap_or_default();
-        ready(
-            key.map(|key| Self {
-                key,
-                method: req.method().to_string(),
-                path: req.path().to_owned(),
-                window,
-                keys,
-            })
-            .map_err(|message| {
-                ApiError::Invalid(vec![InvalidField {
-                    field: IdempotencyKey::HEADER.into(),
-                    message,
-                }])
-            }),
-        )
+        Ok(Self {
+            key,
+            method: req.method().to_string(),
+            path: req.path().to_owned(),
+            window,
+            keys,
+        })
     }
 }
 
@@ -190,8 +196,24 @@ impl Idempotency {
     where
         F: Fn(&mut DbConnection) -> Result<KeptAnswer, StoreError> + Send + Sync + 'static,
     {
+        let (answer, replayed) = self.answer(db, tenant, body, write).await?;
+        Ok(response(answer, replayed))
+    }
+
+    /// [`Idempotency::respond`]'s answer, and whether it was replayed: for
+    /// the console, which shows a page rather than the answer.
+    pub async fn answer<F>(
+        self,
+        db: &Database,
+        tenant: Tenant,
+        body: Option<&Map<String, Value>>,
+        write: F,
+    ) -> Result<(KeptAnswer, bool), ApiError>
+    where
+        F: Fn(&mut DbConnection) -> Result<KeptAnswer, StoreError> + Send + Sync + 'static,
+    {
         let Some(key) = self.key.as_ref().map(|key| key.as_str().to_owned()) else {
-            return Ok(response(db.transaction(write).await?, false));
+            return Ok((db.transaction(write).await?, false));
         };
         let print = fingerprint(&self.method, &self.path, body);
         let write = Arc::new(write);
@@ -214,7 +236,7 @@ impl Idempotency {
             self.keys.meet(tenant, &key);
         }
         let expired = match found {
-            Found::Answer(answer) => return Ok(response(answer, true)),
+            Found::Answer(answer) => return Ok((answer, true)),
             Found::Reused => return Err(ApiError::IdempotencyKeyReused),
             Found::Expired => true,
             Found::Nothing => false,
@@ -233,7 +255,7 @@ impl Idempotency {
         print: &str,
         expired: bool,
         write: &Arc<F>,
-    ) -> Result<HttpResponse, ApiError>
+    ) -> Result<(KeptAnswer, bool), ApiError>
     where
         F: Fn(&mut DbConnection) -> Result<KeptAnswer, StoreError> + Send + Sync + 'static,
     {
@@ -267,7 +289,7 @@ impl Idempotency {
         match outcome {
             Ok(answer) => {
                 self.keys.meet(tenant, key);
-                Ok(response(answer?, false))
+                Ok((answer?, false))
             }
             Err(StoreError::UniqueViolation { .. }) => Err(ApiError::IdempotencyKeyInUse),
             Err(error) => Err(error.into()),

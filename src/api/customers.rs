@@ -15,17 +15,15 @@ use super::schemas::{
     NotFoundProblem, PreconditionProblems, QueryProblems, StorageProblems,
 };
 use crate::auth::Tenant;
-use crate::domain::InvalidField;
-use crate::domain::audit::{Action, Audit, Target};
+use crate::domain::audit::Audit;
 use crate::domain::custom_fields::Definitions;
 use crate::domain::customer::{Customer, CustomerChanges, FieldSet};
-use crate::domain::listing::ListParams;
 use crate::domain::preconditions::etag;
 use crate::domain::scopes::Scope;
 use crate::error::ApiError;
 use crate::store::custom_fields::DefinitionCache;
-use crate::store::listing::{self, CustomFieldFilter, UnknownAnchor};
-use crate::store::{self, Database, customers};
+use crate::store::listing;
+use crate::store::{Database, customers};
 
 /// A page of customers.
 #[derive(Serialize, ToSchema)]
@@ -141,31 +139,9 @@ pub async fn list(
     let tenant = principal.tenant();
     if params.reads_deleted() {
         principal.require(Scope::ReportsRead)?;
-        // A bulk read of personal data is in the audit log before it is read.
-        db.transaction(move |conn| {
-            let action = Action::CustomersListedWithDeleted;
-            store::audit::record(
-                conn,
-                tenant,
-                &audit,
-                action,
-                Target::many("customers"),
-                None,
-            )
-        })
-        .await?;
     }
-    let filters = custom_field_filters(&params, &definitions, &db, tenant).await?;
     let (limit, offset) = (params.limit, params.offset);
-    let page = db
-        .read(move |conn| listing::list(conn, tenant, &params, &filters))
-        .await?
-        .map_err(|UnknownAnchor(cursor)| {
-            ApiError::Invalid(vec![InvalidField {
-                field: cursor.parameter().into(),
-                message: "names no customer this organization ever had".into(),
-            }])
-        })?;
+    let page = listing::page(&db, &definitions, tenant, params, &audit).await??;
     Ok(HttpResponse::Ok().json(Page {
         data: page.customers,
         limit,
@@ -173,33 +149,6 @@ pub async fn list(
         has_more: page.has_more,
         total: page.total,
     }))
-}
-
-/// The list's `customFields.<name>` filters, checked against the
-/// organization's definitions (read through the cache only when there are
-/// some): a 422 names every bad one.
-pub(super) async fn custom_field_filters(
-    params: &ListParams,
-    cache: &DefinitionCache,
-    db: &Database,
-    tenant: Tenant,
-) -> Result<Vec<CustomFieldFilter>, ApiError> {
-    if params.custom_fields.is_empty() {
-        return Ok(Vec::new());
-    }
-    let definitions = cache.get(db, tenant.organization_id).await?;
-    let mut filters = Vec::new();
-    let mut errors = Vec::new();
-    for (name, raw) in &params.custom_fields {
-        match definitions.filter_value(name, raw) {
-            Ok(value) => filters.push((name.clone(), value)),
-            Err(complaint) => errors.push(complaint),
-        }
-    }
-    match errors.is_empty() {
-        true => Ok(filters),
-        false => Err(ApiError::Invalid(errors)),
-    }
 }
 
 /// Get a customer.

@@ -49,6 +49,7 @@ use crate::error::Problem;
         webhooks::update,
         webhooks::delete,
         webhooks::deliveries,
+        webhooks::resend,
         operations::health,
         operations::ready,
         operations::metrics,

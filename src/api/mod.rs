@@ -144,6 +144,15 @@ macro_rules! organization_routes {
         )
         .service(
             organization_resource!(
+                paths::WEBHOOK_RESEND,
+                "POST",
+                $authenticate,
+                authorize_webhooks
+            )
+            .route(web::post().to(webhooks::resend)),
+        )
+        .service(
+            organization_resource!(
                 paths::WEBHOOK_DELIVERIES,
                 "GET",
                 $authenticate,

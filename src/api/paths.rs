@@ -21,6 +21,7 @@ pub const WEBHOOK_ENDPOINT: &str = organization!("/webhook-endpoints/{endpointId
 pub const CUSTOM_FIELDS: &str = organization!("/custom-fields");
 pub const CUSTOM_FIELD: &str = organization!("/custom-fields/{name}");
 pub const WEBHOOK_DELIVERIES: &str = organization!("/webhook-endpoints/{endpointId}/deliveries");
+pub const WEBHOOK_RESEND: &str = organization!("/webhook-endpoints/{endpointId}/resend");
 pub const HEALTH: &str = "/health";
 pub const READY: &str = "/ready";
 pub const METRICS: &str = "/metrics";

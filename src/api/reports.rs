@@ -12,7 +12,6 @@ use tokio_stream::StreamExt;
 use tokio_stream::wrappers::ReceiverStream;
 use utoipa::ToSchema;
 
-use super::customers::custom_field_filters;
 use super::extract::ReportQuery;
 use super::paths;
 use super::schemas::{GuardedProblems, QueryProblems};
@@ -59,7 +58,9 @@ pub async fn export(
     ReportQuery(params): ReportQuery<ExportFormat>,
     audit: Audit,
 ) -> Result<HttpResponse, ApiError> {
-    let filters = custom_field_filters(&params.filters, &definitions, &db, tenant).await?;
+    let filters = definitions
+        .filters(&db, tenant.organization_id, &params.filters)
+        .await??;
     // A bulk read of personal data is in the audit log before it is read.
     db.transaction(move |conn| {
         let target = Target::many("customers");
@@ -218,7 +219,9 @@ pub async fn stats(
     definitions: web::Data<DefinitionCache>,
     ReportQuery(params): ReportQuery<GroupBy>,
 ) -> Result<HttpResponse, ApiError> {
-    let filters = custom_field_filters(&params.filters, &definitions, &db, tenant).await?;
+    let filters = definitions
+        .filters(&db, tenant.organization_id, &params.filters)
+        .await??;
     let groups = db
         .read(move |conn| reports::stats(conn, tenant, &params.filters, &filters, params.choice))
         .await?;

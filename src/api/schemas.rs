@@ -94,6 +94,17 @@ impl ToSchema for EndpointUpdateInput {
     }
 }
 
+/// The body of `POST …/webhook-endpoints/{endpointId}/resend`.
+pub struct ResendInput;
+
+impl PartialSchema for ResendInput {
+    fn schema() -> RefOr<Schema> {
+        schema::of(crate::domain::webhook::resend_schema())
+    }
+}
+
+impl ToSchema for ResendInput {}
+
 /// The body of `POST …/tokens`.
 pub struct TokenInput;
 

@@ -13,14 +13,15 @@ use super::extract::{AttemptQuery, EndpointPath, JsonObject};
 use super::paths;
 use super::schemas::{
     BodyProblems, EndpointCreateInput, EndpointUpdateInput, GuardedProblems, IdempotencyProblems,
-    NotFoundProblem, QueryProblems,
+    NotFoundProblem, QueryProblems, ResendInput,
 };
 use crate::auth::Tenant;
 use crate::auth::keys;
 use crate::domain::InvalidField;
 use crate::domain::audit::Audit;
+use crate::domain::ids::{EndpointId, EventId};
 use crate::domain::time::Time;
-use crate::domain::webhook::{EndpointChanges, MAX_ENDPOINTS, UrlPolicy};
+use crate::domain::webhook::{EndpointChanges, MAX_ENDPOINTS, UrlPolicy, resend_body};
 use crate::error::ApiError;
 use crate::store::Database;
 use crate::store::feed;
@@ -342,4 +343,56 @@ pub async fn deliveries(
             .collect(),
         has_more,
     }))
+}
+
+/// What a resend answers.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[schema(as = WebhookResend)]
+pub struct Resent {
+    #[schema(value_type = String, example = "whe_0193a3c2e6117e2f9a3b4c5d6e7f8091")]
+    endpoint_id: EndpointId,
+    #[schema(value_type = String, example = "evt_0193a3c2e5f07d1e8f2a3b4c5d6e7f80")]
+    event_id: EventId,
+}
+
+/// Send an event to an endpoint again.
+///
+/// The event (one of this organization's, in the feed) is delivered to the
+/// endpoint again, a new attempt with the same event id, within seconds;
+/// its earlier attempts stay in the deliveries listing. The endpoint must be
+/// enabled for the attempt to be made. Receivers deduplicate by
+/// `Clientele-Event-Id` as for any retry.
+#[utoipa::path(
+    post,
+    path = paths::WEBHOOK_RESEND,
+    tag = "webhooks",
+    operation_id = "resendWebhookEvent",
+    security(("ApiKey" = []), ("Bearer" = [])),
+    params(Tenant, EndpointPath, Idempotency),
+    request_body(content = ResendInput, content_type = "application/json"),
+    responses(
+        (status = 202, description = "The delivery is due: a new attempt follows within seconds.", body = Resent),
+        GuardedProblems, BodyProblems, NotFoundProblem, IdempotencyProblems,
+    )
+)]
+pub async fn resend(
+    tenant: Tenant,
+    db: web::Data<Database>,
+    body: JsonObject,
+    EndpointPath(id): EndpointPath,
+    idempotency: Idempotency,
+    audit: Audit,
+) -> Result<HttpResponse, ApiError> {
+    let event = resend_body(&body)?;
+    idempotency
+        .respond(&db, tenant, Some(&body), move |conn| {
+            deliveries::resend(conn, tenant, id, event, &audit)?;
+            let body = Resent {
+                endpoint_id: id,
+                event_id: event,
+            };
+            Ok(answers::json(StatusCode::ACCEPTED, &body))
+        })
+        .await
 }

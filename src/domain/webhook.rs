@@ -8,7 +8,7 @@ use url::{Host, Url};
 
 use super::change::Change;
 use super::event::{Event, EventType};
-use super::ids::AttemptId;
+use super::ids::{AttemptId, EventId};
 use super::invalid::{InvalidField, InvalidFields};
 use super::listing::{DEFAULT_LIMIT, Paged, limit_parameter};
 use super::query::{Parameter, parse_query};
@@ -294,6 +294,35 @@ impl EndpointChanges {
         }
         schema
     }
+}
+
+/// The body of `POST …/webhook-endpoints/{endpointId}/resend`:
+/// `{"eventId": "evt_…"}`, and nothing else.
+pub fn resend_body(body: &Map<String, Value>) -> Result<EventId, Vec<InvalidField>> {
+    let mut errors = InvalidFields::default();
+    let mut event = None;
+    for (name, value) in body {
+        match name.as_str() {
+            "eventId" => match value.as_str().and_then(EventId::parse) {
+                Some(id) => event = Some(id),
+                None => errors.push("eventId", "must be an event id (evt_…)"),
+            },
+            _ => errors.push(name.as_str(), "unknown field"),
+        }
+    }
+    if event.is_none() && !body.contains_key("eventId") {
+        errors.push("eventId", "is required");
+    }
+    errors.into_result(event.unwrap_or_else(EventId::generate))
+}
+
+/// The JSON Schema of [`resend_body`]'s body.
+pub fn resend_schema() -> Value {
+    json!({
+        "type": "object", "additionalProperties": false, "required": ["eventId"],
+        "properties": {"eventId": EventId::schema()},
+        "examples": [{"eventId": EventId::EXAMPLE}]
+    })
 }
 
 #[cfg(test)]

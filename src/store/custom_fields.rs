@@ -10,6 +10,7 @@ use serde_json::{Map, Value};
 
 use super::schema::{custom_field_values, custom_fields, customers};
 use super::{Database, DbConnection, StoreError, audit};
+use crate::domain::InvalidField;
 use crate::domain::audit::{Action, Audit, Target};
 use crate::domain::change::Change;
 use crate::domain::custom_fields::{
@@ -17,6 +18,7 @@ use crate::domain::custom_fields::{
     NewDefinition, TOO_MANY_DEFINITIONS,
 };
 use crate::domain::ids::{CustomerId, OrganizationId};
+use crate::domain::listing::ListParams;
 use crate::domain::refusal::Refusal;
 use crate::domain::tenant::Tenant;
 use crate::domain::time::Time;
@@ -210,6 +212,10 @@ pub fn delete(
     Ok(())
 }
 
+/// A list filter on a custom field: its name and the canonical text of the
+/// value (`Definitions::filter_value`).
+pub type CustomFieldFilter = (String, String);
+
 /// Each organization's definitions, remembered for the cache's lifetime: a
 /// change made on another instance is seen within it, one made here at
 /// once ([`DefinitionCache::forget`]).
@@ -223,6 +229,33 @@ impl DefinitionCache {
                 .time_to_live(lifetime)
                 .build(),
         )
+    }
+
+    /// The list's `customFields.<name>` filters of `params`, checked
+    /// against the organization's definitions (read only when there are
+    /// some): every bad one is named.
+    pub async fn filters(
+        &self,
+        db: &Database,
+        org: OrganizationId,
+        params: &ListParams,
+    ) -> Result<Result<Vec<CustomFieldFilter>, Vec<InvalidField>>, StoreError> {
+        if params.custom_fields.is_empty() {
+            return Ok(Ok(Vec::new()));
+        }
+        let definitions = self.get(db, org).await?;
+        let mut filters = Vec::new();
+        let mut errors = Vec::new();
+        for (name, raw) in &params.custom_fields {
+            match definitions.filter_value(name, raw) {
+                Ok(value) => filters.push((name.clone(), value)),
+                Err(complaint) => errors.push(complaint),
+            }
+        }
+        Ok(match errors.is_empty() {
+            true => Ok(filters),
+            false => Err(errors),
+        })
     }
 
     pub async fn get(

@@ -6,9 +6,12 @@ use diesel::dsl;
 use diesel::prelude::*;
 use diesel::sql_types::Bool;
 
+use super::custom_fields::{CustomFieldFilter, DefinitionCache};
 use super::customers::{CustomerRow, live, of};
 use super::schema::{custom_field_values, customers};
-use super::{Db, DbConnection, StoreError};
+use super::{Database, Db, DbConnection, StoreError, audit};
+use crate::domain::InvalidField;
+use crate::domain::audit::{Action, Audit, Target};
 use crate::domain::customer::Customer;
 use crate::domain::ids::CustomerId;
 use crate::domain::listing::{Cursor, ListParams, Sort};
@@ -27,9 +30,44 @@ const DEEP_OFFSET: i64 = 1_000;
 #[derive(Debug)]
 pub struct UnknownAnchor(pub Cursor);
 
-/// A list filter on a custom field: its name and the canonical text of the
-/// value (`Definitions::filter_value`).
-pub type CustomFieldFilter = (String, String);
+/// A page of the tenant's customers as the API and the console list them:
+/// the custom-field filters checked against the definitions, a list that
+/// includes deleted customers recorded in the audit log before it is read
+/// (a bulk read of personal data; the caller checked `reports:read`), then
+/// the page, from the read replica while it answers. A bad filter or an
+/// unknown cursor is named.
+pub async fn page(
+    db: &Database,
+    definitions: &DefinitionCache,
+    tenant: Tenant,
+    params: ListParams,
+    by: &Audit,
+) -> Result<Result<Page, Vec<InvalidField>>, StoreError> {
+    let filters = match definitions
+        .filters(db, tenant.organization_id, &params)
+        .await?
+    {
+        Ok(filters) => filters,
+        Err(invalid) => return Ok(Err(invalid)),
+    };
+    if params.reads_deleted() {
+        let by = by.clone();
+        db.transaction(move |conn| {
+            let action = Action::CustomersListedWithDeleted;
+            audit::record(conn, tenant, &by, action, Target::many("customers"), None)
+        })
+        .await?;
+    }
+    let listed = db
+        .read(move |conn| list(conn, tenant, &params, &filters))
+        .await?;
+    Ok(listed.map_err(|UnknownAnchor(cursor)| {
+        vec![InvalidField {
+            field: cursor.parameter().into(),
+            message: "names no customer this organization ever had".into(),
+        }]
+    }))
+}
 
 pub fn list(
     conn: &mut DbConnection,

@@ -6,8 +6,9 @@ use diesel::dsl;
 use diesel::prelude::*;
 use diesel::sql_types::{Nullable, Text};
 
+use super::custom_fields::CustomFieldFilter;
 use super::customers::CustomerRow;
-use super::listing::{Anchor, CustomFieldFilter, beyond, in_order, matching, matching_condition};
+use super::listing::{Anchor, beyond, in_order, matching, matching_condition};
 use super::schema::customers;
 use super::{DbConnection, StoreError, in_snapshot};
 use crate::domain::customer::Customer;

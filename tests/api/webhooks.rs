@@ -372,6 +372,45 @@ on_both_backends! { with fast_retries;
         });
     }
 
+    fn any_event_is_resent_on_request_with_its_id(app: &TestApp) {
+        let before = app.create_customer(&json!({"firstName": "Before"}));
+        // Numbered before the endpoint exists, so never sent to it unasked.
+        feed_until(app, "", 1);
+        let receiver = Receiver::start();
+        let (endpoint, _) = create_endpoint(app, &receiver.url(), json!(["customer.created"]));
+        app.create_customer(&json!({"firstName": "After"}));
+        let first = receiver.wait_for_count(1, WAIT);
+        let events = feed_until(app, "", 2);
+        let older = events.iter().find(|e| e["data"]["object"]["id"] == before["id"]).unwrap()["id"].as_str().unwrap().to_owned();
+        let resend = format!("{}/resend", endpoint_path(app, &endpoint));
+        // Sent before (the update path) and never sent to it (the insert path).
+        for (event, count) in [(first[0].event_id.clone(), 2), (older.clone(), 3)] {
+            let response = app.post_json(&resend, &json!({"eventId": event}));
+            assert_eq!(response.status, 202, "{}", response.text);
+            assert_eq!(response.json(), json!({"endpointId": endpoint, "eventId": event}));
+            let received = receiver.wait_for_count(count, Duration::from_secs(5));
+            assert_eq!(received[count - 1].event_id, event);
+        }
+        let listed = wait_for_attempts(app, &endpoint, 3);
+        assert_eq!(listed.iter().filter(|a| a["eventId"] == first[0].event_id.as_str()).count(), 2);
+        let audit = app.get(&format!("/v1/public-api/organizations/{}/audit-events?action=webhook_delivery.resent", app.organization_id));
+        assert_eq!(audit.json()["data"].as_array().unwrap().len(), 2, "{}", audit.text);
+
+        let unknown = "evt_0193a3c2e5f07d1e8f2a3b4c5d6e7f80";
+        for (body, status) in [(json!({"eventId": unknown}), 404), (json!({"eventId": "cus_1"}), 422), (json!({}), 422), (json!({"eventId": older, "x": 1}), 422)] {
+            let response = app.post_json(&resend, &body);
+            assert_eq!(response.status, status, "{body}: {}", response.text);
+        }
+        let elsewhere = format!("{}/whe_0193a3c2e6117e2f9a3b4c5d6e7f8091/resend", endpoints_path(app));
+        assert_eq!(app.post_json(&elsewhere, &json!({"eventId": older})).status, 404);
+        let reader = app.create_key(&[Scope::CustomersRead, Scope::EventsRead]);
+        let body = json!({"eventId": older}).to_string();
+        let as_reader = app.send_as(Some(&format!("ApiKey {reader}")), "POST", &resend, Some(("application/json", body.as_bytes())));
+        assert_eq!(as_reader.status, 403);
+        std::thread::sleep(Duration::from_millis(300));
+        assert_eq!(receiver.received().len(), 3, "nothing refused was sent");
+    }
+
     fn endpoints_receive_the_types_they_subscribe_to(app: &TestApp) {
         let (deletions, everything) = (Receiver::start(), Receiver::start());
         create_endpoint(app, &deletions.url(), json!(["customer.deleted"]));

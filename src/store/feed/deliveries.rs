@@ -11,12 +11,14 @@ use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Text, Timestamp};
 
 use super::events;
+use crate::domain::audit::{Action, Audit, Target};
 use crate::domain::event::Event;
 use crate::domain::ids::{AttemptId, CustomerId, EndpointId, EventId, OrganizationId};
+use crate::domain::refusal::Refusal;
 use crate::domain::tenant::Tenant;
 use crate::domain::time::Time;
 use crate::store::schema::{webhook_attempts, webhook_deliveries, webhook_endpoints};
-use crate::store::{DbConnection, StoreError};
+use crate::store::{DbConnection, StoreError, audit};
 
 /// An event that leaves the stream as a pending delivery row: after a
 /// failed first attempt, behind an earlier one of its customer, or at the
@@ -292,6 +294,83 @@ pub struct AttemptRow {
     pub duration_ms: i32,
     pub outcome: String,
     pub created_at: NaiveDateTime,
+}
+
+/// Every attempt at the tenant's events `events`, to any endpoint, newest
+/// first (a customer's timeline shows each event's deliveries).
+pub fn attempts_at(
+    conn: &mut DbConnection,
+    tenant: Tenant,
+    events: Vec<EventId>,
+) -> Result<Vec<(EndpointId, AttemptRow)>, StoreError> {
+    Ok(webhook_attempts::table
+        .filter(webhook_attempts::organization_id.eq(tenant.organization_id))
+        .filter(webhook_attempts::event_id.eq_any(events))
+        .order(webhook_attempts::id.desc())
+        .select((webhook_attempts::endpoint_id, AttemptRow::as_select()))
+        .load(conn)?)
+}
+
+/// Sends `event` to `endpoint` again: its delivery is due now, a new attempt
+/// with the same event id (its earlier attempts stay in the log). An event
+/// without a number yet, or of another tenant, or an endpoint of another,
+/// is not found.
+pub fn resend(
+    conn: &mut DbConnection,
+    tenant: Tenant,
+    endpoint: EndpointId,
+    event: EventId,
+    by: &Audit,
+) -> Result<(), StoreError> {
+    let (Some(sequence), event) = events::find(conn, tenant, event)?.ok_or(Refusal::NotFound)?
+    else {
+        return Err(Refusal::NotFound.into());
+    };
+    // An update that changes nothing holds the endpoint's row until the
+    // transaction ends, so two resends of one event take turns at the
+    // delivery's row rather than both inserting it.
+    let endpoint_held = diesel::update(
+        webhook_endpoints::table
+            .filter(webhook_endpoints::organization_id.eq(tenant.organization_id))
+            .filter(webhook_endpoints::livemode.eq(tenant.livemode))
+            .filter(webhook_endpoints::id.eq(endpoint)),
+    )
+    .set(webhook_endpoints::id.eq(webhook_endpoints::id))
+    .execute(conn)?;
+    if endpoint_held == 0 {
+        return Err(Refusal::NotFound.into());
+    }
+    let now = Time::now().naive();
+    let renewed = diesel::update(
+        webhook_deliveries::table
+            .filter(webhook_deliveries::organization_id.eq(tenant.organization_id))
+            .filter(webhook_deliveries::endpoint_id.eq(endpoint))
+            .filter(webhook_deliveries::event_id.eq(event.id)),
+    )
+    .set((
+        webhook_deliveries::state.eq("pending"),
+        webhook_deliveries::next_attempt_at.eq(now),
+        webhook_deliveries::locked_until.eq(None::<NaiveDateTime>),
+        // The 3-day limit runs again from now: a resend is asked for.
+        webhook_deliveries::created_at.eq(now),
+    ))
+    .execute(conn)?;
+    if renewed == 0 {
+        let parked = Parked {
+            created_at: now,
+            ..Parked::before_first_attempt(sequence, &event)
+        };
+        park(conn, tenant.organization_id, endpoint, &[parked])?;
+    }
+    let action = Action::WebhookDeliveryResent;
+    audit::record(
+        conn,
+        tenant,
+        by,
+        action,
+        Target::new("event", event.id),
+        None,
+    )
 }
 
 /// An endpoint's attempts, newest first, after (older than) `after`.

@@ -307,6 +307,58 @@ pub fn feed(
     }))
 }
 
+/// The tenant's numbered events, newest first, before the number `before`
+/// when given, optionally of one customer (the console's feed and a
+/// customer's timeline); each with its number, and whether more follow.
+pub fn newest(
+    conn: &mut DbConnection,
+    tenant: Tenant,
+    before: Option<i64>,
+    customer: Option<CustomerId>,
+    limit: i64,
+) -> Result<(Vec<(i64, Event)>, bool), StoreError> {
+    let mut select = events::table
+        .filter(events::organization_id.eq(tenant.organization_id))
+        .filter(events::livemode.eq(tenant.livemode))
+        .filter(events::sequence.is_not_null())
+        .into_boxed();
+    if let Some(before) = before {
+        select = select.filter(events::sequence.lt(before));
+    }
+    if let Some(customer) = customer {
+        select = select.filter(events::customer_id.eq(customer));
+    }
+    let mut rows: Vec<(Option<i64>, Row)> = select
+        .order(events::sequence.desc())
+        .select((events::sequence, Row::as_select()))
+        .limit(limit + 1)
+        .load(conn)?;
+    let more = rows.len() as i64 > limit;
+    rows.truncate(limit as usize);
+    Ok((
+        rows.into_iter()
+            .map(|(number, row)| (number.unwrap_or_default(), Event::from(row)))
+            .collect(),
+        more,
+    ))
+}
+
+/// The tenant's event `id`, with its number once it has one.
+pub fn find(
+    conn: &mut DbConnection,
+    tenant: Tenant,
+    id: EventId,
+) -> Result<Option<(Option<i64>, Event)>, StoreError> {
+    let row: Option<(Option<i64>, Row)> = events::table
+        .filter(events::organization_id.eq(tenant.organization_id))
+        .filter(events::livemode.eq(tenant.livemode))
+        .filter(events::id.eq(id))
+        .select((events::sequence, Row::as_select()))
+        .first(conn)
+        .optional()?;
+    Ok(row.map(|(number, row)| (number, Event::from(row))))
+}
+
 /// Deletes events older than `retention`, and the deliveries of them that
 /// are done; returns how many events.
 pub fn prune(conn: &mut DbConnection, retention: Duration) -> Result<usize, StoreError> {
