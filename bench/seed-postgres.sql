@@ -84,10 +84,14 @@ SELECT 'org_' || lpad(to_hex(2), 32, '0'), 'whe_' || lpad('1', 32, '0'), 'wha_' 
        'evt_' || lpad(to_hex(5000000 + i), 32, '0'), 1, 200, NULL, 5, 'delivered', now()::timestamp - interval '1 hour'
 FROM generate_series(1, 100000) AS i;
 -- A long audit log (contract section 13): 1,000,000 events of organization
--- 1, the newest last, for the list's first page.
+-- 1, the newest last, for the list's first page: ids made as the server
+-- makes them (a UUIDv7 of the event's millisecond), or the retention's
+-- prune would take them for ancient ones.
 INSERT INTO audit_events (organization_id, id, action, actor_type, actor_id, target_type, target_id,
                           request_id, ip, user_agent, livemode, created_at)
-SELECT 'org_' || lpad(to_hex(1), 32, '0'), 'aud_' || lpad(to_hex(i), 32, '0'),
+SELECT 'org_' || lpad(to_hex(1), 32, '0'),
+       'aud_' || lpad(to_hex((extract(epoch FROM now() - interval '2 days') * 1000)::bigint + i * 100), 12, '0')
+           || '70008' || lpad(to_hex(i), 15, '0'),
        (ARRAY['customer.created', 'customer.updated', 'customer.deleted'])[1 + i % 3], 'apiKey',
        'key_' || lpad(to_hex(1 + i % 5), 32, '0'), 'customer', 'cus_' || lpad(to_hex(1 + i % 500000), 32, '0'),
        md5(i::text), '203.0.113.7', 'bench/1.0', true,

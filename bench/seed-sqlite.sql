@@ -94,11 +94,14 @@ SELECT printf('org_%032x', 2), printf('whe_%032x', 1), printf('wha_%032x', i), p
        1, 200, NULL, 5, 'delivered', strftime('%Y-%m-%d %H:%M:%f', 'now', '-1 hour')
 FROM c;
 -- A long audit log (contract section 13): 1,000,000 events of organization
--- 1, the newest last, for the list's first page.
+-- 1, the newest last, for the list's first page: ids made as the server
+-- makes them (a UUIDv7 of the event's millisecond), or the retention's
+-- prune would take them for ancient ones.
 WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < 1000000)
 INSERT INTO audit_events (organization_id, id, action, actor_type, actor_id, target_type, target_id,
                           request_id, ip, user_agent, livemode, created_at)
-SELECT printf('org_%032x', 1), printf('aud_%032x', i),
+SELECT printf('org_%032x', 1),
+       printf('aud_%012x70008%015x', (CAST(strftime('%s', 'now') AS INTEGER) - 2 * 86400) * 1000 + i * 100, i),
        CASE i % 3 WHEN 0 THEN 'customer.created' WHEN 1 THEN 'customer.updated' ELSE 'customer.deleted' END,
        'apiKey', printf('key_%032x', 1 + i % 5), 'customer', printf('cus_%032x', 1 + i % 50000),
        printf('%032x', i), '203.0.113.7', 'bench/1.0', 1, strftime('%Y-%m-%d %H:%M:%f', 'now', '-1 day')

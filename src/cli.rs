@@ -161,7 +161,7 @@ pub enum KeyCommand {
         key_id: KeyId,
         /// How long the old secret keeps working: now, 1h, 24h or 7d (any
         /// number of s, m, h or d).
-        #[arg(long, value_parser = grace, default_value = "24h")]
+        #[arg(long, value_parser = keys::grace, default_value = "24h")]
         grace: Duration,
     },
     /// List an organization's keys (never their secrets).
@@ -197,23 +197,6 @@ fn email(text: &str) -> Result<String, String> {
 
 fn member_role(text: &str) -> Result<Role, String> {
     Role::parse_member(text)
-}
-
-/// `now`, or a number of seconds, minutes, hours or days (`24h`, `7d`).
-pub fn grace(text: &str) -> Result<Duration, String> {
-    if text == "now" {
-        return Ok(Duration::ZERO);
-    }
-    let unit = |suffix: char, seconds: u64| {
-        text.strip_suffix(suffix)
-            .and_then(|n| n.parse::<u64>().ok())
-            .map(|n| Duration::from_secs(n.saturating_mul(seconds)))
-    };
-    [('s', 1), ('m', 60), ('h', 3600), ('d', 86_400)]
-        .into_iter()
-        .find_map(|(suffix, seconds)| unit(suffix, seconds))
-        .filter(|grace| *grace <= Duration::from_secs(30 * 86_400))
-        .ok_or_else(|| "now, or a number of s, m, h or d up to 30d (24h, 7d)".into())
 }
 
 /// A key's mode.

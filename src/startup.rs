@@ -386,10 +386,17 @@ fn service_tasks(
     tasks.push(Task::every("prune-audit-events", PRUNE_EVERY, move || {
         let db = pruning_audit.clone();
         async move {
-            let pruned = db
-                .transaction(move |conn| store::audit::prune(conn, audit_retention))
-                .await
-                .map_err(|e| e.to_string())?;
+            let mut pruned = 0;
+            loop {
+                let batch = db
+                    .transaction(move |conn| store::audit::prune(conn, audit_retention))
+                    .await
+                    .map_err(|e| e.to_string())?;
+                pruned += batch;
+                if batch < store::audit::PRUNE_BATCH {
+                    break;
+                }
+            }
             if pruned > 0 {
                 log::info!("pruned {pruned} audit events older than the retention");
             }

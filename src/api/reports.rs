@@ -18,7 +18,7 @@ use super::schemas::{GuardedProblems, QueryProblems};
 use crate::auth::Tenant;
 use crate::domain::audit::{Action, Audit, Target};
 use crate::domain::customer::Customer;
-use crate::domain::reports::{ExportFormat, GroupBy, csv_columns, csv_row};
+use crate::domain::reports::{ExportFormat, GroupBy, encode};
 use crate::error::ApiError;
 use crate::store;
 use crate::store::custom_fields::DefinitionCache;
@@ -83,7 +83,7 @@ pub async fn export(
             .read(move |conn| {
                 let mut first = true;
                 reports::export(conn, tenant, &params.filters, &filters, |batch| {
-                    let bytes = encode(format, &batch, std::mem::take(&mut first));
+                    let bytes = Bytes::from(encode(format, &batch, std::mem::take(&mut first)));
                     hand_over(&tx, bytes)
                 })
             })
@@ -140,37 +140,6 @@ fn hand_over(tx: &Sender<Result<Bytes, StoreError>>, bytes: Bytes) -> bool {
                 log::warn!("an export's reader took nothing for {STALLED:?}: stopped");
                 return false;
             }
-        }
-    }
-}
-
-/// A batch of customers in the export's format; CSV's header row goes
-/// before the first.
-fn encode(format: ExportFormat, customers: &[Customer], first: bool) -> Bytes {
-    // Writing to memory cannot fail, nor can serializing a customer.
-    match format {
-        ExportFormat::Ndjson => {
-            let mut out = Vec::with_capacity(customers.len() * 512);
-            for customer in customers {
-                serde_json::to_writer(&mut out, customer).expect("a customer serializes");
-                out.push(b'\n');
-            }
-            out.into()
-        }
-        ExportFormat::Csv => {
-            let mut writer = csv::Writer::from_writer(Vec::with_capacity(customers.len() * 256));
-            if first {
-                writer
-                    .write_record(csv_columns())
-                    .expect("writes to memory");
-            }
-            for customer in customers {
-                let shown = serde_json::to_value(customer).expect("a customer serializes");
-                writer
-                    .write_record(csv_row(&shown))
-                    .expect("writes to memory");
-            }
-            writer.into_inner().expect("writes to memory").into()
         }
     }
 }

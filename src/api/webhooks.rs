@@ -86,7 +86,7 @@ pub struct EndpointList {
 
 /// Parses a body, and under the strict policy refuses a host that resolves
 /// to a private address (checked again at every delivery).
-async fn changes(
+pub async fn changes(
     body: &Map<String, Value>,
     creating: bool,
     settings: &WebhookSettings,

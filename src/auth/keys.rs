@@ -107,6 +107,23 @@ pub fn issue(
     })
 }
 
+/// How long a rolled key's old secret keeps working: `now`, or a number of seconds, minutes, hours or days (`24h`, `7d`), up to 30 days.
+pub fn grace(text: &str) -> Result<Duration, String> {
+    if text == "now" {
+        return Ok(Duration::ZERO);
+    }
+    let unit = |suffix: char, seconds: u64| {
+        text.strip_suffix(suffix)
+            .and_then(|n| n.parse::<u64>().ok())
+            .map(|n| Duration::from_secs(n.saturating_mul(seconds)))
+    };
+    [('s', 1), ('m', 60), ('h', 3600), ('d', 86_400)]
+        .into_iter()
+        .find_map(|(suffix, seconds)| unit(suffix, seconds))
+        .filter(|grace| *grace <= Duration::from_secs(30 * 86_400))
+        .ok_or_else(|| "now, or a number of s, m, h or d up to 30d (24h, 7d)".into())
+}
+
 /// Gives a key a new secret, keeping its id, name, scopes and the tokens it
 /// minted; the old secret keeps working for `grace` (then it is refused
 /// everywhere within a key record's cache lifetime). Refused for a key

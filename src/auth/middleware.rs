@@ -13,7 +13,7 @@ use actix_web::{HttpMessage, web};
 use super::authenticator::Authenticator;
 use super::principal::{Credential, Principal};
 use super::sign_in::{CSRF_HEADER, SESSION_COOKIE, person};
-use crate::domain::audit::{Action, Audit, Target};
+use crate::domain::audit::{Action, Audit, Origin, Target};
 use crate::domain::ids::OrganizationId;
 use crate::domain::refusal::Refusal;
 use crate::domain::scopes::Scope;
@@ -142,28 +142,41 @@ async fn session_principal(req: &ServiceRequest) -> Result<Principal, ApiError> 
             .app_data::<web::Data<Database>>()
             .cloned()
             .ok_or_else(|| ApiError::Internal("no database configured".into()))?;
-        let audit = Audit {
-            actor: principal.actor(),
-            origin: origin_of(req.request()),
-        };
-        let tenant = principal.tenant();
-        db.transaction(move |conn| {
-            if !organizations::exists(conn, organization)? {
-                return Err(Refusal::NotFound.into());
-            }
-            let target = Target::new("organization", organization);
-            audit::record(
-                conn,
-                tenant,
-                &audit,
-                Action::OrganizationViewed,
-                target,
-                None,
-            )
-        })
-        .await?;
+        record_operator_read(&db, &principal, origin_of(req.request())).await?;
     }
     Ok(principal)
+}
+
+/// Records a platform operator's read of an organization in its audit log
+/// (`organization.viewed`), or refuses one that does not exist (404): an
+/// operator's every look at an organization is known to it.
+pub async fn record_operator_read(
+    db: &Database,
+    principal: &Principal,
+    origin: Origin,
+) -> Result<(), ApiError> {
+    let audit = Audit {
+        actor: principal.actor(),
+        origin,
+    };
+    let tenant = principal.tenant();
+    let organization = principal.organization_id;
+    db.transaction(move |conn| {
+        if !organizations::exists(conn, organization)? {
+            return Err(Refusal::NotFound.into());
+        }
+        let target = Target::new("organization", organization);
+        audit::record(
+            conn,
+            tenant,
+            &audit,
+            Action::OrganizationViewed,
+            target,
+            None,
+        )
+    })
+    .await?;
+    Ok(())
 }
 
 /// Whether two secrets are equal, in a time that does not tell where they

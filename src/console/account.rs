@@ -149,7 +149,6 @@ struct AccountPage {
     recovery_left: usize,
     csrf: String,
     notice: Option<&'static str>,
-    owner: bool,
 }
 
 #[derive(Deserialize)]
@@ -176,7 +175,6 @@ pub async fn account(
     let notice = match query.done.as_deref() {
         Some("password") => Some("Your password changed; your other sessions ended."),
         Some("two-step-removed") => Some("Two-step sign-in is off."),
-        Some("settings") => Some("The organization's settings changed."),
         _ => None,
     };
     let page = AccountPage {
@@ -189,7 +187,6 @@ pub async fn account(
         recovery_left: user.recovery_codes.len(),
         csrf: signed.found.session.csrf.clone(),
         notice,
-        owner: user.role.scopes().contains(Scope::SettingsManage) && user.organization_id.is_some(),
     };
     render(StatusCode::OK, &page)
 }
@@ -452,5 +449,5 @@ pub async fn require_two_step(
     };
     db.transaction(move |conn| organizations::set_require_two_step(conn, org, required, &by))
         .await?;
-    Ok(see_other("/console/account?done=settings"))
+    Ok(see_other("/console/organization"))
 }

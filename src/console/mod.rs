@@ -8,8 +8,18 @@
 
 mod account;
 pub mod assets;
+mod custom_fields;
+mod customer_form;
+mod customers;
+mod developers;
+mod filters;
+mod form;
+mod keys;
 mod members;
+mod organization;
 mod platform;
+mod preferences;
+mod reports;
 pub mod session;
 mod sign_in;
 
@@ -20,6 +30,8 @@ use actix_web::middleware::{Next, from_fn};
 use actix_web::{HttpRequest, HttpResponse, web};
 
 use crate::auth::Authenticator;
+use crate::domain::scopes::Scope;
+use crate::domain::time::Time;
 
 use crate::http::{console_policy, no_store};
 use session::{Chrome, Message, PageError, Signed, render};
@@ -31,6 +43,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .wrap(from_fn(forget_sessions_after_changes))
             .wrap(from_fn(no_store))
             .wrap(from_fn(console_policy))
+            .app_data(web::PayloadConfig::new(form::MAX_FORM_BYTES))
             .app_data(
                 web::FormConfig::default()
                     .limit(16 * 1024)
@@ -53,6 +66,66 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route(
                 "/settings/two-step",
                 web::post().to(account::require_two_step),
+            )
+            .route("/customers", web::get().to(customers::list))
+            .route("/customers", web::post().to(customers::create))
+            .route("/customers/new", web::get().to(customers::new))
+            .route("/customers/bulk", web::post().to(customers::bulk))
+            .route("/customers/{id}", web::get().to(customers::detail))
+            .route("/customers/{id}", web::post().to(customers::update))
+            .route("/customers/{id}/edit", web::get().to(customers::edit))
+            .route("/customers/{id}/delete", web::post().to(customers::delete))
+            .route(
+                "/customers/{id}/restore",
+                web::post().to(customers::restore),
+            )
+            .route("/customers/{id}/erase", web::post().to(customers::erase))
+            .route("/reports", web::get().to(reports::page))
+            .route("/developers", web::get().to(developers::home))
+            .route("/developers/webhooks", web::get().to(developers::webhooks))
+            .route(
+                "/developers/webhooks",
+                web::post().to(developers::create_endpoint),
+            )
+            .route(
+                "/developers/webhooks/{id}",
+                web::get().to(developers::endpoint),
+            )
+            .route(
+                "/developers/webhooks/{id}/resend",
+                web::post().to(developers::resend),
+            )
+            .route(
+                "/developers/webhooks/{id}/enabled",
+                web::post().to(developers::set_enabled),
+            )
+            .route(
+                "/developers/webhooks/{id}/delete",
+                web::post().to(developers::delete_endpoint),
+            )
+            .route("/developers/events", web::get().to(developers::feed_page))
+            .route("/developers/keys", web::get().to(keys::list))
+            .route("/developers/keys", web::post().to(keys::create))
+            .route("/developers/keys/{id}/roll", web::post().to(keys::roll))
+            .route("/developers/keys/{id}/revoke", web::post().to(keys::revoke))
+            .route(
+                "/developers/custom-fields",
+                web::get().to(custom_fields::list),
+            )
+            .route(
+                "/developers/custom-fields",
+                web::post().to(custom_fields::create),
+            )
+            .route(
+                "/developers/custom-fields/{name}/delete",
+                web::post().to(custom_fields::delete),
+            )
+            .route("/organization", web::get().to(organization::page))
+            .route("/mode", web::post().to(preferences::mode))
+            .route("/theme", web::post().to(preferences::theme))
+            .route(
+                "/organizations/{id}/view",
+                web::post().to(preferences::view),
             )
             .route("/members", web::get().to(members::list))
             .route("/members", web::post().to(members::invite))
@@ -90,9 +163,23 @@ async fn forget_sessions_after_changes<B: MessageBody + 'static>(
     Ok(response)
 }
 
-/// `GET /console`: where a signed-in person starts.
-async fn home(_: Signed) -> HttpResponse {
-    sign_in::see_other("/console/account")
+/// `GET /console`: where a signed-in person starts: the customers when
+/// they may read them, the organizations for an operator looking at none.
+async fn home(signed: Signed) -> HttpResponse {
+    let start = match signed.principal() {
+        Ok(principal) if principal.require(Scope::CustomersRead).is_ok() => "/console/customers",
+        Ok(_) => "/console/account",
+        Err(_) => "/console/organizations",
+    };
+    sign_in::see_other(start)
+}
+
+/// A time as pages show it: `2026-12-07 10:22 UTC`.
+pub fn shown(time: Time) -> String {
+    time.to_rfc3339()
+        .get(..16)
+        .map(|minute| format!("{} UTC", minute.replace('T', " ")))
+        .unwrap_or_default()
 }
 
 /// A console path that serves nothing: a page, 404.

@@ -29,6 +29,8 @@ struct OrganizationsPage {
     csrf: String,
     organizations: Vec<Row>,
     notice: Option<String>,
+    /// The organization the operator looks at, by name.
+    viewing: Option<String>,
 }
 
 fn operator(signed: &Signed) -> Result<(), PageError> {
@@ -77,6 +79,7 @@ pub async fn list(
     let page = OrganizationsPage {
         chrome: Chrome::signed("Organizations", &signed, "organizations"),
         csrf: signed.found.session.csrf.clone(),
+        viewing: signed.found.organization.as_ref().map(|o| o.name.clone()),
         organizations,
         notice: query
             .created

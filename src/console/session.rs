@@ -15,13 +15,17 @@ use askama::Template;
 use std::sync::Arc;
 
 use super::assets::{SCRIPT, STYLESHEET};
-use crate::auth::Authenticator;
+use crate::auth::middleware::record_operator_read;
 use crate::auth::people::DEVICE_VALID;
+use crate::auth::sign_in::person;
+use crate::auth::{Authenticator, Principal, Tenant};
 use crate::domain::audit::Audit;
 use crate::domain::people::Role;
 use crate::domain::scopes::Scope;
 use crate::error::ApiError;
+use crate::store::Database;
 use crate::store::sessions::Found;
+use crate::telemetry::origin_of;
 
 pub use crate::auth::sign_in::{DEVICE_COOKIE as DEVICE, SESSION_COOKIE as SESSION};
 /// The theme cookie's name: `light` or `dark`; absent, the system's.
@@ -54,6 +58,16 @@ fn cookie(
         cookie.set_max_age(age);
     }
     cookie
+}
+
+/// A cookie of the browser's preferences (the theme), kept `age`.
+pub fn preference_cookie(
+    name: &'static str,
+    value: String,
+    settings: &ConsoleSettings,
+    age: CookieDuration,
+) -> Cookie<'static> {
+    cookie(name, value, settings, Some(age))
 }
 
 /// The session cookie for `secret`, living as long as a session may.
@@ -189,6 +203,9 @@ pub enum PageError {
     SignIn,
     /// Signed in, but two-step sign-in must be set up first.
     TwoStepFirst,
+    /// A platform operator on an organization's page who looks at none:
+    /// to the list of organizations, to choose one.
+    ChooseOrganization,
     /// A refusal, shown as a page with its status.
     Problem(ApiError),
 }
@@ -210,6 +227,7 @@ impl std::fmt::Display for PageError {
         match self {
             Self::SignIn => f.write_str("sign in first"),
             Self::TwoStepFirst => f.write_str("set up two-step sign-in first"),
+            Self::ChooseOrganization => f.write_str("choose an organization first"),
             Self::Problem(error) => error.fmt(f),
         }
     }
@@ -218,7 +236,7 @@ impl std::fmt::Display for PageError {
 impl ResponseError for PageError {
     fn status_code(&self) -> StatusCode {
         match self {
-            Self::SignIn | Self::TwoStepFirst => StatusCode::SEE_OTHER,
+            Self::SignIn | Self::TwoStepFirst | Self::ChooseOrganization => StatusCode::SEE_OTHER,
             Self::Problem(error) => error.status(),
         }
     }
@@ -232,6 +250,7 @@ impl ResponseError for PageError {
         match self {
             Self::SignIn => redirect("/console/sign-in"),
             Self::TwoStepFirst => redirect("/console/two-step"),
+            Self::ChooseOrganization => redirect("/console/organizations"),
             Self::Problem(error) => {
                 // The same status and headers (Retry-After, …) as the API's
                 // answer, with a page instead of problem+json; its cause is
@@ -314,6 +333,57 @@ impl Signed {
     /// The session's id (the digest of its cookie).
     pub fn session_id(&self) -> &str {
         &self.found.session.id
+    }
+
+    /// The anti-forgery token every form of the page carries.
+    pub fn csrf(&self) -> String {
+        self.found.session.csrf.clone()
+    }
+
+    /// What the person is in the organization the console shows (their
+    /// own; the one an operator looks at), in the session's mode: the same
+    /// principal the API sees under `/console/api`.
+    pub fn principal(&self) -> Result<Principal, PageError> {
+        let organization = self
+            .found
+            .organization
+            .as_ref()
+            .ok_or(PageError::ChooseOrganization)?;
+        Ok(person(
+            &self.found.session,
+            &self.found.user,
+            organization.id,
+        ))
+    }
+
+    /// The tenant a page reads, when the role carries `scope` (403
+    /// otherwise); a platform operator's read is in the organization's
+    /// audit log first.
+    pub async fn reading(
+        &self,
+        req: &HttpRequest,
+        db: &Database,
+        scope: Scope,
+    ) -> Result<Tenant, PageError> {
+        let principal = self.principal()?;
+        principal.require(scope)?;
+        if principal.read_only() {
+            record_operator_read(db, &principal, origin_of(req)).await?;
+        }
+        Ok(principal.tenant())
+    }
+
+    /// The tenant a form changes, when the role carries `scope`; platform
+    /// operators change nothing (403), as in the API.
+    pub fn changing(&self, scope: Scope) -> Result<Tenant, PageError> {
+        let principal = self.principal()?;
+        if principal.read_only() {
+            return Err(PageError::Problem(ApiError::Forbidden(
+                "Platform operators read an organization's data; they do not change it.",
+            )));
+        }
+        principal.require(scope)?;
+        Ok(principal.tenant())
     }
 }
 

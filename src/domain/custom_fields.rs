@@ -245,6 +245,29 @@ impl Definitions {
         self.0.get(name)
     }
 
+    /// Every definition, by name.
+    pub fn iter(&self) -> impl Iterator<Item = &Definition> {
+        self.0.values()
+    }
+
+    /// The JSON value of custom field `name` that a form's text `raw`
+    /// stands for (a console input): `raw` read as the field's type, as a
+    /// list filter reads it.
+    pub fn form_value(&self, name: &str, raw: &str) -> Result<Value, InvalidField> {
+        let complaint = |message: String| InvalidField {
+            field: format!("customFields.{name}"),
+            message,
+        };
+        let definition = self
+            .get(name)
+            .ok_or_else(|| complaint("no custom field has this name".into()))?;
+        definition
+            .kind
+            .text_value(raw)
+            .map(|value| value.to_json())
+            .map_err(complaint)
+    }
+
     /// The canonical text a list filter `customFields.<name>=<raw>` looks
     /// for: `raw` read as the field's type.
     pub fn filter_value(&self, name: &str, raw: &str) -> Result<String, InvalidField> {

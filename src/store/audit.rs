@@ -139,10 +139,27 @@ pub fn list(
     Ok((rows.into_iter().map(AuditEvent::from).collect(), more))
 }
 
-/// Deletes events older than `retention`, a batch at a time; how many.
+/// The most events one prune statement deletes: a long-stopped server's
+/// first prune holds no lock, and fills no log, for long.
+pub const PRUNE_BATCH: usize = 5_000;
+
+/// Deletes up to [`PRUNE_BATCH`] events older than `retention` (the oldest
+/// first); how many. Run again until it deletes fewer.
 pub fn prune(conn: &mut DbConnection, retention: Duration) -> Result<usize, StoreError> {
     let before = AuditEventId::first_at(Time::now().minus(retention));
-    Ok(diesel::delete(audit_events::table.filter(audit_events::id.lt(before))).execute(conn)?)
+    let oldest: Vec<AuditEventId> = audit_events::table
+        .filter(audit_events::id.lt(before))
+        .order(audit_events::id.asc())
+        .select(audit_events::id)
+        .limit(PRUNE_BATCH as i64)
+        .load(conn)?;
+    if oldest.is_empty() {
+        return Ok(0);
+    }
+    Ok(
+        diesel::delete(audit_events::table.filter(audit_events::id.eq_any(oldest)))
+            .execute(conn)?,
+    )
 }
 
 /// Every audit event of an organization, oldest first (for tests and the

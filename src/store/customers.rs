@@ -272,6 +272,36 @@ pub fn find(
     Ok(row.map(Customer::from))
 }
 
+/// The tenant's customer, deleted or erased too (the console shows a
+/// deleted customer with its Restore).
+pub fn find_any(
+    conn: &mut DbConnection,
+    tenant: Tenant,
+    id: CustomerId,
+) -> Result<Option<Customer>, StoreError> {
+    let row = customers::table
+        .filter(of(tenant).and(customers::id.eq(id)))
+        .select(CustomerRow::as_select())
+        .first(conn)
+        .optional()?;
+    Ok(row.map(Customer::from))
+}
+
+/// The tenant's live customers among `ids`, oldest first (a bulk export of
+/// the rows a person selected).
+pub fn live_among(
+    conn: &mut DbConnection,
+    tenant: Tenant,
+    ids: Vec<CustomerId>,
+) -> Result<Vec<Customer>, StoreError> {
+    let rows = customers::table
+        .filter(live(tenant).and(customers::id.eq_any(ids)))
+        .order((customers::created_at.asc(), customers::id.asc()))
+        .select(CustomerRow::as_select())
+        .load(conn)?;
+    Ok(rows.into_iter().map(Customer::from).collect())
+}
+
 /// The revision of the tenant's live customer: what a conditional GET
 /// compares, without reading the rest of the row.
 pub fn revision(

@@ -313,3 +313,62 @@ on_both_backends! {
         assert!(test_log["data"].as_array().unwrap().iter().all(|e| e["livemode"] == false));
     }
 }
+
+/// The retention's prune deletes a batch of the oldest events per
+/// statement, and every old one once run until a batch comes up short;
+/// newer events stay.
+mod pruning_takes_old_events_a_batch_at_a_time {
+    use std::time::Duration;
+
+    use clientele::domain::audit::{Action, Audit, Target};
+    use clientele::domain::ids::OrganizationId;
+    use clientele::domain::tenant::Tenant;
+    use clientele::store::{self, audit::PRUNE_BATCH};
+
+    use super::*;
+
+    fn run(backend: Backend) {
+        let Some(app) = TestApp::spawn(backend) else {
+            return;
+        };
+        let tenant = Tenant {
+            organization_id: OrganizationId::parse(&app.organization_id).unwrap(),
+            livemode: true,
+        };
+        let mut conn = store::connect(&app.database_url).unwrap();
+        let record = |conn: &mut store::DbConnection, n: usize| {
+            store::in_transaction_run_again(conn, |conn| {
+                for _ in 0..n {
+                    let target = Target::new("organization", tenant.organization_id);
+                    store::audit::record(
+                        conn,
+                        tenant,
+                        &Audit::cli(),
+                        Action::OrganizationViewed,
+                        target,
+                        None,
+                    )?;
+                }
+                Ok(())
+            })
+            .unwrap()
+        };
+        record(&mut conn, 2 * PRUNE_BATCH + 3);
+        std::thread::sleep(Duration::from_millis(1500));
+        record(&mut conn, 2);
+        let retention = Duration::from_millis(1000);
+        let batches: Vec<usize> = (0..4)
+            .map(|_| store::audit::prune(&mut conn, retention).unwrap())
+            .collect();
+        // The third also takes what the test's setup recorded.
+        assert_eq!(
+            (batches[0], batches[1], batches[3]),
+            (PRUNE_BATCH, PRUNE_BATCH, 0),
+            "{batches:?}"
+        );
+        assert!((3..PRUNE_BATCH).contains(&batches[2]), "{batches:?}");
+        assert_eq!(everything(&app).len(), 2);
+    }
+
+    crate::helpers::run_on_both_backends!();
+}

@@ -9,6 +9,7 @@ mod auth;
 mod citus;
 mod cli;
 mod cluster;
+mod console;
 mod crash;
 mod custom_fields;
 mod customers_create;
