@@ -10,6 +10,7 @@
 --   wrong      GET the list with KEY's id and a random wrong secret (401/429)
 --   session N  GET a random customer cus_1..N through the console's API, KEY
 --              being a session cookie (clientele_session=…)
+--   page P     GET path P (a console page), KEY being a session cookie
 --   signin E|P|D  POST the sign-in form: email E, password P, device cookie D
 --   guess E,F… POST the sign-in form with a wrong password for E, F, … in turn
 local threads = {}
@@ -60,6 +61,8 @@ function request()
   elseif mode == "session" then
     local signed = { ["Cookie"] = key }
     return wrk.format("GET", string.format("/console/api%s/cus_%032x", base, math.random(1, tonumber(arg))), signed)
+  elseif mode == "page" then
+    return wrk.format("GET", arg, { ["Cookie"] = key })
   elseif mode == "signin" then
     local email, password, device = arg:match("([^|]+)|([^|]+)|(.*)")
     local form = { ["Content-Type"] = "application/x-www-form-urlencoded", ["Cookie"] = device }
