@@ -149,6 +149,7 @@ impl Application {
             secure: settings.secure_cookies(),
             public_url: settings.public_url(),
         });
+        let report_counts = web::Data::new(console::reports::Counts::default());
         let rate_limits = web::Data::new(limits::RateLimits::new(
             settings.rate_limit_per_second,
             settings.rate_limit_burst,
@@ -170,6 +171,7 @@ impl Application {
                 .app_data(rate_limits.clone())
                 .app_data(definitions.clone())
                 .app_data(console_settings.clone())
+                .app_data(report_counts.clone())
                 .app_data(metrics_access.clone())
                 .app_data(
                     web::JsonConfig::default()

@@ -19,7 +19,7 @@ mod members;
 mod organization;
 mod platform;
 mod preferences;
-mod reports;
+pub mod reports;
 pub mod session;
 mod sign_in;
 

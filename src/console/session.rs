@@ -113,15 +113,15 @@ pub struct Chrome {
 }
 
 /// The person a page is shown to, and which parts of the console they see
-/// (each part is also refused by the server to anyone else).
+/// (each part is also refused by the server to anyone else). Customers and
+/// Reports are in every page's navigation (contract section 14), whoever
+/// may open them.
 pub struct Who {
     pub email: String,
     pub role: &'static str,
     pub csrf: String,
     /// The organization's name, when the console shows one.
     pub organization: Option<String>,
-    pub customers: bool,
-    pub reports: bool,
     pub developers: bool,
     pub organization_pages: bool,
     pub operator: bool,
@@ -163,8 +163,6 @@ impl Chrome {
                 role: user.role.as_str(),
                 csrf: signed.found.session.csrf.clone(),
                 organization: organization.map(|o| o.name.clone()),
-                customers: shown && signed.may(Scope::CustomersRead),
-                reports: shown && signed.may(Scope::ReportsRead),
                 developers: shown
                     && (signed.may(Scope::EventsRead) || signed.may(Scope::KeysManage)),
                 organization_pages: shown

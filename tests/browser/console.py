@@ -159,12 +159,16 @@ class Receiver:
 
 class Watch:
     """What must never happen on any page: a dialog, a CSP violation, an
-    element made from stored data, an answer without the console's headers."""
+    element made from stored data, an answer without the console's headers,
+    a request to any other host."""
 
-    def __init__(self):
+    def __init__(self, origin: str):
+        self.origin = origin
         self.problems: list[str] = []
 
     def attach(self, page: Page):
+        page.on("request", lambda r: r.url.startswith((self.origin + "/", "data:"))
+                or self.problems.append(f"a request to another host: {r.url}"))
         page.on("dialog", lambda d: (self.problems.append(f"a dialog fired: {d.message}"), d.dismiss()))
         page.on("console", lambda m: "Content Security Policy" in m.text
                 and self.problems.append(f"CSP violation: {m.text}"))
@@ -262,7 +266,7 @@ def csv_rows(download) -> list[dict]:
 def run(binary: str, database_url: str, shots: pathlib.Path | None):
     work = pathlib.Path(tempfile.mkdtemp())
     server = Server(binary, database_url, work)
-    watch = Watch()
+    watch = Watch(server.url)
     try:
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=CHROMIUM, args=[
@@ -495,7 +499,7 @@ def people(browser, owner: Console, server: Server, watch: Watch):
     # request is sent by hand.
     support = Console(browser, server, watch, None)
     support.accept(invite)
-    assert set(support.nav()) == {"Customers", "Account"}, support.nav()
+    assert set(support.nav()) == {"Customers", "Reports", "Account"}, support.nav()
     csrf = support.csrf()
     assert support.context.request.get(server.url + "/console/reports").status == 403
     assert support.post("/console/developers/keys", {"csrf": csrf, "scopes": "customers:read"}) == 403
@@ -509,7 +513,7 @@ def people(browser, owner: Console, server: Server, watch: Watch):
 
     developer = Console(browser, server, watch, None)
     developer.accept(server.invite("developer@example.com", "developer"))
-    assert set(developer.nav()) == {"Customers", "Developers", "Account"}, developer.nav()
+    assert set(developer.nav()) == {"Customers", "Reports", "Developers", "Account"}, developer.nav()
     assert developer.post("/console/customers", {"csrf": developer.csrf(), "firstName": "No"}) == 403
     developer.goto("/console/developers/keys")
 
