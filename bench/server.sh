@@ -18,8 +18,9 @@ start_server() {
 stop_server() { kill -TERM "$server_pid"; wait "$server_pid" || true; server_pid=""; }
 
 # Prints a new API key for organization $2 in the database at URL $1, of
-# mode $3 (live unless given).
+# mode $3 (live unless given), with the scopes $4 (every scope unless given).
 create_key() {
-    env -i PATH="$PATH" CLIENTELE_DATABASE_URL="$1" "$binary" key create --organization "$2" --mode "${3:-live}" --scopes customers:read,customers:write,tokens:create,events:read,webhooks:write,reports:read,audit:read \
+    env -i PATH="$PATH" CLIENTELE_DATABASE_URL="$1" "$binary" key create --organization "$2" --mode "${3:-live}" \
+        --scopes "${4:-customers:read,customers:write,tokens:create,events:read,webhooks:write,reports:read,audit:read}" \
         | sed 's/.*"apiKey":"\([^"]*\)".*/\1/'
 }
