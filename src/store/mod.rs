@@ -34,6 +34,7 @@ pub mod custom_fields;
 pub mod customers;
 mod error;
 pub mod feed;
+mod group_commit;
 pub mod idempotency;
 mod ids;
 pub mod listing;
@@ -50,7 +51,7 @@ use std::time::{Duration, Instant};
 
 use diesel::Connection;
 use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
-use tokio::sync::Semaphore;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use crate::domain::ids::OrganizationId;
 
@@ -84,6 +85,9 @@ pub struct Database {
     /// always waiting there no checkpoint could ever finish: the WAL grew
     /// without bound (172 MB in 60 s of creates at 32 connections).
     writer: Option<Arc<Semaphore>>,
+    /// On SQLite, the writes waiting for the writer's turn, committed in
+    /// groups (see [`group_commit`]).
+    queue: Option<Arc<group_commit::Queue>>,
     /// Each organization's share of the permits (see [`for_organization`]).
     shares: Arc<Shares>,
     /// Where [`Database::read`] runs while it answers.
@@ -168,6 +172,7 @@ impl Database {
         Ok(Self {
             pool,
             permits: Arc::new(Semaphore::new(size as usize)),
+            queue: writer.as_ref().map(|_| Arc::default()),
             writer,
             shares: Arc::new(Shares {
                 per_organization,
@@ -256,23 +261,91 @@ impl Database {
 
     /// Runs `work` in one transaction, committed only when it returns `Ok`
     /// and only then acknowledged: the commit's own result is checked (on
-    /// SQLite it is where a full disk shows). On SQLite the transaction
-    /// takes the writer lock at once (`BEGIN IMMEDIATE`), so a read inside
-    /// it is never invalidated by another writer. A transaction that
-    /// PostgreSQL rolled back to break a deadlock (or a serialization
-    /// conflict) had no effect and is run again, up to [`CONFLICT_RETRIES`]
-    /// times: the other side of a deadlock may be anything (on Citus, a
-    /// migration's DDL in any schema), and its client did nothing wrong.
+    /// SQLite it is where a full disk shows). A transaction that PostgreSQL
+    /// rolled back to break a deadlock (or a serialization conflict) had no
+    /// effect and is run again, up to [`CONFLICT_RETRIES`] times: the other
+    /// side of a deadlock may be anything (on Citus, a migration's DDL in
+    /// any schema), and its client did nothing wrong. On SQLite, writes
+    /// that wait together share one transaction and one commit, each in a
+    /// savepoint of its own ([`group_commit`]); the transaction takes the
+    /// writer lock at once (`BEGIN IMMEDIATE`), so a read inside it is
+    /// never invalidated by another writer.
     pub async fn transaction<T, F>(&self, work: F) -> Result<T, StoreError>
     where
         T: Send + 'static,
         F: Fn(&mut DbConnection) -> Result<T, StoreError> + Send + 'static,
     {
-        let writer = self.writer.as_ref();
-        self.on_connection(CONNECTION_WAIT, writer, move |conn| {
-            in_transaction_run_again(conn, &work)
-        })
-        .await
+        match (&self.queue, &self.writer) {
+            (Some(queue), Some(writer)) => self.grouped(queue, writer, work).await,
+            _ => {
+                self.on_connection(CONNECTION_WAIT, None, move |conn| {
+                    in_transaction_run_again(conn, &work)
+                })
+                .await
+            }
+        }
+    }
+
+    /// Queues `work`, then waits for its answer or for the writer's turn,
+    /// whichever comes first (within [`CONNECTION_WAIT`]); with the turn, it
+    /// commits the waiting writes as a group, its own among them. A write
+    /// still queued when the wait ends is withdrawn, never to run; one a
+    /// group took is awaited.
+    async fn grouped<T, F>(
+        &self,
+        queue: &Arc<group_commit::Queue>,
+        writer: &Arc<Semaphore>,
+        work: F,
+    ) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: Fn(&mut DbConnection) -> Result<T, StoreError> + Send + 'static,
+    {
+        let dropped = |_: tokio::sync::oneshot::error::RecvError| {
+            Err(StoreError::Failed("a queued write was dropped".into()))
+        };
+        let mut ticket = queue.push(work);
+        let deadline = Instant::now() + CONNECTION_WAIT;
+        loop {
+            let turn = tokio::select! {
+                answer = &mut ticket.reply => return answer.unwrap_or_else(dropped),
+                turn = acquire(writer, deadline, "no writer's turn came") => turn,
+            };
+            let ran = match turn {
+                Ok(turn) => match ticket.reply.try_recv() {
+                    Ok(answer) => return answer,
+                    Err(_) => {
+                        let share = self.share(deadline).await;
+                        let queue = queue.clone();
+                        match share {
+                            Ok(share) => {
+                                self.holding(deadline, (turn, share), move |conn| {
+                                    queue.run_group(conn);
+                                    Ok(())
+                                })
+                                .await
+                            }
+                            Err(error) => Err(error),
+                        }
+                    }
+                },
+                Err(error) => Err(error),
+            };
+            match ticket.reply.try_recv() {
+                Ok(answer) => return answer,
+                Err(tokio::sync::oneshot::error::TryRecvError::Closed) => {
+                    return Err(StoreError::Failed("a queued write was dropped".into()));
+                }
+                Err(tokio::sync::oneshot::error::TryRecvError::Empty) => {}
+            }
+            // Still queued after a group of others: wait again.
+            if let Err(error) = ran {
+                if ticket.withdraw() {
+                    return Err(error);
+                }
+                return (&mut ticket.reply).await.unwrap_or_else(dropped);
+            }
+        }
     }
 
     /// Waits for a connection for at most `wait` in all (the `turn`, when
@@ -289,33 +362,46 @@ impl Database {
         F: FnOnce(&mut DbConnection) -> Result<T, StoreError> + Send + 'static,
     {
         let deadline = Instant::now() + wait;
-        let acquire = |semaphore: &Arc<Semaphore>, what: &'static str| {
-            let permit = semaphore.clone().acquire_owned();
-            async move {
-                tokio::time::timeout_at(deadline.into(), permit)
-                    .await
-                    .map_err(|_| StoreError::Unavailable(format!("{what} in time")))?
-                    .map_err(|_| StoreError::Unavailable("the pool is closed".into()))
-            }
-        };
-        let share = match ORGANIZATION.try_with(|org| *org) {
-            Ok(org) => Some(
-                acquire(
-                    &self.shares.of(org),
-                    "the organization held its share of the connections: none became free",
-                )
-                .await?,
-            ),
-            Err(_) => None,
-        };
+        let share = self.share(deadline).await?;
         let turn = match turn {
-            Some(semaphore) => Some(acquire(semaphore, "no writer's turn came").await?),
+            Some(semaphore) => Some(acquire(semaphore, deadline, "no writer's turn came").await?),
             None => None,
         };
+        self.holding(deadline, (turn, share), work).await
+    }
+
+    /// The request's organization's share of the connections (see
+    /// [`for_organization`]), by `deadline`; none outside a request.
+    async fn share(&self, deadline: Instant) -> Result<Option<OwnedSemaphorePermit>, StoreError> {
+        match ORGANIZATION.try_with(|org| *org) {
+            Ok(org) => {
+                let what = "the organization held its share of the connections: none became free";
+                Ok(Some(acquire(&self.shares.of(org), deadline, what).await?))
+            }
+            Err(_) => Ok(None),
+        }
+    }
+
+    /// Runs `work` on a connection (a permit, then the pool, by
+    /// `deadline`) in the blocking pool, `held` kept until it is done.
+    async fn holding<T, F>(
+        &self,
+        deadline: Instant,
+        held: impl Send + 'static,
+        work: F,
+    ) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut DbConnection) -> Result<T, StoreError> + Send + 'static,
+    {
         let permit = (
-            acquire(&self.permits, "no database connection became free").await?,
-            turn,
-            share,
+            acquire(
+                &self.permits,
+                deadline,
+                "no database connection became free",
+            )
+            .await?,
+            held,
         );
         let abandoned = Abandoned::default();
         let flag = abandoned.0.clone();
@@ -383,6 +469,18 @@ impl Database {
         })
         .await
     }
+}
+
+/// A permit of `semaphore` by `deadline`, else `what` did not happen in time.
+async fn acquire(
+    semaphore: &Arc<Semaphore>,
+    deadline: Instant,
+    what: &'static str,
+) -> Result<OwnedSemaphorePermit, StoreError> {
+    tokio::time::timeout_at(deadline.into(), semaphore.clone().acquire_owned())
+        .await
+        .map_err(|_| StoreError::Unavailable(format!("{what} in time")))?
+        .map_err(|_| StoreError::Unavailable("the pool is closed".into()))
 }
 
 /// Set when the future waiting for a piece of work is dropped (its request

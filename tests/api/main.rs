@@ -19,6 +19,7 @@ mod customers_update;
 mod errors;
 mod events;
 mod exports;
+mod group_commit;
 mod hardening;
 mod health;
 mod migrations;
