@@ -4,6 +4,7 @@
 --   create     POST a new customer
 --   delete S:W DELETE cus_S+1, S+2, ... (thread k starts at S + k*W; each id once)
 --   path P     GET path P (query string included)
+--   email N    the list filtered by the email of a random customer 1..N (the seed's userK@exampleK%7.com)
 --   keyed      POST a new customer with a new Idempotency-Key each time
 --   replay K   POST with Idempotency-Key K (per thread): one run, then replays
 --   etag N     GET a random customer cus_1..N with If-None-Match: "1" (304)
@@ -37,6 +38,9 @@ function request()
     local start, n = arg:match("(%d+):(%d+)")
     start, n = tonumber(start or 0), tonumber(n or arg)
     return wrk.format("GET", string.format("%s/cus_%032x", base, start + math.random(1, n)), headers)
+  elseif mode == "email" then
+    local k = math.random(1, tonumber(arg))
+    return wrk.format("GET", string.format("%s?email=user%d%%40example%d.com", base, k, k % 7), headers)
   elseif mode == "update" then
     return wrk.format("PUT", string.format("%s/cus_%032x", base, math.random(1, tonumber(arg))), headers, update_body)
   elseif mode == "create" then

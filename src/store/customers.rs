@@ -25,10 +25,11 @@ use crate::domain::shipping::ShippingAddress;
 use crate::domain::tenant::Tenant;
 use crate::domain::time::Time;
 
-/// A customer's row: the same struct is read, inserted and written back.
-#[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
+/// A customer's row: the same struct is read and inserted; a write sets
+/// the columns that changed ([`changed_columns`]).
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = customers, primary_key(organization_id, id))]
-#[diesel(treat_none_as_null = true, treat_none_as_default_value = false)]
+#[diesel(treat_none_as_default_value = false)]
 pub(super) struct CustomerRow {
     organization_id: OrganizationId,
     pub(super) id: CustomerId,
@@ -62,6 +63,23 @@ pub(super) struct CustomerRow {
     custom_fields: Option<String>,
     livemode: bool,
     erased_at: Option<NaiveDateTime>,
+}
+
+/// The changeset of `row` written over `old`: only the columns whose values
+/// differ. SQLite rewrites every index on a column named in `SET`, changed
+/// or not, so setting the whole row made an update rewrite six indexes
+/// where a changed name touches one. The keys, `created_at` and `livemode`
+/// never change; every other column is listed here once.
+macro_rules! changed_columns {
+    ($row:expr, $old:expr) => {
+        changed_columns!(@ $row, $old, first_name, last_name, email, phone_number, language,
+            address1, address2, city, region, zip, country, metadata, name_search, email_search,
+            phone_search, revision, updated_at, deleted_at, external_id, shipping_addresses,
+            custom_fields, erased_at)
+    };
+    (@ $row:expr, $old:expr, $($column:ident),*) => {
+        ($(($row.$column != $old.$column).then(|| customers::$column.eq($row.$column.clone())),)*)
+    };
 }
 
 impl CustomerRow {
@@ -389,7 +407,8 @@ pub fn update(
     by: &Audit,
 ) -> Result<Customer, StoreError> {
     let mut row = lock_expecting(conn, tenant, id, expected, is_live)?;
-    let before = Customer::from(row.clone());
+    let old = row.clone();
+    let before = Customer::from(old.clone());
     row.apply(changes);
     row.revision += 1;
     // updatedTime always moves, even for two updates in one millisecond.
@@ -397,7 +416,7 @@ pub fn update(
     row.updated_at = Time::now().max(previous.next_millisecond()).naive();
     let write = |conn: &mut DbConnection| {
         diesel::update(customers::table.filter(live_one(tenant, id)))
-            .set(&row)
+            .set(changed_columns!(row, old))
             .execute(conn)
     };
     unless_external_id_taken(conn, tenant, &row, write)?;
@@ -450,6 +469,7 @@ pub fn restore(
         row.erased_at.is_none() && row.deleted_at.is_none_or(|deleted| deleted >= since)
     };
     let mut row = lock_expecting(conn, tenant, id, expected, restorable)?;
+    let old = row.clone();
     if is_live(&row) {
         return Ok(Customer::from(row));
     }
@@ -459,7 +479,7 @@ pub fn restore(
     row.updated_at = at.naive();
     let write = |conn: &mut DbConnection| {
         diesel::update(customers::table.filter(of(tenant).and(customers::id.eq(id))))
-            .set(&row)
+            .set(changed_columns!(row, old))
             .execute(conn)
     };
     unless_external_id_taken(conn, tenant, &row, write)?;
@@ -481,6 +501,7 @@ pub fn erase(
     by: &Audit,
 ) -> Result<Customer, StoreError> {
     let mut row = lock_expecting(conn, tenant, id, expected, |_| true)?;
+    let old = row.clone();
     if row.erased_at.is_some() {
         return Ok(Customer::from(row));
     }
@@ -492,7 +513,7 @@ pub fn erase(
     row.deleted_at = row.deleted_at.or(Some(at.naive()));
     row.erased_at = Some(at.naive());
     diesel::update(customers::table.filter(of(tenant).and(customers::id.eq(id))))
-        .set(&row)
+        .set(changed_columns!(row, old))
         .execute(conn)?;
     index_custom_fields(conn, &row, &erasing)?;
     events::redact(conn, tenant, id)?;
