@@ -3,6 +3,8 @@
 --   update N   PUT a random customer cus_1..N
 --   create     POST a new customer
 --   delete S:W DELETE cus_S+1, S+2, ... (thread k starts at S + k*W; each id once)
+--   deletefile F:S:N:T  DELETE the ids of lines S+1..S+N of file F, each once (T threads take turns;
+--              past the last line, the last id again: a 404 the bench stops at)
 --   path P     GET path P (query string included)
 --   email N    the list filtered by the email of a random customer 1..N (the seed's userK@exampleK%7.com)
 --   keyed      POST a new customer with a new Idempotency-Key each time
@@ -79,6 +81,16 @@ function request()
     local email = emails[1 + (counter + index) % #emails]
     return wrk.format("POST", "/console/sign-in", form,
       "email=" .. email .. string.format("&password=guess%08x", math.random(0, 2^31)))
+  elseif mode == "deletefile" then
+    if not ids then
+      local path, start, n, t = arg:match("([^:]+):(%d+):(%d+):(%d+)")
+      ids, next_line, last, stride = {}, tonumber(start) + 1 + index, tonumber(start) + tonumber(n), tonumber(t)
+      for line in io.lines(path) do table.insert(ids, line) end
+    end
+    local line = next_line
+    next_line = next_line + stride
+    if line > last then line = last end
+    return wrk.format("DELETE", base .. "/" .. ids[line], headers)
   elseif mode == "delete" then
     counter = counter + 1
     local start, stride = arg:match("(%d+):(%d+)")
