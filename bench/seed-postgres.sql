@@ -11,7 +11,7 @@ FROM generate_series(1, 100) AS o;
 INSERT INTO customers (organization_id, id, first_name, last_name, email, phone_number, language,
                        city, country, name_search, email_search, phone_search, revision, created_at, updated_at,
                        external_id, custom_fields)
-SELECT org, id, first, last, email, phone, 'en', 'Springfield', 'US',
+SELECT org, id, first, last, email, phone, language, 'Springfield', country,
        lower(first || ' ' || last), email, substr(phone, 2), 1, at, at, 'ext-' || i,
        CASE WHEN i <= 500000 THEN '{"tier":"v' || i / 10 || '"}' END
 FROM (
@@ -24,6 +24,11 @@ FROM (
            CASE WHEN i % 10 = 0 THEN 'Smith'
                 ELSE initcap(translate(substr(md5(i::text), 1, 10), '0123456789', 'ghijklmnop')) END AS last,
            'user' || i || '@example' || (i % 7) || '.com' AS email,
+           -- Twenty countries, each with its language, for the stats.
+           (ARRAY['US','DE','FR','GB','ES','IT','NL','SE','PL','BR',
+                  'MX','CA','AU','JP','IN','IE','ZA','AT','PT','AR'])[1 + i % 20] AS country,
+           (ARRAY['en','de','fr','en','es','it','nl','sv','pl','pt',
+                  'es','fr','en','ja','hi','ga','af','de','pt','es'])[1 + i % 20] AS language,
            '+1555' || lpad(i::text, 7, '0') AS phone,
            timestamp '2025-01-01' + i * interval '10 seconds' AS at, i
     FROM generate_series(1, 1000000) AS i
@@ -97,6 +102,14 @@ SELECT 'org_' || lpad(to_hex(1), 32, '0'),
        md5(i::text), '203.0.113.7', 'bench/1.0', true,
        now()::timestamp - interval '2 days' + i * interval '100 milliseconds'
 FROM generate_series(1, 1000000) AS i;
+
+-- The stats' counts (store/counts.rs) of the customers written above, as
+-- the migration that made the table counts those already stored.
+INSERT INTO customer_counts (organization_id, livemode, deleted, created_day, country, language, total)
+SELECT organization_id, livemode, deleted_at IS NOT NULL, to_char(created_at, 'YYYY-MM-DD'),
+       COALESCE(country, ''), COALESCE(language, ''), count(*)
+FROM customers
+GROUP BY 1, 2, 3, 4, 5, 6;
 
 CREATE INDEX customers_search ON customers
     USING gin (name_search gin_trgm_ops, email_search gin_trgm_ops, phone_search gin_trgm_ops)

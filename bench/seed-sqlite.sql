@@ -31,7 +31,9 @@ rows AS (
 INSERT INTO customers (organization_id, id, first_name, last_name, email, phone_number, language,
                        city, country, name_search, email_search, phone_search, revision, created_at, updated_at,
                        external_id, custom_fields)
-SELECT org, id, first, last, email, phone, 'en', 'Springfield', 'US',
+-- Twenty countries, each with its language (two letters each), for the stats.
+SELECT org, id, first, last, email, phone, substr('endefrenesitnlsvplptesfrenjahigaafdeptes', 1 + 2 * (i % 20), 2),
+       'Springfield', substr('USDEFRGBESITNLSEPLBRMXCAAUJPINIEZAATPTAR', 1 + 2 * (i % 20), 2),
        lower(first || ' ' || last), email, substr(phone, 2), 1, at, at, 'ext-' || i,
        CASE WHEN i <= 50000 THEN '{"tier":"v' || (i / 10) || '"}' END
 FROM rows;
@@ -106,4 +108,11 @@ SELECT printf('org_%032x', 1),
        'apiKey', printf('key_%032x', 1 + i % 5), 'customer', printf('cus_%032x', 1 + i % 50000),
        printf('%032x', i), '203.0.113.7', 'bench/1.0', 1, strftime('%Y-%m-%d %H:%M:%f', 'now', '-1 day')
 FROM c;
+-- The stats' counts (store/counts.rs) of the customers written above, as
+-- the migration that made the table counts those already stored.
+INSERT INTO customer_counts (organization_id, livemode, deleted, created_day, country, language, total)
+SELECT organization_id, livemode, deleted_at IS NOT NULL, substr(created_at, 1, 10),
+       COALESCE(country, ''), COALESCE(language, ''), count(*)
+FROM customers
+GROUP BY 1, 2, 3, 4, 5, 6;
 ANALYZE;

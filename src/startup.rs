@@ -24,7 +24,7 @@ use crate::limits::{self, BodyTimeout, Draining};
 use crate::store::Database;
 use crate::store::custom_fields::DefinitionCache;
 use crate::store::feed::{self, events};
-use crate::store::{self, idempotency};
+use crate::store::{self, counts, idempotency};
 use crate::tasks::{StopSignal, Supervisor, Task};
 use crate::telemetry::{self, Metrics, MetricsAccess};
 use crate::webhooks::{self, Dispatcher};
@@ -280,6 +280,10 @@ const SESSIONS_EVERY: Duration = Duration::from_millis(100);
 
 /// How often the sequencer numbers committed events.
 const SEQUENCE_EVERY: Duration = Duration::from_millis(50);
+/// How often the changes to the customers' counts are folded into them
+/// (reports sum the changes not yet folded, so this bounds their number,
+/// not the counts' freshness).
+const FOLD_COUNTS_EVERY: Duration = Duration::from_secs(1);
 /// Webhook deliveries are given up 3 days after their event.
 const GIVE_UP_AFTER: Duration = Duration::from_secs(3 * 24 * 3600);
 
@@ -320,6 +324,20 @@ fn service_tasks(
             if refused > 0 {
                 log::warn!("{refused} authentication attempts refused unheard in the last minute (throttled or over the argon2 budget)");
             }
+            Ok(())
+        }
+    }));
+    let folding = db.clone();
+    tasks.push(Task::every("fold-counts", FOLD_COUNTS_EVERY, move || {
+        let db = folding.clone();
+        async move {
+            // A full batch means more are waiting: go on at once.
+            while db
+                .transaction(counts::fold)
+                .await
+                .map_err(|e| e.to_string())?
+                == counts::FOLD_BATCH as usize
+            {}
             Ok(())
         }
     }));

@@ -9,6 +9,7 @@ use diesel::dsl;
 use diesel::prelude::*;
 use serde_json::value::RawValue;
 
+use super::counts::{self, Counted};
 use super::feed::events;
 use super::schema::{custom_field_values, customers};
 use super::{DbConnection, StoreError, audit, idempotency};
@@ -240,6 +241,7 @@ pub fn create(
     };
     unless_external_id_taken(conn, tenant, &row, insert)?;
     index_custom_fields(conn, &row, changes)?;
+    counts::moved(conn, None, counted(&row))?;
     let at = Time::from_stored(row.created_at);
     let customer = Customer::from(row);
     record_change(conn, by, EventType::CustomerCreated, &customer, None, at)?;
@@ -383,6 +385,21 @@ fn lock_expecting(
     }
 }
 
+/// Where the row counts in the stats ([`counts`]).
+fn counted(row: &CustomerRow) -> Counted {
+    let tenant = Tenant {
+        organization_id: row.organization_id,
+        livemode: row.livemode,
+    };
+    Counted::new(
+        tenant,
+        row.deleted_at.is_some(),
+        row.created_at,
+        row.country.as_deref(),
+        row.language.as_deref(),
+    )
+}
+
 fn is_live(row: &CustomerRow) -> bool {
     row.deleted_at.is_none()
 }
@@ -421,6 +438,7 @@ pub fn update(
     };
     unless_external_id_taken(conn, tenant, &row, write)?;
     index_custom_fields(conn, &row, changes)?;
+    counts::moved(conn, Some(counted(&old)), counted(&row))?;
     let at = Time::from_stored(row.updated_at);
     let customer = Customer::from(row);
     record_change(
@@ -447,7 +465,9 @@ pub fn delete(
     diesel::update(customers::table.filter(live_one(tenant, id)))
         .set(customers::deleted_at.eq(at.naive()))
         .execute(conn)?;
+    let live = counted(&row);
     row.deleted_at = Some(at.naive());
+    counts::moved(conn, Some(live), counted(&row))?;
     let customer = Customer::from(row);
     record_change(conn, by, EventType::CustomerDeleted, &customer, None, at)?;
     Ok(customer)
@@ -483,6 +503,7 @@ pub fn restore(
             .execute(conn)
     };
     unless_external_id_taken(conn, tenant, &row, write)?;
+    counts::moved(conn, Some(counted(&old)), counted(&row))?;
     let customer = Customer::from(row);
     record_change(conn, by, EventType::CustomerRestored, &customer, None, at)?;
     Ok(customer)
@@ -516,6 +537,7 @@ pub fn erase(
         .set(changed_columns!(row, old))
         .execute(conn)?;
     index_custom_fields(conn, &row, &erasing)?;
+    counts::moved(conn, Some(counted(&old)), counted(&row))?;
     events::redact(conn, tenant, id)?;
     idempotency::redact(conn, tenant, id)?;
     let customer = Customer::from(row);

@@ -30,6 +30,7 @@ pub mod api_keys;
 pub mod audit;
 pub mod citus;
 mod connection;
+pub mod counts;
 pub mod custom_fields;
 pub mod customers;
 mod error;

@@ -45,6 +45,31 @@ diesel::table! {
 diesel::joinable!(customers -> organizations (organization_id));
 
 diesel::table! {
+    customer_counts (organization_id, livemode, deleted, created_day, country, language) {
+        organization_id -> Text,
+        livemode -> Bool,
+        deleted -> Bool,
+        created_day -> Text,
+        country -> Text,
+        language -> Text,
+        total -> BigInt,
+    }
+}
+
+diesel::table! {
+    customer_count_changes (organization_id, id) {
+        organization_id -> Text,
+        id -> Text,
+        livemode -> Bool,
+        deleted -> Bool,
+        created_day -> Text,
+        country -> Text,
+        language -> Text,
+        delta -> Integer,
+    }
+}
+
+diesel::table! {
     api_keys (organization_id, id) {
         organization_id -> Text,
         id -> Text,

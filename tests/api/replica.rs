@@ -25,7 +25,9 @@ fn reads_run_on_the_replica_and_everything_else_on_the_primary() {
         .batch_execute(&format!(
             "INSERT INTO organizations (id, name, created_at) VALUES ('{0}', 'Copy', '2026-01-01 00:00:00');
              INSERT INTO customers (organization_id, id, first_name, name_search, country, revision, created_at, updated_at, livemode)
-             VALUES ('{0}', '{only_on_replica}', 'Replica', 'replica', 'FR', 1, '2026-01-01 00:00:00', '2026-01-01 00:00:00', TRUE)",
+             VALUES ('{0}', '{only_on_replica}', 'Replica', 'replica', 'FR', 1, '2026-01-01 00:00:00', '2026-01-01 00:00:00', TRUE);
+             INSERT INTO customer_counts (organization_id, livemode, deleted, created_day, country, language, total)
+             VALUES ('{0}', TRUE, FALSE, '2026-01-01', 'FR', '', 1)",
             server.organization_id
         ))
         .unwrap();
