@@ -58,6 +58,11 @@ const MINUTE: Duration = Duration::from_secs(60);
 /// How long a sign-in waits for an argon2 permit before it is told to
 /// retry.
 const PERMIT_WAIT: Duration = Duration::from_secs(3);
+/// How long a throttled sign-in waits for its answer. A flood's
+/// connections then ask once a second each instead of as fast as they are
+/// answered, and the cores go on serving members (a wait costs a timer,
+/// not a thread; the server's connection limit bounds how many wait).
+const THROTTLED_WAIT: Duration = Duration::from_secs(1);
 
 /// Why a sign-in did not succeed.
 #[derive(Debug)]
@@ -124,6 +129,13 @@ impl Authenticator {
         &self.inner.people
     }
 
+    /// A throttled attempt's answer, after [`THROTTLED_WAIT`].
+    async fn throttled(&self) -> SignInError {
+        self.inner.refused.fetch_add(1, Ordering::Relaxed);
+        tokio::time::sleep(THROTTLED_WAIT).await;
+        SignInError::Throttled(MINUTE.as_secs())
+    }
+
     /// Checks an email and password: the account, when both are right and
     /// it may sign in. Every answer but success looks the same to the
     /// client and takes as long, whether or not the account exists.
@@ -144,10 +156,6 @@ impl Authenticator {
                 ),
             ]
         };
-        let throttled = || {
-            self.inner.refused.fetch_add(1, Ordering::Relaxed);
-            SignInError::Throttled(MINUTE.as_secs())
-        };
         // The count is taken before anything else is done, the database
         // included, so a refused guess costs next to nothing.
         let holder = attempt
@@ -157,11 +165,12 @@ impl Authenticator {
             people.by_device.get_with(email.clone(), Default::default),
             PER_DEVICE,
         );
-        let mut reserved = match holder {
+        let Some(mut reserved) = (match holder {
             Some(_) => reserve(vec![device]),
             None => reserve(guessers()),
-        }
-        .ok_or_else(throttled)?;
+        }) else {
+            return Err(self.throttled().await);
+        };
         let db = self.inner.db.clone();
         let lookup = email.clone();
         let user = db
@@ -170,7 +179,10 @@ impl Authenticator {
         // Another account's device cookie exempts nothing.
         if holder.is_some() && holder != user.as_ref().map(|u| u.id) {
             reserved.release();
-            reserved = reserve(guessers()).ok_or_else(throttled)?;
+            reserved = match reserve(guessers()) {
+                Some(reserved) => reserved,
+                None => return Err(self.throttled().await),
+            };
         }
         let hash = user
             .as_ref()
@@ -218,7 +230,7 @@ impl Authenticator {
             .by_device
             .get_with(user.email.to_lowercase(), Default::default);
         let Some(reserved) = reserve(vec![(counter, PER_DEVICE)]) else {
-            return Err(SignInError::Throttled(MINUTE.as_secs()));
+            return Err(self.throttled().await);
         };
         let hash = user
             .password_hash
@@ -261,7 +273,7 @@ impl Authenticator {
     pub async fn second_step(&self, user: &User, code: &str) -> Result<bool, SignInError> {
         let counter = self.people().codes.get_with(user.id, Default::default);
         let Some(reserved) = reserve(vec![(counter, CODES_PER_MINUTE)]) else {
-            return Err(SignInError::Throttled(MINUTE.as_secs()));
+            return Err(self.throttled().await);
         };
         let Some(secret) = user.totp_secret.clone() else {
             return Ok(false);

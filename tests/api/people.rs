@@ -622,7 +622,12 @@ mod guessing_passwords_locks_no_member_out_and_runs_argon2_a_bounded_number_of_t
             runs <= 20 + 5,
             "argon2 ran {runs} times for {attempts} attempts"
         );
-        assert!(attempts > 500, "only {attempts} attempts");
+        // A throttled guess is answered after a second: each of the 64
+        // connections asks about once a second once the budgets are spent.
+        assert!(
+            (64..=64 * 5 + 25).contains(&attempts),
+            "{attempts} attempts"
+        );
     }
 
     crate::helpers::run_on_both_backends!();
