@@ -1,8 +1,9 @@
 -- 1,000,000 customers straight into PostgreSQL: organization 1 has 500,000,
 -- organizations 2..100 about 5,050 each. Ids are the service's own format,
 -- so the API reads them like any other. Run after the migrations.
--- The trigram index is built once after the load, not row by row.
-DROP INDEX IF EXISTS customers_search;
+-- The trigram indexes are built once after the load, not row by row.
+DROP INDEX IF EXISTS customers_search_live;
+DROP INDEX IF EXISTS customers_search_test;
 
 INSERT INTO organizations (id, name, created_at)
 SELECT 'org_' || lpad(to_hex(o), 32, '0'), 'Bench ' || o, timestamp '2025-01-01'
@@ -111,7 +112,10 @@ SELECT organization_id, livemode, deleted_at IS NOT NULL, to_char(created_at, 'Y
 FROM customers
 GROUP BY 1, 2, 3, 4, 5, 6;
 
-CREATE INDEX customers_search ON customers
+CREATE INDEX customers_search_live ON customers
     USING gin (name_search gin_trgm_ops, email_search gin_trgm_ops, phone_search gin_trgm_ops)
-    WHERE deleted_at IS NULL;
+    WHERE deleted_at IS NULL AND livemode;
+CREATE INDEX customers_search_test ON customers
+    USING gin (name_search gin_trgm_ops, email_search gin_trgm_ops, phone_search gin_trgm_ops)
+    WHERE deleted_at IS NULL AND NOT livemode;
 VACUUM ANALYZE;
