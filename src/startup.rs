@@ -336,7 +336,7 @@ fn service_tasks(
                 .transaction(counts::fold)
                 .await
                 .map_err(|e| e.to_string())?
-                == counts::FOLD_BATCH as usize
+                >= counts::FOLD_BATCH as usize
             {}
             Ok(())
         }

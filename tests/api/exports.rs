@@ -82,6 +82,8 @@ on_both_backends! {
     }
 
     fn stats_from_the_counts_equal_a_scan_after_random_writes(app: &TestApp) {
+        // A second instance on the same database: two folds run at once.
+        let _other = TestApp::spawn_at(&app.database_url);
         // A fixed xorshift: a failure reproduces run after run.
         let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
         let mut next = |n: usize| {
