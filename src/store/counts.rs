@@ -9,6 +9,11 @@
 //! for one row. The fold (a background task) moves the changes into
 //! `customer_counts`; a report sums both, so it is exact at every moment,
 //! whenever the fold last ran.
+//!
+//! A count that falls to 0 stays, as a key the next write may reach again:
+//! deleting it would cost each fold a read of the organization's counts,
+//! and the keys are bounded (days × countries × languages, not customers).
+//! Reports leave out the values no customer holds.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -165,12 +170,6 @@ fn fold_taking(pg: &mut diesel::PgConnection) -> Result<usize, StoreError> {
         )
         .bind::<Text, _>(org)
         .get_result(pg)?;
-        diesel::delete(
-            customer_counts::table
-                .filter(customer_counts::organization_id.eq(org))
-                .filter(customer_counts::total.eq(0)),
-        )
-        .execute(pg)?;
         folded += changes as usize;
     }
     Ok(folded)
@@ -214,12 +213,6 @@ fn fold_reading(conn: &mut DbConnection) -> Result<usize, StoreError> {
         for chunk in sums.chunks(UPSERT_ROWS) {
             add(conn, chunk)?;
         }
-        diesel::delete(
-            customer_counts::table
-                .filter(customer_counts::organization_id.eq(org))
-                .filter(customer_counts::total.eq(0)),
-        )
-        .execute(conn)?;
         folded += changes.len();
     }
     Ok(folded)
