@@ -79,6 +79,9 @@ pub enum CitusCommand {
     /// by organization_id, colocated with customers. Safe to run again, and
     /// after any migration.
     Distribute,
+    /// On a Citus coordinator: each node with its shards and their bytes,
+    /// and the largest organizations with the node that holds them.
+    Status,
 }
 
 #[derive(Debug, Subcommand)]
@@ -275,6 +278,13 @@ pub fn run(cli: Cli, mut settings: Settings) -> Result<(), StartupError> {
             // run between any two migrations.
             let mut conn = store::connect(settings.database_url.expose_secret())?;
             print(serde_json::to_value(store::citus::distribute(&mut conn)?)?);
+            Ok(())
+        }
+        Command::Citus {
+            command: CitusCommand::Status,
+        } => {
+            let mut conn = migrated_connection(&settings)?;
+            print(serde_json::to_value(store::citus::status(&mut conn)?)?);
             Ok(())
         }
     }

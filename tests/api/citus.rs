@@ -141,3 +141,56 @@ fn postgres_a_citus_worker_url_is_refused() {
         );
     }
 }
+
+/// `clientele citus status`: every node with its shards and bytes, and the
+/// largest organizations, each with the node that holds its shard. Runs in
+/// the Citus suite.
+#[test]
+fn postgres_citus_status_names_each_node_and_where_the_largest_organizations_live() {
+    if !citus() {
+        return;
+    }
+    let app = TestApp::spawn(Backend::Postgres).unwrap();
+    for n in 0..3 {
+        app.create_customer(&json!({"firstName": format!("Placed {n}")}));
+    }
+    let output = crate::process::clientele(
+        &["citus", "status"],
+        &[("CLIENTELE_DATABASE_URL", app.database_url.as_str())],
+        &std::env::temp_dir(),
+    );
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let status: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let nodes = status["nodes"].as_array().unwrap();
+    let workers: Vec<&serde_json::Value> = nodes.iter().filter(|n| n["role"] == "worker").collect();
+    assert!(workers.len() >= 2, "{status}");
+    assert!(
+        workers
+            .iter()
+            .all(|w| w["shards"].as_i64() > Some(0) && w["bytes"].as_i64() > Some(0)),
+        "{status}"
+    );
+    let ours = status["largestOrganizations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| o["organizationId"] == app.organization_id.as_str())
+        .unwrap_or_else(|| panic!("{status}"));
+    assert_eq!(ours["customers"], 3);
+    // The node named holds the organization's rows.
+    let node = ours["node"].as_str().unwrap();
+    assert!(nodes.iter().any(|n| n["node"] == node), "{status}");
+    let held = crate::helpers::texts_at(
+        &app.database_url,
+        &format!(
+            "SELECT nodename || ':' || nodeport AS t FROM citus_shards \
+             WHERE shardid = get_shard_id_for_distribution_column('customers', '{}')",
+            app.organization_id
+        ),
+    );
+    assert_eq!(held, [node]);
+}
