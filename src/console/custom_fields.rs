@@ -124,8 +124,7 @@ pub async fn create(
     db: web::Data<Database>,
     cache: web::Data<DefinitionCache>,
 ) -> Result<HttpResponse, PageError> {
-    signed.check_csrf(pairs.get("csrf"))?;
-    let tenant = signed.changing(Scope::CustomFieldsWrite)?;
+    let tenant = signed.form_changing(pairs.get("csrf"), Scope::CustomFieldsWrite)?;
     let mut sent = Sent {
         name: pairs.get("name").trim().to_owned(),
         kind: pairs.get("type").to_owned(),
@@ -217,8 +216,7 @@ pub async fn delete(
     db: web::Data<Database>,
     cache: web::Data<DefinitionCache>,
 ) -> Result<HttpResponse, PageError> {
-    signed.check_csrf(pairs.get("csrf"))?;
-    let tenant = signed.changing(Scope::CustomFieldsWrite)?;
+    let tenant = signed.form_changing(pairs.get("csrf"), Scope::CustomFieldsWrite)?;
     let by = signed.audit(&req);
     let name = name.into_inner();
     let deleted = db

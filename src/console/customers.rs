@@ -537,8 +537,7 @@ pub async fn create(
     db: web::Data<Database>,
     cache: web::Data<DefinitionCache>,
 ) -> Result<HttpResponse, PageError> {
-    signed.check_csrf(pairs.get("csrf"))?;
-    let tenant = signed.changing(Scope::CustomersWrite)?;
+    let tenant = signed.form_changing(pairs.get("csrf"), Scope::CustomersWrite)?;
     let definitions = cache.get(&db, tenant.organization_id).await?;
     let form = FormPage {
         chrome: Chrome::signed("New customer", &signed, "customers"),
@@ -583,8 +582,7 @@ pub async fn update(
     db: web::Data<Database>,
     cache: web::Data<DefinitionCache>,
 ) -> Result<HttpResponse, PageError> {
-    signed.check_csrf(pairs.get("csrf"))?;
-    let tenant = signed.changing(Scope::CustomersWrite)?;
+    let tenant = signed.form_changing(pairs.get("csrf"), Scope::CustomersWrite)?;
     let id = CustomerId::parse(&id).ok_or(ApiError::NOT_FOUND)?;
     let definitions = cache.get(&db, tenant.organization_id).await?;
     let revision: Option<i32> = pairs.get("revision").parse().ok();
@@ -694,8 +692,7 @@ pub async fn delete(
     pairs: Pairs,
     db: web::Data<Database>,
 ) -> Result<HttpResponse, PageError> {
-    signed.check_csrf(pairs.get("csrf"))?;
-    let tenant = signed.changing(Scope::CustomersWrite)?;
+    let tenant = signed.form_changing(pairs.get("csrf"), Scope::CustomersWrite)?;
     let id = CustomerId::parse(&id).ok_or(ApiError::NOT_FOUND)?;
     let by = signed.audit(&req);
     form::idempotency(&req, &pairs)?
@@ -716,8 +713,7 @@ pub async fn restore(
     db: web::Data<Database>,
     window: web::Data<RestoreWindow>,
 ) -> Result<HttpResponse, PageError> {
-    signed.check_csrf(pairs.get("csrf"))?;
-    let tenant = signed.changing(Scope::CustomersWrite)?;
+    let tenant = signed.form_changing(pairs.get("csrf"), Scope::CustomersWrite)?;
     let id = CustomerId::parse(&id).ok_or(ApiError::NOT_FOUND)?;
     let by = signed.audit(&req);
     let window = window.0;
@@ -743,8 +739,7 @@ pub async fn erase(
     pairs: Pairs,
     db: web::Data<Database>,
 ) -> Result<HttpResponse, PageError> {
-    signed.check_csrf(pairs.get("csrf"))?;
-    let tenant = signed.changing(Scope::CustomersErase)?;
+    let tenant = signed.form_changing(pairs.get("csrf"), Scope::CustomersErase)?;
     let id = CustomerId::parse(&id).ok_or(ApiError::NOT_FOUND)?;
     if pairs.get("confirm").trim() != id.to_string() {
         let error = "Type the customer's id exactly to erase it.".to_owned();

@@ -154,8 +154,7 @@ pub async fn create_endpoint(
     db: web::Data<Database>,
     settings: web::Data<WebhookSettings>,
 ) -> Result<HttpResponse, PageError> {
-    signed.check_csrf(pairs.get("csrf"))?;
-    let tenant = signed.changing(Scope::WebhooksWrite)?;
+    let tenant = signed.form_changing(pairs.get("csrf"), Scope::WebhooksWrite)?;
     let mut body = Map::new();
     body.insert("url".into(), json!(pairs.get("url").trim()));
     let events: Vec<&str> = pairs.all("events").collect();
@@ -322,8 +321,7 @@ pub async fn resend(
     pairs: Pairs,
     db: web::Data<Database>,
 ) -> Result<HttpResponse, PageError> {
-    signed.check_csrf(pairs.get("csrf"))?;
-    let tenant = signed.changing(Scope::WebhooksWrite)?;
+    let tenant = signed.form_changing(pairs.get("csrf"), Scope::WebhooksWrite)?;
     let id = EndpointId::parse(&id).ok_or(ApiError::NOT_FOUND)?;
     let event = EventId::parse(pairs.get("eventId")).ok_or_else(|| {
         ApiError::Invalid(vec![InvalidField {
@@ -348,8 +346,7 @@ pub async fn set_enabled(
     db: web::Data<Database>,
     settings: web::Data<WebhookSettings>,
 ) -> Result<HttpResponse, PageError> {
-    signed.check_csrf(pairs.get("csrf"))?;
-    let tenant = signed.changing(Scope::WebhooksWrite)?;
+    let tenant = signed.form_changing(pairs.get("csrf"), Scope::WebhooksWrite)?;
     let id = EndpointId::parse(&id).ok_or(ApiError::NOT_FOUND)?;
     let mut body = Map::new();
     body.insert("enabled".into(), json!(pairs.get("enabled") == "true"));
@@ -368,8 +365,7 @@ pub async fn delete_endpoint(
     pairs: Pairs,
     db: web::Data<Database>,
 ) -> Result<HttpResponse, PageError> {
-    signed.check_csrf(pairs.get("csrf"))?;
-    let tenant = signed.changing(Scope::WebhooksWrite)?;
+    let tenant = signed.form_changing(pairs.get("csrf"), Scope::WebhooksWrite)?;
     let id = EndpointId::parse(&id).ok_or(ApiError::NOT_FOUND)?;
     let by = signed.audit(&req);
     db.transaction(move |conn| endpoints::delete(conn, tenant, id, &by))

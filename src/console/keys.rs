@@ -110,8 +110,7 @@ pub async fn create(
     pairs: Pairs,
     db: web::Data<Database>,
 ) -> Result<HttpResponse, PageError> {
-    signed.check_csrf(pairs.get("csrf"))?;
-    let tenant = signed.changing(Scope::KeysManage)?;
+    let tenant = signed.form_changing(pairs.get("csrf"), Scope::KeysManage)?;
     let scopes: Result<Scopes, String> = pairs
         .all("scopes")
         .map(|name| Scope::parse(name).ok_or_else(|| format!("unknown scope {name:?}")))
@@ -179,8 +178,7 @@ pub async fn roll(
     pairs: Pairs,
     db: web::Data<Database>,
 ) -> Result<HttpResponse, PageError> {
-    signed.check_csrf(pairs.get("csrf"))?;
-    let tenant = signed.changing(Scope::KeysManage)?;
+    let tenant = signed.form_changing(pairs.get("csrf"), Scope::KeysManage)?;
     let id = KeyId::parse(&id).ok_or(ApiError::NOT_FOUND)?;
     let grace = keys::grace(pairs.get("grace")).map_err(|message| {
         ApiError::Invalid(vec![InvalidField {
@@ -214,8 +212,7 @@ pub async fn revoke(
     pairs: Pairs,
     db: web::Data<Database>,
 ) -> Result<HttpResponse, PageError> {
-    signed.check_csrf(pairs.get("csrf"))?;
-    let tenant = signed.changing(Scope::KeysManage)?;
+    let tenant = signed.form_changing(pairs.get("csrf"), Scope::KeysManage)?;
     let id = KeyId::parse(&id).ok_or(ApiError::NOT_FOUND)?;
     let by = signed.audit(&req);
     let org = tenant.organization_id;

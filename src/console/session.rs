@@ -371,6 +371,13 @@ impl Signed {
         Ok(principal.tenant())
     }
 
+    /// The tenant a form that was sent changes: its anti-forgery token
+    /// checked ([`Self::check_csrf`]), then as [`Self::changing`].
+    pub fn form_changing(&self, csrf: &str, scope: Scope) -> Result<Tenant, PageError> {
+        self.check_csrf(csrf)?;
+        self.changing(scope)
+    }
+
     /// The tenant a form changes, when the role carries `scope`; platform
     /// operators change nothing (403), as in the API.
     pub fn changing(&self, scope: Scope) -> Result<Tenant, PageError> {
