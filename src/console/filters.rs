@@ -1,6 +1,7 @@
 //! The filter inputs of the customers list and the reports page: the
 //! list's own parameters (`GET …/customers`), shown as a form.
 
+use super::form;
 use crate::domain::InvalidField;
 use crate::domain::custom_fields::Definitions;
 
@@ -15,14 +16,8 @@ pub struct Filter {
 
 /// The filters a query names, as the list's form shows them.
 pub fn inputs(pairs: &[(String, String)], definitions: &Definitions) -> Vec<Filter> {
-    let value = |name: &str| {
-        pairs
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v.clone())
-            .unwrap_or_default()
-    };
-    let day = |name: &str| value(name).chars().take(10).collect::<String>();
+    let value = |name: &str| form::first(pairs, name).to_owned();
+    let day = |name: &str| form::day(pairs, name);
     let mut filters = vec![
         Filter::new("email", "Email is", "email", value("email")),
         Filter::new("externalId", "External id is", "text", value("externalId")),

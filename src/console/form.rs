@@ -22,10 +22,7 @@ pub struct Pairs(pub Vec<(String, String)>);
 impl Pairs {
     /// The first value of `name`, or "".
     pub fn get(&self, name: &str) -> &str {
-        self.0
-            .iter()
-            .find(|(n, _)| n == name)
-            .map_or("", |(_, v)| v.as_str())
+        first(&self.0, name)
     }
 
     /// Every value of `name`, in order.
@@ -86,6 +83,20 @@ pub fn filters(query: &str) -> Vec<(String, String)> {
             }
         })
         .collect()
+}
+
+/// The first value of `name` among `pairs`, or "".
+pub fn first<'a>(pairs: &'a [(String, String)], name: &str) -> &'a str {
+    pairs
+        .iter()
+        .find(|(n, _)| n == name)
+        .map_or("", |(_, v)| v.as_str())
+}
+
+/// A time filter's value as a date input shows it: the day ([`filters`]
+/// made a date that day's start).
+pub fn day(pairs: &[(String, String)], name: &str) -> String {
+    first(pairs, name).chars().take(10).collect()
 }
 
 /// `pairs` as a query string (`a=1&b=2`), for links that keep the filters.

@@ -64,14 +64,8 @@ pub async fn page(
         .ok_or(PageError::ChooseOrganization)?;
     let may_audit = principal.require(Scope::AuditRead).is_ok();
     let pairs = form::filters(req.query_string());
-    let value = |name: &str| {
-        pairs
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v.clone())
-            .unwrap_or_default()
-    };
-    let day = |name: &str| value(name).chars().take(10).collect::<String>();
+    let value = |name: &str| form::first(&pairs, name).to_owned();
+    let day = |name: &str| form::day(&pairs, name);
     let mut page = OrganizationPage {
         chrome: Chrome::signed("Organization", &signed, "organization"),
         csrf: signed.csrf(),
