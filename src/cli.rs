@@ -14,9 +14,11 @@ use crate::domain::audit::Audit;
 use crate::domain::contact::Email;
 use crate::domain::ids::UserId;
 use crate::domain::ids::{KeyId, OrganizationId};
+use crate::domain::import;
 use crate::domain::people::Role;
 use crate::domain::refusal::Refusal;
 use crate::domain::scopes::Scopes;
+use crate::domain::tenant::Tenant;
 use crate::domain::time::Time;
 use crate::error::ApiError;
 use crate::startup::{Application, StartupError};
@@ -64,6 +66,31 @@ pub enum Command {
     User {
         #[command(subcommand)]
         command: UserCommand,
+    },
+    /// Import customers from a CSV or NDJSON file, as POST
+    /// …/customers/imports does: every row checked like a create, written
+    /// in batches with its events. A progress bar on a terminal (plain lines
+    /// otherwise) on stderr, and one JSON summary on stdout.
+    Import {
+        /// The organization the customers join (org_…).
+        #[arg(long, value_parser = organization_id)]
+        organization: OrganizationId,
+        /// create (the default): every row is a new customer; upsert: a row
+        /// whose externalId a live customer holds updates it.
+        #[arg(long, value_parser = import_mode, default_value = "create")]
+        mode: import::Mode,
+        /// Check every row and report, without writing any customer.
+        #[arg(long)]
+        dry_run: bool,
+        /// Test-mode customers (live by default).
+        #[arg(long)]
+        test: bool,
+        /// csv or ndjson; by default, from the file's extension (.csv,
+        /// .ndjson or .jsonl).
+        #[arg(long, value_parser = import_format)]
+        format: Option<import::Format>,
+        /// The file.
+        file: std::path::PathBuf,
     },
     /// Scale-out on Citus (distributed PostgreSQL).
     Citus {
@@ -216,6 +243,14 @@ fn mode(text: &str) -> Result<Mode, String> {
     }
 }
 
+fn import_mode(text: &str) -> Result<import::Mode, String> {
+    import::Mode::parse(text).ok_or_else(|| "create or upsert".into())
+}
+
+fn import_format(text: &str) -> Result<import::Format, String> {
+    import::Format::parse(text).ok_or_else(|| "csv or ndjson".into())
+}
+
 fn mode_name(livemode: bool) -> &'static str {
     if livemode { "live" } else { "test" }
 }
@@ -271,6 +306,21 @@ pub fn run(cli: Cli, mut settings: Settings) -> Result<(), StartupError> {
             &mut migrated_connection(&settings)?,
             &settings.public_url(),
         ),
+        Command::Import {
+            organization,
+            mode,
+            dry_run,
+            test,
+            format,
+            file,
+        } => {
+            let tenant = Tenant {
+                organization_id: organization,
+                livemode: !test,
+            };
+            let params = import::ImportParams { mode, dry_run };
+            crate::imports::cli::run(&settings, tenant, params, format, &file)
+        }
         Command::Citus {
             command: CitusCommand::Distribute,
         } => {

@@ -120,6 +120,8 @@ pub struct Settings {
     pub session_absolute_hours: f64,
     /// How long audit events are kept, in days.
     pub audit_retention_days: u64,
+    /// The largest file an import takes, in MiB.
+    pub import_max_mb: u64,
 }
 
 pub const MIN_JWT_SECRET_BYTES: usize = 32;
@@ -232,6 +234,9 @@ impl Settings {
         if self.audit_retention_days == 0 {
             return Err("audit_retention_days must be at least 1".into());
         }
+        if self.import_max_mb == 0 {
+            return Err("import_max_mb must be at least 1".into());
+        }
         Ok(())
     }
 
@@ -260,6 +265,11 @@ impl Settings {
 
     pub fn audit_retention(&self) -> std::time::Duration {
         std::time::Duration::from_secs(self.audit_retention_days * 24 * 3600)
+    }
+
+    /// The largest file an import takes, in bytes.
+    pub fn import_max_bytes(&self) -> u64 {
+        self.import_max_mb.saturating_mul(1024 * 1024)
     }
 
     /// How long a console session lasts unused, and at most.

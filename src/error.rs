@@ -37,10 +37,11 @@ pub enum ApiError {
     RequestTimeout,
     /// 409: the first request with this Idempotency-Key is still running.
     IdempotencyKeyInUse,
-    /// 413: a body over [`MAX_BODY_BYTES`].
-    PayloadTooLarge,
-    /// 415: a body that is not `application/json`.
-    UnsupportedMediaType,
+    /// 413: a body over its limit, in bytes ([`MAX_BODY_BYTES`] but for an
+    /// import's file).
+    PayloadTooLarge { max_bytes: u64 },
+    /// 415: a body not sent as one of these media types.
+    UnsupportedMediaType(&'static str),
     /// 422: fields or parameters that break the contract's rules.
     Invalid(Vec<InvalidField>),
     /// 422: the Idempotency-Key was used for another method, path or body.
@@ -61,6 +62,12 @@ pub enum ApiError {
 impl ApiError {
     /// 404: no such route, or no such record in this organization.
     pub const NOT_FOUND: Self = Self::Refused(Refusal::NotFound);
+    /// 415: a body that is not JSON.
+    pub const NOT_JSON: Self = Self::UnsupportedMediaType("application/json");
+    /// 413: a body over [`MAX_BODY_BYTES`].
+    pub const TOO_LARGE: Self = Self::PayloadTooLarge {
+        max_bytes: MAX_BODY_BYTES as u64,
+    };
 }
 
 /// The largest request body accepted.
@@ -223,20 +230,17 @@ impl ApiError {
                 "The first request with this Idempotency-Key has not finished; retry shortly.",
             )
             .header(header::RETRY_AFTER, RETRY_AFTER_SECONDS),
-            Self::PayloadTooLarge => Spec::new(
+            Self::PayloadTooLarge { max_bytes } => Spec::new(
                 S::PAYLOAD_TOO_LARGE,
                 "payload-too-large",
                 "The request body is too large.",
-                format!(
-                    "The request body must be at most {} KiB.",
-                    MAX_BODY_BYTES / 1024
-                ),
+                format!("The request body must be at most {} KiB.", max_bytes / 1024),
             ),
-            Self::UnsupportedMediaType => Spec::new(
+            Self::UnsupportedMediaType(expected) => Spec::new(
                 S::UNSUPPORTED_MEDIA_TYPE,
                 "unsupported-media-type",
-                "The request body must be JSON.",
-                "Send the body with Content-Type: application/json.",
+                "The request body is not of a media type this route takes.",
+                format!("Send the body with Content-Type: {expected}."),
             ),
             Self::Invalid(fields) => {
                 let mut spec = Spec::new(

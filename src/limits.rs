@@ -39,13 +39,32 @@ pub struct BodyTimeout(pub Duration);
 /// so an answer always tells what happened to the write (the work itself
 /// is bounded by the wait for a connection and the database's timeouts).
 pub async fn body_deadline<B: MessageBody + 'static>(
+    req: ServiceRequest,
+    next: Next<B>,
+) -> Result<ServiceResponse<B>, actix_web::Error> {
+    with_deadline(req, next, false).await
+}
+
+/// Like [`body_deadline`], but the deadline is for each piece of the body
+/// (an import's file, which may take minutes to arrive): a body that stops
+/// arriving for the request timeout fails to read.
+pub async fn body_idle_deadline<B: MessageBody + 'static>(
+    req: ServiceRequest,
+    next: Next<B>,
+) -> Result<ServiceResponse<B>, actix_web::Error> {
+    with_deadline(req, next, true).await
+}
+
+async fn with_deadline<B: MessageBody + 'static>(
     mut req: ServiceRequest,
     next: Next<B>,
+    idle: bool,
 ) -> Result<ServiceResponse<B>, actix_web::Error> {
     if let Some(timeout) = req.app_data::<web::Data<BodyTimeout>>().map(|t| t.0) {
         let body = Deadline {
             body: req.take_payload(),
             deadline: Box::pin(tokio::time::sleep(timeout)),
+            idle: idle.then_some(timeout),
             expired: false,
         };
         req.set_payload(Payload::Stream {
@@ -58,6 +77,8 @@ pub async fn body_deadline<B: MessageBody + 'static>(
 struct Deadline {
     body: Payload,
     deadline: Pin<Box<Sleep>>,
+    /// When set, each piece that arrives moves the deadline this far on.
+    idle: Option<Duration>,
     expired: bool,
 }
 
@@ -76,6 +97,10 @@ impl Stream for Deadline {
             return Poll::Ready(None);
         }
         if let Poll::Ready(chunk) = Pin::new(&mut this.body).poll_next(cx) {
+            if let Some(idle) = this.idle {
+                let next = tokio::time::Instant::now() + idle;
+                this.deadline.as_mut().reset(next);
+            }
             return Poll::Ready(chunk);
         }
         match this.deadline.as_mut().poll(cx) {

@@ -150,6 +150,7 @@ impl Application {
             public_url: settings.public_url(),
         });
         let report_counts = web::Data::new(console::reports::Counts::default());
+        let import_limit = web::Data::new(api::imports::ImportLimit(settings.import_max_bytes()));
         let rate_limits = web::Data::new(limits::RateLimits::new(
             settings.rate_limit_per_second,
             settings.rate_limit_burst,
@@ -172,6 +173,7 @@ impl Application {
                 .app_data(definitions.clone())
                 .app_data(console_settings.clone())
                 .app_data(report_counts.clone())
+                .app_data(import_limit.clone())
                 .app_data(metrics_access.clone())
                 .app_data(
                     web::JsonConfig::default()
@@ -284,6 +286,12 @@ const SEQUENCE_EVERY: Duration = Duration::from_millis(50);
 /// (reports sum the changes not yet folded, so this bounds their number,
 /// not the counts' freshness).
 const FOLD_COUNTS_EVERY: Duration = Duration::from_secs(1);
+/// How often each instance looks for imports to run (one it started
+/// itself is run at once).
+const IMPORTS_EVERY: Duration = Duration::from_millis(500);
+/// Finished imports, and uploads that never finished, are forgotten this
+/// long after.
+const IMPORTS_KEPT: Duration = Duration::from_secs(30 * 24 * 3600);
 /// Webhook deliveries are given up 3 days after their event.
 const GIVE_UP_AFTER: Duration = Duration::from_secs(3 * 24 * 3600);
 
@@ -353,6 +361,30 @@ fn service_tasks(
                 == events::BATCH as usize
             {}
             Ok(())
+        }
+    }));
+    let importing = db.clone();
+    tasks.push(Task::new("imports", move |stop| {
+        let db = importing.clone();
+        async move {
+            loop {
+                crate::imports::run_waiting(&db, &stop)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                if stop.sleep(IMPORTS_EVERY).await {
+                    return Ok(());
+                }
+            }
+        }
+    }));
+    let pruning_imports = db.clone();
+    tasks.push(Task::every("prune-imports", PRUNE_EVERY, move || {
+        let db = pruning_imports.clone();
+        async move {
+            db.transaction(|conn| store::imports::prune(conn, IMPORTS_KEPT))
+                .await
+                .map(drop)
+                .map_err(|e| e.to_string())
         }
     }));
     let retention = settings.event_retention();

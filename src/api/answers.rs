@@ -134,7 +134,8 @@ pub fn json(status: StatusCode, body: &impl serde::Serialize) -> KeptAnswer {
     }
 }
 
-fn response(answer: KeptAnswer, replayed: bool) -> HttpResponse {
+/// The response of a kept or fresh answer.
+pub fn response(answer: KeptAnswer, replayed: bool) -> HttpResponse {
     let status = StatusCode::from_u16(answer.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let mut response = HttpResponse::build(status);
     if let Some(location) = answer.location {

@@ -9,8 +9,8 @@ use utoipa::{Modify, OpenApi};
 
 use super::schemas::{MethodProblems, ValidationProblem, customer_input_components};
 use super::{
-    audit, custom_fields, customers, events, lifecycle, operations, paths, reports, tokens,
-    webhooks,
+    audit, custom_fields, customers, events, imports, lifecycle, operations, paths, reports,
+    tokens, webhooks,
 };
 use crate::domain::InvalidField;
 use crate::domain::customer::FieldSet;
@@ -35,6 +35,10 @@ use crate::error::Problem;
         lifecycle::erase,
         reports::export,
         reports::stats,
+        imports::create,
+        imports::get,
+        imports::cancel,
+        imports::errors,
         tokens::create,
         custom_fields::create,
         custom_fields::list,
@@ -61,6 +65,7 @@ use crate::error::Problem;
     tags(
         (name = "customers", description = "Customer records of one organization."),
         (name = "reports", description = "Exports and counts of customers, for reporting tools."),
+        (name = "imports", description = "Customers brought in from a file, CSV or NDJSON, row by row in the background."),
         (name = "tokens", description = "Short-lived tokens for hosted payment forms."),
         (name = "custom-fields", description = "An organization's own typed fields on customers."),
         (name = "events", description = "The change feed."),

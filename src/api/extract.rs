@@ -16,7 +16,8 @@ use crate::domain::InvalidField;
 use crate::domain::audit::{AUDIT_PARAMETERS, Audit, AuditParams};
 use crate::domain::custom_fields::FieldName;
 use crate::domain::event::{FEED_PARAMETERS, FeedParams};
-use crate::domain::ids::{CustomerId, EndpointId, OrganizationId};
+use crate::domain::ids::{CustomerId, EndpointId, ImportId, OrganizationId};
+use crate::domain::import::ImportParams;
 use crate::domain::listing::{ListParams, PARAMETERS};
 use crate::domain::preconditions::Condition;
 use crate::domain::query;
@@ -151,6 +152,56 @@ impl FromRequest for CustomerPath {
 impl IntoParams for CustomerPath {
     fn into_params(_: impl Fn() -> Option<ParameterIn>) -> Vec<Parameter> {
         vec![path_parameter("customerId", CustomerId::schema())]
+    }
+}
+
+/// The import named in the path. A malformed id names nothing: 404.
+#[derive(Debug, Clone, Copy)]
+pub struct ImportPath(pub ImportId);
+
+impl FromRequest for ImportPath {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let id = req.match_info().get("importId").and_then(ImportId::parse);
+        ready(id.map(Self).ok_or(ApiError::NOT_FOUND))
+    }
+}
+
+impl IntoParams for ImportPath {
+    fn into_params(_: impl Fn() -> Option<ParameterIn>) -> Vec<Parameter> {
+        vec![path_parameter("importId", ImportId::schema())]
+    }
+}
+
+/// An import's query string (`mode`, `dryRun`): every unknown, repeated or
+/// bad parameter is a 422 naming it.
+pub struct ImportQuery(pub ImportParams);
+
+impl FromRequest for ImportQuery {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(query_pairs(req).and_then(|pairs| Ok(Self(ImportParams::parse(&pairs)?))))
+    }
+}
+
+impl IntoParams for ImportQuery {
+    fn into_params(_: impl Fn() -> Option<ParameterIn>) -> Vec<Parameter> {
+        ImportParams::parameters()
+            .into_iter()
+            .map(|(name, description, value)| {
+                ParameterBuilder::new()
+                    .name(name)
+                    .parameter_in(ParameterIn::Query)
+                    .required(Required::False)
+                    .description(Some(description))
+                    .schema(Some(schema::of(value)))
+                    .build()
+            })
+            .collect()
     }
 }
 
@@ -359,8 +410,8 @@ pub fn json_error(error: actix_web::error::JsonPayloadError, _: &HttpRequest) ->
     use actix_web::error::JsonPayloadError as E;
     let problem = match &error {
         E::Payload(e) if is_body_timeout(e) => ApiError::RequestTimeout,
-        E::Overflow { .. } | E::OverflowKnownLength { .. } => ApiError::PayloadTooLarge,
-        E::ContentType => ApiError::UnsupportedMediaType,
+        E::Overflow { .. } | E::OverflowKnownLength { .. } => ApiError::TOO_LARGE,
+        E::ContentType => ApiError::NOT_JSON,
         E::Deserialize(e) if e.is_data() => {
             ApiError::Malformed("The request body must be a JSON object.".into())
         }

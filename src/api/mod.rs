@@ -9,6 +9,7 @@ pub mod customers;
 pub mod docs;
 pub mod events;
 pub mod extract;
+pub mod imports;
 pub mod lifecycle;
 pub mod operations;
 pub mod paths;
@@ -23,12 +24,12 @@ use utoipa_swagger_ui::SwaggerUi;
 
 use crate::auth::middleware::{
     authenticate, authenticate_session, authorize_audit, authorize_custom_fields,
-    authorize_customer, authorize_customers, authorize_erase, authorize_events, authorize_reports,
-    authorize_tokens, authorize_webhooks,
+    authorize_customer, authorize_customers, authorize_erase, authorize_events, authorize_imports,
+    authorize_reports, authorize_tokens, authorize_webhooks,
 };
 use crate::error::ApiError;
 use crate::http::{console_policy, docs_policy, no_store, problem_for_not_found};
-use crate::limits::{body_deadline, organization_share, rate_limit};
+use crate::limits::{body_deadline, body_idle_deadline, organization_share, rate_limit};
 use crate::telemetry::RouteTemplate;
 
 /// A resource at `path`, labelled with it for metrics, answering 405 (with
@@ -48,8 +49,11 @@ fn resource(path: &'static str, allow: &'static str) -> actix_web::Resource {
 /// connections, then the body's deadline starts.
 macro_rules! organization_resource {
     ($path:expr, $allow:literal, $authenticate:expr, $authorize:expr) => {
+        organization_resource!($path, $allow, $authenticate, $authorize, body_deadline)
+    };
+    ($path:expr, $allow:literal, $authenticate:expr, $authorize:expr, $deadline:expr) => {
         resource($path, $allow)
-            .wrap(from_fn(body_deadline))
+            .wrap(from_fn($deadline))
             .wrap(from_fn(organization_share))
             .wrap(from_fn($authorize))
             .wrap(from_fn(rate_limit))
@@ -80,6 +84,35 @@ macro_rules! organization_routes {
                 authorize_reports
             )
             .route(web::get().to(reports::stats)),
+        )
+        .service(
+            organization_resource!(
+                paths::CUSTOMER_IMPORTS,
+                "POST",
+                $authenticate,
+                authorize_imports,
+                body_idle_deadline
+            )
+            .route(web::post().to(imports::create)),
+        )
+        .service(
+            organization_resource!(
+                paths::CUSTOMER_IMPORT_ERRORS,
+                "GET",
+                $authenticate,
+                authorize_imports
+            )
+            .route(web::get().to(imports::errors)),
+        )
+        .service(
+            organization_resource!(
+                paths::CUSTOMER_IMPORT,
+                "GET, DELETE",
+                $authenticate,
+                authorize_imports
+            )
+            .route(web::get().to(imports::get))
+            .route(web::delete().to(imports::cancel)),
         )
         .service(
             organization_resource!(

@@ -256,6 +256,37 @@ impl IntoResponses for NotFoundProblem {
     }
 }
 
+/// A route that names an import.
+pub struct ImportNotFoundProblem;
+
+impl IntoResponses for ImportNotFoundProblem {
+    fn responses() -> BTreeMap<String, RefOr<Response>> {
+        problems(&[(404, "No such import in this organization and mode.")])
+    }
+}
+
+/// What an import's upload can answer about its file.
+pub struct ImportFileProblems;
+
+impl IntoResponses for ImportFileProblems {
+    fn responses() -> BTreeMap<String, RefOr<Response>> {
+        problems(&[
+            (
+                413,
+                "The file is over `CLIENTELE_IMPORT_MAX_MB` MiB (256 by default); nothing was imported.",
+            ),
+            (
+                415,
+                "The body is not sent as text/csv or application/x-ndjson.",
+            ),
+            (
+                422,
+                "Invalid parameters, or a file refused as a whole before any row was written: not UTF-8, a row over 64 KiB, or a CSV header with unknown or repeated columns; `invalidFields` names each.",
+            ),
+        ])
+    }
+}
+
 /// A read that takes `If-None-Match`.
 pub struct ConditionalReadProblems;
 

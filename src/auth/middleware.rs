@@ -41,6 +41,8 @@ pub enum Resource {
     CustomFields,
     /// `/audit-events`
     Audit,
+    /// `/customers/imports[/…]`
+    Imports,
 }
 
 /// Refusals become responses, never errors, so that the middleware around
@@ -210,6 +212,13 @@ pub async fn authorize_erase<B: MessageBody + 'static>(
     authorize_request(req, next, Resource::Erase).await
 }
 
+pub async fn authorize_imports<B: MessageBody + 'static>(
+    req: ServiceRequest,
+    next: Next<B>,
+) -> Result<ServiceResponse<EitherBody<B>>, actix_web::Error> {
+    authorize_request(req, next, Resource::Imports).await
+}
+
 pub async fn authorize_reports<B: MessageBody + 'static>(
     req: ServiceRequest,
     next: Next<B>,
@@ -321,6 +330,7 @@ pub fn authorize(
         (Resource::Erase, Method::POST) => Some(Scope::CustomersErase),
         (Resource::Reports, Method::GET) => Some(Scope::ReportsRead),
         (Resource::Webhooks, _) => Some(Scope::WebhooksWrite),
+        (Resource::Imports, _) => Some(Scope::CustomersWrite),
         (Resource::CustomFields, Method::GET) => Some(Scope::CustomersRead),
         (Resource::CustomFields, _) => Some(Scope::CustomFieldsWrite),
         (Resource::Customers | Resource::Customer, Method::GET) => Some(Scope::CustomersRead),

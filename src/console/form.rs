@@ -51,7 +51,7 @@ impl FromRequest for Pairs {
                     "Send the form as application/x-www-form-urlencoded.".into(),
                 )));
             }
-            let body = body.await.map_err(|_| ApiError::PayloadTooLarge)?;
+            let body = body.await.map_err(|_| ApiError::TOO_LARGE)?;
             Ok(Self(decode(&body)))
         })
     }

@@ -197,7 +197,7 @@ async fn not_found(_: HttpRequest) -> Result<HttpResponse, PageError> {
 fn form_error(error: actix_web::error::UrlencodedError, _: &HttpRequest) -> actix_web::Error {
     use actix_web::error::UrlencodedError as E;
     let problem = match error {
-        E::Overflow { .. } => crate::error::ApiError::PayloadTooLarge,
+        E::Overflow { .. } => crate::error::ApiError::TOO_LARGE,
         E::ContentType => crate::error::ApiError::Malformed(
             "Send the form as application/x-www-form-urlencoded.".into(),
         ),

@@ -24,6 +24,9 @@ pub enum Action {
     CustomersExported,
     /// A bulk read of personal data: a list that includes deleted customers.
     CustomersListedWithDeleted,
+    /// An import of customers began (each row's change has its own event).
+    CustomersImported,
+    ImportCancelled,
     TokenCreated,
     KeyCreated,
     KeyRolled,
@@ -52,7 +55,7 @@ pub enum Action {
 }
 
 impl Action {
-    pub const ALL: [Action; 31] = [
+    pub const ALL: [Action; 33] = [
         Self::CustomerCreated,
         Self::CustomerUpdated,
         Self::CustomerDeleted,
@@ -60,6 +63,8 @@ impl Action {
         Self::CustomerErased,
         Self::CustomersExported,
         Self::CustomersListedWithDeleted,
+        Self::CustomersImported,
+        Self::ImportCancelled,
         Self::TokenCreated,
         Self::KeyCreated,
         Self::KeyRolled,
@@ -95,6 +100,8 @@ impl Action {
             Self::CustomerErased => "customer.erased",
             Self::CustomersExported => "customers.exported",
             Self::CustomersListedWithDeleted => "customers.listed_with_deleted",
+            Self::CustomersImported => "customers.imported",
+            Self::ImportCancelled => "import.cancelled",
             Self::TokenCreated => "token.created",
             Self::KeyCreated => "key.created",
             Self::KeyRolled => "key.rolled",
@@ -194,6 +201,28 @@ impl Actor {
             Self::Member { id, .. } | Self::Operator { id, .. } => Some(id.to_string()),
             Self::Cli | Self::Anonymous => None,
         }
+    }
+
+    /// The actor that [`Actor::kind`], [`Actor::id`] and [`Actor::email`]
+    /// described, read back from where they were kept.
+    pub fn restore(kind: &str, id: Option<&str>, email: Option<&str>) -> Option<Self> {
+        let user = || id.and_then(UserId::parse);
+        let email = || email.map(str::to_owned);
+        Some(match kind {
+            "apiKey" => Self::ApiKey(id.and_then(KeyId::parse)?),
+            "token" => Self::Token(id.and_then(KeyId::parse)?),
+            "member" => Self::Member {
+                id: user()?,
+                email: email()?,
+            },
+            "operator" => Self::Operator {
+                id: user()?,
+                email: email()?,
+            },
+            "cli" => Self::Cli,
+            "anonymous" => Self::Anonymous,
+            _ => return None,
+        })
     }
 
     pub fn email(&self) -> Option<&str> {

@@ -117,6 +117,12 @@ prefixed_id!(
     "usr_0193a3c2d1027e4fab3c4d5e6f7a8b9c"
 );
 prefixed_id!(
+    /// An import of customers from a file (contract section 15).
+    ImportId,
+    "imp",
+    "imp_0193a3c2e9449b5c2d6e7f8091a2b3c4"
+);
+prefixed_id!(
     /// An event of an organization's audit log.
     AuditEventId,
     "aud",

@@ -14,6 +14,7 @@ pub mod event;
 pub mod external_id;
 pub mod idempotency;
 pub mod ids;
+pub mod import;
 pub mod invalid;
 pub mod listing;
 pub mod locale;

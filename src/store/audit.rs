@@ -27,26 +27,74 @@ pub fn record(
     target: Target,
     fields: Option<Vec<String>>,
 ) -> Result<(), StoreError> {
-    let now = Time::now();
+    let row = NewAuditEvent::of(tenant, audit, action, target, fields);
     diesel::insert_into(audit_events::table)
-        .values((
-            audit_events::organization_id.eq(tenant.organization_id),
-            audit_events::id.eq(AuditEventId::at(now)),
-            audit_events::action.eq(action.as_str()),
-            audit_events::actor_type.eq(audit.actor.kind()),
-            audit_events::actor_id.eq(audit.actor.id()),
-            audit_events::actor_email.eq(audit.actor.email()),
-            audit_events::target_type.eq(target.kind),
-            audit_events::target_id.eq(target.id),
-            audit_events::fields.eq(fields.map(|f| serde_json::Value::from(f).to_string())),
-            audit_events::request_id.eq(&audit.origin.request_id),
-            audit_events::ip.eq(&audit.origin.ip),
-            audit_events::user_agent.eq(&audit.origin.user_agent),
-            audit_events::livemode.eq(tenant.livemode),
-            audit_events::created_at.eq(now.naive()),
-        ))
+        .values(&row)
         .execute(conn)?;
     Ok(())
+}
+
+/// Records `action` on each of `targets` at once (an import's batch).
+pub fn record_many(
+    conn: &mut DbConnection,
+    tenant: Tenant,
+    audit: &Audit,
+    action: Action,
+    targets: impl IntoIterator<Item = Target>,
+) -> Result<(), StoreError> {
+    let rows: Vec<NewAuditEvent> = targets
+        .into_iter()
+        .map(|target| NewAuditEvent::of(tenant, audit, action, target, None))
+        .collect();
+    insert_in_chunks!(conn, audit_events::table, rows)?;
+    Ok(())
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = audit_events)]
+struct NewAuditEvent<'a> {
+    organization_id: OrganizationId,
+    id: AuditEventId,
+    action: &'static str,
+    actor_type: &'static str,
+    actor_id: Option<String>,
+    actor_email: Option<&'a str>,
+    target_type: &'static str,
+    target_id: Option<String>,
+    fields: Option<String>,
+    request_id: Option<&'a str>,
+    ip: Option<&'a str>,
+    user_agent: Option<&'a str>,
+    livemode: bool,
+    created_at: NaiveDateTime,
+}
+
+impl<'a> NewAuditEvent<'a> {
+    fn of(
+        tenant: Tenant,
+        audit: &'a Audit,
+        action: Action,
+        target: Target,
+        fields: Option<Vec<String>>,
+    ) -> Self {
+        let now = Time::now();
+        Self {
+            organization_id: tenant.organization_id,
+            id: AuditEventId::at(now),
+            action: action.as_str(),
+            actor_type: audit.actor.kind(),
+            actor_id: audit.actor.id(),
+            actor_email: audit.actor.email(),
+            target_type: target.kind,
+            target_id: target.id,
+            fields: fields.map(|f| serde_json::Value::from(f).to_string()),
+            request_id: audit.origin.request_id.as_deref(),
+            ip: audit.origin.ip.as_deref(),
+            user_agent: audit.origin.user_agent.as_deref(),
+            livemode: tenant.livemode,
+            created_at: now.naive(),
+        }
+    }
 }
 
 #[derive(Queryable, Selectable)]

@@ -128,6 +128,24 @@ pub fn moved(
     Ok(())
 }
 
+/// Records that customers were added under `keys` (an import's batch):
+/// one change per key, whatever the number of customers.
+pub fn added(
+    conn: &mut DbConnection,
+    keys: impl IntoIterator<Item = Counted>,
+) -> Result<(), StoreError> {
+    let mut sums: HashMap<Counted, i32> = HashMap::new();
+    for key in keys {
+        *sums.entry(key).or_default() += 1;
+    }
+    let rows: Vec<ChangeRow> = sums
+        .into_iter()
+        .map(|(key, delta)| ChangeRow::new(key, delta))
+        .collect();
+    insert_in_chunks!(conn, customer_count_changes::table, rows)?;
+    Ok(())
+}
+
 /// Moves changes into the counts, in one transaction
 /// ([`crate::store::Database::transaction`]); returns how many ([`FOLD_BATCH`]
 /// or more: others may wait).

@@ -248,6 +248,165 @@ pub fn create(
     Ok(customer)
 }
 
+/// What became of one row of an import's batch.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Written {
+    Created,
+    Updated,
+    Refused(Refusal),
+}
+
+impl Written {
+    fn of(outcome: Result<Written, StoreError>) -> Result<Written, StoreError> {
+        match outcome {
+            Err(StoreError::Refused(refusal)) => Ok(Self::Refused(refusal)),
+            outcome => outcome,
+        }
+    }
+}
+
+/// Creates a customer of each of `rows` (an import's batch) in the
+/// caller's transaction, as [`create`] would one by one, but in a few
+/// statements: the rows, their events, audit events and counts each
+/// inserted together. A row whose externalId a live customer (or an
+/// earlier row) holds is refused. Without `write` (a dry run) the same is
+/// checked and nothing written.
+pub fn create_many(
+    conn: &mut DbConnection,
+    tenant: Tenant,
+    rows: &[CustomerChanges],
+    by: &Audit,
+    write: bool,
+) -> Result<Vec<Written>, StoreError> {
+    let now = Time::now();
+    let built: Vec<CustomerRow> = rows
+        .iter()
+        .map(|changes| {
+            let mut row = CustomerRow::new(tenant, now);
+            row.apply(changes);
+            row
+        })
+        .collect();
+    let mut holders = external_id_holders(conn, tenant, &built)?;
+    let mut outcomes = Vec::with_capacity(rows.len());
+    let (mut accepted, mut accepted_changes) = (Vec::new(), Vec::new());
+    for (row, changes) in built.into_iter().zip(rows) {
+        if let Some(external_id) = &row.external_id {
+            if let Some(existing) = holders.get(external_id) {
+                let existing = *existing;
+                outcomes.push(Written::Refused(Refusal::ExternalIdTaken { existing }));
+                continue;
+            }
+            holders.insert(external_id.clone(), row.id);
+        }
+        outcomes.push(Written::Created);
+        accepted.push(row);
+        accepted_changes.push(changes);
+    }
+    if !write || accepted.is_empty() {
+        return Ok(outcomes);
+    }
+    let inserted = conn.transaction(|conn| insert_in_chunks!(conn, customers::table, accepted));
+    match inserted.map_err(StoreError::from) {
+        Ok(()) => {}
+        // Another write took one of the externalIds since they were read:
+        // each row then runs on its own, and learns which.
+        Err(StoreError::UniqueViolation { .. }) => {
+            return rows
+                .iter()
+                .map(|changes| {
+                    Written::of(create(conn, tenant, changes, by).map(|_| Written::Created))
+                })
+                .collect();
+        }
+        Err(error) => return Err(error),
+    }
+    for (row, changes) in accepted.iter().zip(accepted_changes) {
+        index_custom_fields(conn, row, changes)?;
+    }
+    counts::added(conn, accepted.iter().map(counted))?;
+    let customers: Vec<Customer> = accepted.into_iter().map(Customer::from).collect();
+    events::append_many(conn, EventType::CustomerCreated, &customers)?;
+    let targets = customers.iter().map(|c| Target::new("customer", c.id));
+    audit::record_many(conn, tenant, by, Action::CustomerCreated, targets)?;
+    Ok(outcomes)
+}
+
+/// For each of `rows` (an import's batch), updates the live customer that
+/// holds its externalId, or creates one, in the caller's transaction and in
+/// the rows' order (a later row updates what an earlier one created).
+/// Without `write` (a dry run) the same is decided and nothing written.
+pub fn upsert_many(
+    conn: &mut DbConnection,
+    tenant: Tenant,
+    rows: &[CustomerChanges],
+    by: &Audit,
+    write: bool,
+) -> Result<Vec<Written>, StoreError> {
+    let now = Time::now();
+    let built: Vec<CustomerRow> = rows
+        .iter()
+        .map(|changes| {
+            let mut row = CustomerRow::new(tenant, now);
+            row.apply(changes);
+            row
+        })
+        .collect();
+    let mut holders = external_id_holders(conn, tenant, &built)?;
+    let mut outcomes = Vec::with_capacity(rows.len());
+    for (row, changes) in built.iter().zip(rows) {
+        let holder = row
+            .external_id
+            .as_ref()
+            .and_then(|e| holders.get(e))
+            .copied();
+        let outcome = match (holder, write) {
+            (Some(_), false) => Written::Updated,
+            (Some(id), true) => {
+                Written::of(update(conn, tenant, id, changes, None, by).map(|_| Written::Updated))?
+            }
+            (None, false) => Written::Created,
+            (None, true) => match create(conn, tenant, changes, by) {
+                Ok(customer) => {
+                    if let Some(external_id) = customer.external_id {
+                        holders.insert(external_id, customer.id);
+                    }
+                    Written::Created
+                }
+                outcome => Written::of(outcome.map(|_| Written::Created))?,
+            },
+        };
+        if let (Written::Created, false, Some(external_id)) = (&outcome, write, &row.external_id) {
+            holders.insert(external_id.clone(), row.id);
+        }
+        outcomes.push(outcome);
+    }
+    Ok(outcomes)
+}
+
+/// Which live customers of the tenant hold the externalIds `rows` set.
+fn external_id_holders(
+    conn: &mut DbConnection,
+    tenant: Tenant,
+    rows: &[CustomerRow],
+) -> Result<std::collections::HashMap<String, CustomerId>, StoreError> {
+    let wanted: Vec<&str> = rows
+        .iter()
+        .filter_map(|r| r.external_id.as_deref())
+        .collect();
+    if wanted.is_empty() {
+        return Ok(Default::default());
+    }
+    let held: Vec<(Option<String>, CustomerId)> = customers::table
+        .filter(live(tenant).and(customers::external_id.eq_any(wanted)))
+        .select((customers::external_id, customers::id))
+        .load(conn)?;
+    Ok(held
+        .into_iter()
+        .filter_map(|(external_id, id)| Some((external_id?, id)))
+        .collect())
+}
+
 /// Runs `write` of `row`; when `row` sets an externalId that another live
 /// customer holds, refuses naming who holds it, and writes nothing. The
 /// unique index decides (two writers racing for one reference cannot both

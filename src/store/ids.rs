@@ -12,7 +12,8 @@ use diesel::sqlite::Sqlite;
 
 use super::Db;
 use crate::domain::ids::{
-    AttemptId, AuditEventId, CustomerId, EndpointId, EventId, KeyId, OrganizationId, UserId,
+    AttemptId, AuditEventId, CustomerId, EndpointId, EventId, ImportId, KeyId, OrganizationId,
+    UserId,
 };
 
 macro_rules! stored_as_text {
@@ -67,5 +68,6 @@ stored_as_text!(
     EndpointId,
     AttemptId,
     UserId,
-    AuditEventId
+    AuditEventId,
+    ImportId
 );

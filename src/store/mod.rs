@@ -38,6 +38,7 @@ pub mod feed;
 mod group_commit;
 pub mod idempotency;
 mod ids;
+pub mod imports;
 pub mod listing;
 mod migrations;
 pub mod organizations;

@@ -245,6 +245,50 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    imports (organization_id, id) {
+        organization_id -> Text,
+        id -> Text,
+        livemode -> Bool,
+        format -> Text,
+        mode -> Text,
+        dry_run -> Bool,
+        status -> Text,
+        failure -> Nullable<Text>,
+        header -> Nullable<Text>,
+        audit -> Text,
+        size_bytes -> BigInt,
+        rows_total -> BigInt,
+        rows_done -> BigInt,
+        created -> BigInt,
+        updated -> BigInt,
+        refused -> BigInt,
+        resume_at -> BigInt,
+        resume_row -> BigInt,
+        leased_until -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        finished_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    import_chunks (organization_id, import_id, seq) {
+        organization_id -> Text,
+        import_id -> Text,
+        seq -> Integer,
+        data -> Binary,
+    }
+}
+
+diesel::table! {
+    import_errors (organization_id, import_id, row_number) {
+        organization_id -> Text,
+        import_id -> Text,
+        row_number -> BigInt,
+        invalid_fields -> Text,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     users,
     sessions,
@@ -259,4 +303,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     webhook_attempts,
     custom_fields,
     custom_field_values,
+    imports,
+    import_chunks,
+    import_errors,
 );

@@ -32,20 +32,61 @@ pub fn append(
     before: Option<&Customer>,
     at: Time,
 ) -> Result<Vec<String>, StoreError> {
-    let (data, changed) = event::data(kind, customer, before);
+    let (row, changed) = NewEvent::of(kind, customer, before, at);
     diesel::insert_into(events::table)
-        .values((
-            events::organization_id.eq(customer.organization_id),
-            events::id.eq(EventId::generate()),
-            events::kind.eq(kind.as_str()),
-            events::customer_id.eq(customer.id),
-            events::revision.eq(customer.revision),
-            events::data.eq(data),
-            events::created_at.eq(at.naive()),
-            events::livemode.eq(customer.livemode),
-        ))
+        .values(&row)
         .execute(conn)?;
     Ok(changed)
+}
+
+/// Writes the events of `kind` of many customers at once (an import's
+/// batch), each at its customer's `updatedTime`.
+pub fn append_many(
+    conn: &mut DbConnection,
+    kind: EventType,
+    customers: &[Customer],
+) -> Result<(), StoreError> {
+    let rows: Vec<NewEvent> = customers
+        .iter()
+        .map(|customer| NewEvent::of(kind, customer, None, customer.updated_time).0)
+        .collect();
+    insert_in_chunks!(conn, events::table, rows)?;
+    Ok(())
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = events)]
+struct NewEvent {
+    organization_id: OrganizationId,
+    id: EventId,
+    kind: &'static str,
+    customer_id: CustomerId,
+    revision: i32,
+    data: String,
+    created_at: NaiveDateTime,
+    livemode: bool,
+}
+
+impl NewEvent {
+    fn of(
+        kind: EventType,
+        customer: &Customer,
+        before: Option<&Customer>,
+        at: Time,
+    ) -> (Self, Vec<String>) {
+        let (data, changed) = event::data(kind, customer, before);
+        let row = Self {
+            organization_id: customer.organization_id,
+            id: EventId::generate(),
+            kind: kind.as_str(),
+            customer_id: customer.id,
+            revision: customer.revision,
+            data,
+            created_at: at.naive(),
+            livemode: customer.livemode,
+        };
+        (row, changed)
+    }
 }
 
 /// Redacts the personal data that the events of one customer hold, and so

@@ -1,0 +1,25 @@
+-- The same table as on PostgreSQL; see migrations/postgres for the reasons.
+CREATE TABLE imports (
+    organization_id TEXT NOT NULL REFERENCES organizations (id),
+    id              TEXT NOT NULL,
+    livemode        BOOLEAN NOT NULL,
+    format          TEXT NOT NULL,
+    mode            TEXT NOT NULL,
+    dry_run         BOOLEAN NOT NULL,
+    status          TEXT NOT NULL,
+    failure         TEXT,
+    header          TEXT,
+    audit           TEXT NOT NULL,
+    size_bytes      BIGINT NOT NULL,
+    rows_total      BIGINT NOT NULL,
+    rows_done       BIGINT NOT NULL,
+    created         BIGINT NOT NULL,
+    updated         BIGINT NOT NULL,
+    refused         BIGINT NOT NULL,
+    resume_at       BIGINT NOT NULL,
+    resume_row      BIGINT NOT NULL,
+    leased_until    TIMESTAMP,
+    created_at      TIMESTAMP NOT NULL,
+    finished_at     TIMESTAMP,
+    PRIMARY KEY (organization_id, id)
+);
