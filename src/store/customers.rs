@@ -287,48 +287,89 @@ pub fn create_many(
             row
         })
         .collect();
-    let mut holders = external_id_holders(conn, tenant, &built)?;
+    if !write {
+        return would_create(conn, tenant, &built);
+    }
+    let inserted = insert_unless_taken(conn, &built)?;
     let mut outcomes = Vec::with_capacity(rows.len());
-    let (mut accepted, mut accepted_changes) = (Vec::new(), Vec::new());
+    let (mut created, mut created_changes) = (Vec::new(), Vec::new());
     for (row, changes) in built.into_iter().zip(rows) {
-        if let Some(external_id) = &row.external_id {
-            if let Some(existing) = holders.get(external_id) {
-                let existing = *existing;
-                outcomes.push(Written::Refused(Refusal::ExternalIdTaken { existing }));
-                continue;
-            }
-            holders.insert(external_id.clone(), row.id);
+        if inserted.contains(&row.id) {
+            outcomes.push(Written::Created);
+            created.push(row);
+            created_changes.push(changes);
+            continue;
         }
-        outcomes.push(Written::Created);
-        accepted.push(row);
-        accepted_changes.push(changes);
+        let holder = customers::table
+            .filter(live(tenant).and(customers::external_id.eq(&row.external_id)))
+            .select(customers::id)
+            .first(conn)
+            .optional()?;
+        // No holder: the one that took the externalId was deleted since.
+        outcomes.push(Written::Refused(
+            holder.map_or(Refusal::NotFound, |existing| Refusal::ExternalIdTaken {
+                existing,
+            }),
+        ));
     }
-    if !write || accepted.is_empty() {
-        return Ok(outcomes);
-    }
-    let inserted = conn.transaction(|conn| insert_in_chunks!(conn, customers::table, accepted));
-    match inserted.map_err(StoreError::from) {
-        Ok(()) => {}
-        // Another write took one of the externalIds since they were read:
-        // each row then runs on its own, and learns which.
-        Err(StoreError::UniqueViolation { .. }) => {
-            return rows
-                .iter()
-                .map(|changes| {
-                    Written::of(create(conn, tenant, changes, by).map(|_| Written::Created))
-                })
-                .collect();
-        }
-        Err(error) => return Err(error),
-    }
-    for (row, changes) in accepted.iter().zip(accepted_changes) {
+    for (row, changes) in created.iter().zip(created_changes) {
         index_custom_fields(conn, row, changes)?;
     }
-    counts::added(conn, accepted.iter().map(counted))?;
-    let customers: Vec<Customer> = accepted.into_iter().map(Customer::from).collect();
+    counts::added(conn, created.iter().map(counted))?;
+    let customers: Vec<Customer> = created.into_iter().map(Customer::from).collect();
     events::append_many(conn, EventType::CustomerCreated, &customers)?;
     let targets = customers.iter().map(|c| Target::new("customer", c.id));
     audit::record_many(conn, tenant, by, Action::CustomerCreated, targets)?;
+    Ok(outcomes)
+}
+
+/// Inserts `rows`, a few hundred a statement, but those whose externalId a
+/// live customer (or an earlier row) holds: the unique index decides, as it
+/// does for [`create`], so a concurrent write cannot slip between a check
+/// and the insert. `ON CONFLICT DO NOTHING` is written the same for both
+/// databases; Diesel builds it for each. Returns the ids inserted.
+fn insert_unless_taken(
+    conn: &mut DbConnection,
+    rows: &[CustomerRow],
+) -> Result<std::collections::HashSet<CustomerId>, StoreError> {
+    let mut inserted = std::collections::HashSet::with_capacity(rows.len());
+    for chunk in rows.chunks(500) {
+        let insert = diesel::insert_into(customers::table)
+            .values(chunk)
+            .on_conflict_do_nothing()
+            .returning(customers::id);
+        let ids: Vec<CustomerId> = match conn {
+            DbConnection::Pg(pg) => insert.get_results(pg)?,
+            DbConnection::Sqlite(sqlite) => insert.get_results(sqlite)?,
+        };
+        inserted.extend(ids);
+    }
+    Ok(inserted)
+}
+
+/// What [`create_many`] would do with `built`, writing nothing.
+fn would_create(
+    conn: &mut DbConnection,
+    tenant: Tenant,
+    built: &[CustomerRow],
+) -> Result<Vec<Written>, StoreError> {
+    let mut holders = external_id_holders(conn, tenant, built)?;
+    let mut outcomes = Vec::with_capacity(built.len());
+    for row in built {
+        let Some(external_id) = &row.external_id else {
+            outcomes.push(Written::Created);
+            continue;
+        };
+        match holders.get(external_id) {
+            Some(existing) => outcomes.push(Written::Refused(Refusal::ExternalIdTaken {
+                existing: *existing,
+            })),
+            None => {
+                holders.insert(external_id.clone(), row.id);
+                outcomes.push(Written::Created);
+            }
+        }
+    }
     Ok(outcomes)
 }
 
@@ -398,7 +439,8 @@ fn external_id_holders(
         return Ok(Default::default());
     }
     let held: Vec<(Option<String>, CustomerId)> = customers::table
-        .filter(live(tenant).and(customers::external_id.eq_any(wanted)))
+        .filter(live(tenant).and(customers::external_id.is_not_null()))
+        .filter(customers::external_id.eq_any(wanted))
         .select((customers::external_id, customers::id))
         .load(conn)?;
     Ok(held

@@ -22,6 +22,7 @@ mod exports;
 mod group_commit;
 mod hardening;
 mod health;
+mod import_crash;
 mod imports;
 mod migrations;
 mod openapi;
