@@ -127,6 +127,19 @@ on_both_backends! {
                 _ => {}
             }
         }
+        // An import's batch counts its customers together.
+        let file = "firstName,address.country,language\nI1,US,en\nI2,DE,\nI3,,fr\nI4,US,en\n";
+        let imports = format!("{}/imports", app.customers_path());
+        let started = app.send("POST", &imports, Some(("text/csv", file.as_bytes())));
+        assert_eq!(started.status, 202, "{}", started.text);
+        let import = format!("{imports}/{}", started.json()["id"].as_str().unwrap());
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while app.get(&import).json()["finishedTime"].is_null() {
+            assert!(Instant::now() < deadline, "the import did not end");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        assert_eq!(app.get(&import).json()["created"], 4);
+        made.extend((0..4).map(|_| (String::new(), false, false)));
         let last = app.create_customer(&json!({}));
         let today = &last["createdTime"].as_str().unwrap()[..10];
         let month = &today[..7];

@@ -352,6 +352,45 @@ on_both_backends! {
 }
 
 on_both_backends! {
+    fn the_command_line_imports_a_file_and_prints_one_summary(app: &TestApp) {
+        let dir = crate::process::scratch_dir(&format!("cli_import_{}", app.organization_id));
+        let file = dir.join("customers.csv");
+        std::fs::write(&file, "email,firstName\na@example.com,Ann\nnope,Bad\n").unwrap();
+        let run = |args: &[&str]| {
+            crate::process::clientele(args, &[("CLIENTELE_DATABASE_URL", &app.database_url)], &dir)
+        };
+        let path = file.to_str().unwrap();
+        let org = app.organization_id.as_str();
+        let output = run(&["import", "--organization", org, path]);
+        let stdout = String::from_utf8(output.stdout).unwrap();
+        let stderr = String::from_utf8(output.stderr).unwrap();
+        assert!(output.status.success(), "{stderr}");
+        assert_eq!(stdout.lines().count(), 1, "one JSON object: {stdout}");
+        // Not a terminal: no progress bar's escapes.
+        assert!(!stderr.contains('\u{1b}'), "{stderr}");
+        let summary: Value = serde_json::from_str(&stdout).unwrap();
+        assert_eq!(summary["status"], "succeeded", "{summary}");
+        assert_eq!((summary["created"].as_i64(), summary["refused"].as_i64()), (Some(1), Some(1)));
+        assert_eq!(summary["errors"][0]["invalidFields"][0]["field"], "email");
+        assert_eq!(app.list("")["data"][0]["firstName"], "Ann");
+        assert_eq!(app.count_rows("SELECT count(*) AS n FROM audit_events WHERE actor_type = 'cli' AND action = 'customer.created'"), 1);
+        let dry: Value = serde_json::from_slice(&run(&["import", "--organization", org, "--dry-run", "--test", path]).stdout).unwrap();
+        assert_eq!((dry["dryRun"].as_bool(), dry["livemode"].as_bool(), dry["created"].as_i64()), (Some(true), Some(false), Some(1)));
+        assert_eq!(customer_count(app), 1);
+        std::fs::write(&file, "email,nickname\n").unwrap();
+        let refused = run(&["import", "--organization", org, path]);
+        assert!(!refused.status.success());
+        assert!(refused.stdout.is_empty());
+        assert!(String::from_utf8_lossy(&refused.stderr).contains("nickname: unknown column"));
+        let unnamed = dir.join("customers.txt");
+        std::fs::write(&unnamed, "{}\n").unwrap();
+        let unknown = run(&["import", "--organization", org, unnamed.to_str().unwrap()]);
+        assert!(String::from_utf8_lossy(&unknown.stderr).contains("--format"));
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+}
+
+on_both_backends! {
     with small_imports;
     fn a_file_over_the_limit_is_413_and_leaves_nothing(app: &TestApp) {
         let file = vec![b'a'; 1024 * 1024 + 1];
