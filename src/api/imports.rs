@@ -12,10 +12,7 @@ use tokio_stream::wrappers::ReceiverStream;
 use super::answers::{self, Idempotency};
 use super::extract::{Caller, ImportPath, ImportQuery};
 use super::paths;
-use super::schemas::{
-    GuardedProblems, IdempotencyProblems, ImportFileProblems, ImportNotFoundProblem,
-    StorageProblems,
-};
+use super::schemas::{GuardedProblems, ImportFileProblems, ImportNotFoundProblem, StorageProblems};
 use crate::auth::Tenant;
 use crate::domain::audit::Audit;
 use crate::domain::import::{Format, Import, ImportParams, errors_csv};
@@ -55,7 +52,7 @@ const MEDIA_TYPES: &str = "text/csv or application/x-ndjson";
     responses(
         (status = 202, description = "The import, running.", body = Import,
             headers(("Location" = String, description = "The import's URL."))),
-        GuardedProblems, ImportFileProblems, IdempotencyProblems, StorageProblems,
+        GuardedProblems, ImportFileProblems, StorageProblems,
     )
 )]
 pub async fn create(

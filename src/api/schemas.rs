@@ -272,6 +272,10 @@ impl IntoResponses for ImportFileProblems {
     fn responses() -> BTreeMap<String, RefOr<Response>> {
         problems(&[
             (
+                409,
+                "The organization runs 3 imports already (`/problems/limit-reached`), or the first request with this Idempotency-Key is still running (`/problems/idempotency-key-in-use`, with `Retry-After`).",
+            ),
+            (
                 413,
                 "The file is over `CLIENTELE_IMPORT_MAX_MB` MiB (256 by default); nothing was imported.",
             ),
@@ -281,7 +285,7 @@ impl IntoResponses for ImportFileProblems {
             ),
             (
                 422,
-                "Invalid parameters, or a file refused as a whole before any row was written: not UTF-8, a row over 64 KiB, or a CSV header with unknown or repeated columns; `invalidFields` names each.",
+                "Invalid parameters or headers, or a file refused as a whole before any row was written: not UTF-8, a row over 64 KiB, or a CSV header with unknown or repeated columns (`invalidFields` names each); or an Idempotency-Key first used for another file, mode or dry run (`/problems/idempotency-key-reused`).",
             ),
         ])
     }

@@ -18,7 +18,10 @@ use crate::domain::audit::{Action, Actor, Audit, Origin, Target};
 use crate::domain::ids::{ImportId, OrganizationId};
 use crate::domain::import::rows::Place;
 use crate::domain::import::scan::Scanned;
-use crate::domain::import::{Format, Import, ImportParams, Mode, RowError, SHOWN_ERRORS, Status};
+use crate::domain::import::{
+    Format, Import, ImportParams, MAX_RUNNING, Mode, RowError, SHOWN_ERRORS, Status,
+    TOO_MANY_RUNNING,
+};
 use crate::domain::invalid::InvalidField;
 use crate::domain::refusal::Refusal;
 use crate::domain::tenant::Tenant;
@@ -222,7 +225,8 @@ fn drop_file(conn: &mut DbConnection, org: OrganizationId, id: ImportId) -> Resu
 }
 
 /// Starts an uploaded import: it is running, from its first row, for any
-/// instance to take up; the start is in the audit log.
+/// instance to take up; the start is in the audit log. Refused when the
+/// organization has [`MAX_RUNNING`] running already.
 pub fn start(
     conn: &mut DbConnection,
     tenant: Tenant,
@@ -230,6 +234,14 @@ pub fn start(
     scanned: &Scanned,
     size: u64,
 ) -> Result<Import, StoreError> {
+    let running: i64 = imports::table
+        .filter(imports::organization_id.eq(tenant.organization_id))
+        .filter(imports::status.eq(Status::Running.as_str()))
+        .count()
+        .get_result(conn)?;
+    if running >= MAX_RUNNING {
+        return Err(TOO_MANY_RUNNING.into());
+    }
     let header = scanned
         .header
         .as_ref()

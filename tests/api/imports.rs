@@ -336,6 +336,24 @@ on_both_backends! {
         assert_eq!(app.count_rows("SELECT count(*) AS n FROM import_chunks"), 0);
     }
 
+    fn an_organization_runs_at_most_three_imports_at_once(app: &TestApp) {
+        let mut file = String::new();
+        for n in 0..40_000 {
+            file.push_str(&format!("{{\"firstName\":\"R{n}\"}}\n"));
+        }
+        let started: Vec<Value> = (0..3).map(|_| start(app, "", NDJSON, file.as_bytes())).collect();
+        let fourth = post(app, "", NDJSON, b"{}\n");
+        assert_eq!(fourth.status, 409, "{}", fourth.text);
+        assert_eq!(fourth.problem(409)["type"], "/problems/limit-reached");
+        // Refused before it started: nothing kept of it.
+        assert_eq!(app.count_rows("SELECT count(*) AS n FROM imports"), 3);
+        for import in &started {
+            let path = format!("{}/{}", imports_path(&app.organization_id), import["id"].as_str().unwrap());
+            assert_eq!(app.delete(&path).status, 200);
+        }
+        assert_eq!(post(app, "", NDJSON, b"{}\n").status, 202);
+    }
+
     fn imports_need_the_write_scope_and_stay_in_their_organization(app: &TestApp) {
         let import = import_and_wait(app, "", CSV, b"email\na@example.com\n");
         let id = import["id"].as_str().unwrap();

@@ -12,11 +12,19 @@ use serde_json::{Value, json};
 
 use super::ids::ImportId;
 use super::invalid::{InvalidField, InvalidFields};
+use super::refusal::Refusal;
 use super::time::Time;
 
 /// The errors an import's status shows at most; the error report has them
 /// all.
 pub const SHOWN_ERRORS: i64 = 1_000;
+
+/// How many imports one organization may have running at once.
+pub const MAX_RUNNING: i64 = 3;
+/// What a start over [`MAX_RUNNING`] is refused with.
+pub const TOO_MANY_RUNNING: Refusal = Refusal::LimitReached(
+    "An organization runs at most 3 imports at once; wait for one to end, or cancel one.",
+);
 
 /// The file's format, from its `Content-Type`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use chrono::{NaiveDateTime, TimeDelta};
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Text};
+use diesel::sql_types::{Array, BigInt, Text};
 use serde_json::value::RawValue;
 
 use crate::domain::customer::Customer;
@@ -252,15 +252,35 @@ pub(super) fn last_number(conn: &mut DbConnection, tenant: Tenant) -> Result<i64
     Ok(max.unwrap_or(0))
 }
 
-/// Gives the organization's events their numbers in one statement: an
-/// update from a list of (id, number) pairs, which Diesel's query builder
-/// cannot write but both databases run as it is (SQLite since 3.33; each
-/// names a VALUES list's columns `column1`, `column2`).
+/// Gives the organization's events their numbers, consecutive from the
+/// first pair's, in one statement. PostgreSQL: an update of the ids in a
+/// list (`= ANY`), each numbered by its place in it: the primary key
+/// serves it whatever the statistics say. A join with a `VALUES` list was
+/// planned, when the statistics did not yet know the organization's
+/// events (a big import), as a read of every event it has: 1.5 s a turn
+/// with 1,000,000 events, the sequencer hundreds of times behind. SQLite
+/// (which has no arrays) runs the join (since 3.33; its columns are
+/// `column1`, `column2`) by the primary key.
 fn number(
     conn: &mut DbConnection,
     org: OrganizationId,
     numbered: &[(EventId, i64)],
 ) -> Result<(), StoreError> {
+    let Some((_, first)) = numbered.first() else {
+        return Ok(());
+    };
+    if let DbConnection::Pg(pg) = conn {
+        let ids: Vec<String> = numbered.iter().map(|(id, _)| id.to_string()).collect();
+        diesel::sql_query(
+            "UPDATE events SET sequence = $3 + array_position($2, id) - 1 \
+             WHERE organization_id = $1 AND id = ANY($2)",
+        )
+        .bind::<Text, _>(org)
+        .bind::<Array<Text>, _>(ids)
+        .bind::<BigInt, _>(*first)
+        .execute(pg)?;
+        return Ok(());
+    }
     // Placeholders in the order they appear: SQLite numbers `$n` by first
     // appearance, and Diesel binds by position.
     let pairs: Vec<String> = (0..numbered.len())
