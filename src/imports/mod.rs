@@ -23,7 +23,7 @@ use crate::domain::invalid::InvalidField;
 use crate::domain::refusal::Refusal;
 use crate::domain::tenant::Tenant;
 use crate::store::customers::{self, Written};
-use crate::store::imports::{self, CHUNK_BYTES, Leased, Progress};
+use crate::store::imports::{self, CHUNK_BYTES, ChunkCache, Leased, Progress};
 use crate::store::{Database, DbConnection, StoreError, custom_fields, for_organization};
 use crate::tasks::Stop;
 
@@ -202,14 +202,16 @@ pub async fn run(
     mut on_batch: impl FnMut(Progress),
 ) -> Result<Ended, StoreError> {
     let org = leased.tenant.organization_id;
+    let cache = std::sync::Arc::new(ChunkCache::default());
     loop {
         if stop.is_some_and(Stop::is_stopped) {
             return Ok(Ended::Stopped);
         }
-        let batch = leased.clone();
+        let (batch, cache) = (leased.clone(), cache.clone());
         // The import takes the organization's share of the connections, as
         // its requests would: it cannot crowd other organizations out.
-        let step = for_organization(org, db.transaction(move |conn| step(conn, &batch))).await;
+        let step =
+            for_organization(org, db.transaction(move |conn| step(conn, &batch, &cache))).await;
         match step {
             Ok(Step::Advanced(to, progress)) => {
                 leased.place = to;
@@ -232,7 +234,7 @@ enum Step {
 /// One batch: reads up to [`BATCH_ROWS`] rows from where the import
 /// stands, writes those that pass, records the others, and moves the
 /// import on; at the end of the file, finishes it.
-fn step(conn: &mut DbConnection, leased: &Leased) -> Result<Step, StoreError> {
+fn step(conn: &mut DbConnection, leased: &Leased, cache: &ChunkCache) -> Result<Step, StoreError> {
     let (tenant, org) = (leased.tenant, leased.tenant.organization_id);
     let columns = match &leased.header {
         Some(header) => Some(Columns::parse(header).map_err(|_| {
@@ -241,7 +243,7 @@ fn step(conn: &mut DbConnection, leased: &Leased) -> Result<Step, StoreError> {
         None => None,
     };
     let read = {
-        let input = imports::file_from(conn, org, leased.id, leased.place.offset);
+        let input = imports::file_from(conn, leased, leased.place.offset, cache);
         rows::read(
             leased.format,
             columns.as_ref(),

@@ -526,20 +526,42 @@ pub fn finish(
     Ok(())
 }
 
-/// An import's file from `offset`, read a chunk at a time on `conn`.
+/// The chunk a runner read last: the next batch most often starts in it
+/// (a chunk holds thousands of rows), and a chunk never changes.
+#[derive(Default)]
+pub struct ChunkCache(std::sync::Mutex<Option<(i32, std::sync::Arc<Vec<u8>>)>>);
+
+impl ChunkCache {
+    fn get(&self, seq: i32) -> Option<std::sync::Arc<Vec<u8>>> {
+        let kept = self.0.lock().ok()?;
+        kept.as_ref()
+            .filter(|(kept_seq, _)| *kept_seq == seq)
+            .map(|(_, data)| data.clone())
+    }
+
+    fn keep(&self, seq: i32, data: std::sync::Arc<Vec<u8>>) {
+        if let Ok(mut kept) = self.0.lock() {
+            *kept = Some((seq, data));
+        }
+    }
+}
+
+/// An import's file from `offset`, read a chunk at a time on `conn` (or
+/// from `cache`).
 pub fn file_from<'c>(
     conn: &'c mut DbConnection,
-    org: OrganizationId,
-    id: ImportId,
+    leased: &Leased,
     offset: u64,
+    cache: &'c ChunkCache,
 ) -> FileReader<'c> {
     FileReader {
         conn,
-        org,
-        id,
+        org: leased.tenant.organization_id,
+        id: leased.id,
+        cache,
         next_seq: (offset / CHUNK_BYTES as u64) as i32,
         skip: (offset % CHUNK_BYTES as u64) as usize,
-        chunk: Vec::new(),
+        chunk: std::sync::Arc::default(),
         at: 0,
         ended: false,
     }
@@ -549,25 +571,39 @@ pub struct FileReader<'c> {
     conn: &'c mut DbConnection,
     org: OrganizationId,
     id: ImportId,
+    cache: &'c ChunkCache,
     next_seq: i32,
     skip: usize,
-    chunk: Vec<u8>,
+    chunk: std::sync::Arc<Vec<u8>>,
     at: usize,
     ended: bool,
+}
+
+impl FileReader<'_> {
+    fn next_chunk(&mut self) -> std::io::Result<Option<std::sync::Arc<Vec<u8>>>> {
+        if let Some(data) = self.cache.get(self.next_seq) {
+            return Ok(Some(data));
+        }
+        let data: Option<Vec<u8>> = import_chunks::table
+            .filter(import_chunks::organization_id.eq(self.org))
+            .filter(import_chunks::import_id.eq(self.id))
+            .filter(import_chunks::seq.eq(self.next_seq))
+            .select(import_chunks::data)
+            .first(self.conn)
+            .optional()
+            .map_err(std::io::Error::other)?;
+        Ok(data.map(|data| {
+            let data = std::sync::Arc::new(data);
+            self.cache.keep(self.next_seq, data.clone());
+            data
+        }))
+    }
 }
 
 impl Read for FileReader<'_> {
     fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
         while self.at >= self.chunk.len() && !self.ended {
-            let data: Option<Vec<u8>> = import_chunks::table
-                .filter(import_chunks::organization_id.eq(self.org))
-                .filter(import_chunks::import_id.eq(self.id))
-                .filter(import_chunks::seq.eq(self.next_seq))
-                .select(import_chunks::data)
-                .first(self.conn)
-                .optional()
-                .map_err(std::io::Error::other)?;
-            match data {
+            match self.next_chunk()? {
                 Some(data) => {
                     self.chunk = data;
                     self.at = std::mem::take(&mut self.skip).min(self.chunk.len());
