@@ -271,6 +271,8 @@ on_both_backends! {
             response
         };
         refused("application/json", b"{}", 415);
+        // A header with no line end, the fuzzer's first find (it panicked).
+        assert_eq!(refused(CSV, b"{}", 422).invalid_fields(), ["{}"]);
         let header = refused(CSV, b"email,nickname,Fax\nx@y.co,a,b\n", 422);
         assert_eq!(header.invalid_fields(), ["nickname", "Fax"]);
         let latin1 = refused(CSV, b"firstName\nRen\xe9\n", 422);

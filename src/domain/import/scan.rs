@@ -209,11 +209,11 @@ impl Scan {
             self.offset += read as u64;
             self.row_bytes += read;
             if self.header.is_none() {
+                // The ends csv_core gives are from the record's start,
+                // however many calls it spans.
                 self.header_bytes
                     .extend_from_slice(&self.scratch[..written]);
-                let base = self.header_bytes.len() - written;
-                self.header_ends
-                    .extend(self.ends[..ended].iter().map(|end| base + end));
+                self.header_ends.extend_from_slice(&self.ends[..ended]);
             }
             if self.row_bytes > self.max_row {
                 return Err(Unreadable::RowTooLong {
@@ -339,6 +339,20 @@ mod tests {
             scan(Format::Csv, &[b""]),
             Err(Unreadable::Header(_))
         ));
+    }
+
+    #[test]
+    fn a_header_cut_between_chunks_or_without_a_line_end_is_whole() {
+        let scanned = scan(Format::Csv, &[b"ema", b"il,firstN", b"ame"]).unwrap();
+        assert_eq!(scanned.header.unwrap(), ["email", "firstName"]);
+        assert_eq!(scanned.rows, 0);
+        assert!(matches!(
+            scan(Format::Csv, &[b"{}"]),
+            Err(Unreadable::Header(fields)) if fields[0].field == "{}"
+        ));
+        let scanned = scan(Format::Csv, &[b"email,first", b"Name\na@b.co,Jo"]).unwrap();
+        assert_eq!(scanned.header.unwrap(), ["email", "firstName"]);
+        assert_eq!(scanned.rows, 1);
     }
 
     #[test]
