@@ -1,9 +1,9 @@
 //! The field-level complaints that a 422 answer lists.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// One invalid input field, named with dots for nesting (`address.country`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct InvalidField {
     pub field: String,
     pub message: String,

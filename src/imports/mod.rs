@@ -243,7 +243,7 @@ fn step(conn: &mut DbConnection, leased: &Leased, cache: &ChunkCache) -> Result<
         None => None,
     };
     let read = {
-        let input = imports::file_from(conn, leased, leased.place.offset, cache);
+        let input = imports::file_from(conn, leased, cache);
         rows::read(
             leased.format,
             columns.as_ref(),

@@ -278,15 +278,7 @@ pub fn create_many(
     by: &Audit,
     write: bool,
 ) -> Result<Vec<Written>, StoreError> {
-    let now = Time::now();
-    let built: Vec<CustomerRow> = rows
-        .iter()
-        .map(|changes| {
-            let mut row = CustomerRow::new(tenant, now);
-            row.apply(changes);
-            row
-        })
-        .collect();
+    let built = new_rows(tenant, rows);
     if !write {
         return would_create(conn, tenant, &built);
     }
@@ -321,6 +313,18 @@ pub fn create_many(
     let targets = customers.iter().map(|c| Target::new("customer", c.id));
     audit::record_many(conn, tenant, by, Action::CustomerCreated, targets)?;
     Ok(outcomes)
+}
+
+/// The new rows `rows` would make, created at one time (an import's batch).
+fn new_rows(tenant: Tenant, rows: &[CustomerChanges]) -> Vec<CustomerRow> {
+    let now = Time::now();
+    rows.iter()
+        .map(|changes| {
+            let mut row = CustomerRow::new(tenant, now);
+            row.apply(changes);
+            row
+        })
+        .collect()
 }
 
 /// Inserts `rows`, a few hundred a statement, but those whose externalId a
@@ -384,15 +388,7 @@ pub fn upsert_many(
     by: &Audit,
     write: bool,
 ) -> Result<Vec<Written>, StoreError> {
-    let now = Time::now();
-    let built: Vec<CustomerRow> = rows
-        .iter()
-        .map(|changes| {
-            let mut row = CustomerRow::new(tenant, now);
-            row.apply(changes);
-            row
-        })
-        .collect();
+    let built = new_rows(tenant, rows);
     let mut holders = external_id_holders(conn, tenant, &built)?;
     let mut outcomes = Vec::with_capacity(rows.len());
     for (row, changes) in built.iter().zip(rows) {

@@ -22,7 +22,6 @@ use crate::domain::import::{
     Format, Import, ImportParams, MAX_RUNNING, Mode, RowError, SHOWN_ERRORS, Status,
     TOO_MANY_RUNNING,
 };
-use crate::domain::invalid::InvalidField;
 use crate::domain::refusal::Refusal;
 use crate::domain::tenant::Tenant;
 use crate::domain::time::Time;
@@ -319,22 +318,9 @@ pub fn errors_after(
         .into_iter()
         .map(|(row, fields)| RowError {
             row,
-            invalid_fields: serde_json::from_str::<Vec<StoredField>>(&fields)
-                .unwrap_or_default()
-                .into_iter()
-                .map(|f| InvalidField {
-                    field: f.field,
-                    message: f.message,
-                })
-                .collect(),
+            invalid_fields: serde_json::from_str(&fields).unwrap_or_default(),
         })
         .collect())
-}
-
-#[derive(Serialize, Deserialize)]
-struct StoredField {
-    field: String,
-    message: String,
 }
 
 /// Cancels a running import: the rows written so far stay, the rest are
@@ -472,14 +458,7 @@ pub fn advance(
     let rows: Vec<_> = errors
         .iter()
         .map(|error| {
-            let fields: Vec<StoredField> = error
-                .invalid_fields
-                .iter()
-                .map(|f| StoredField {
-                    field: f.field.clone(),
-                    message: f.message.clone(),
-                })
-                .collect();
+            let fields = &error.invalid_fields;
             (
                 import_errors::organization_id.eq(org),
                 import_errors::import_id.eq(leased.id),
@@ -546,14 +525,14 @@ impl ChunkCache {
     }
 }
 
-/// An import's file from `offset`, read a chunk at a time on `conn` (or
-/// from `cache`).
+/// A leased import's file from where it stands, read a chunk at a time on
+/// `conn` (or from `cache`).
 pub fn file_from<'c>(
     conn: &'c mut DbConnection,
     leased: &Leased,
-    offset: u64,
     cache: &'c ChunkCache,
 ) -> FileReader<'c> {
+    let offset = leased.place.offset;
     FileReader {
         conn,
         org: leased.tenant.organization_id,
