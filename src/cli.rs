@@ -109,6 +109,32 @@ pub enum CitusCommand {
     /// On a Citus coordinator: each node with its shards and their bytes,
     /// and the largest organizations with the node that holds them.
     Status,
+    /// On a Citus coordinator: add a worker (it holds no shard until a
+    /// rebalance). Refused unless it answers, has the citus extension and
+    /// wal_level = logical. Safe to run again.
+    AddWorker {
+        /// The new worker, as the coordinator reaches it.
+        #[arg(value_name = "HOST:PORT")]
+        node: store::citus::NodeAddress,
+    },
+    /// On a Citus coordinator: move shards until every worker holds its
+    /// share, without blocking writes but for each move's cut-over. Starts
+    /// Citus' background rebalancer, or reports the one running.
+    Rebalance {
+        /// Return once the moves have ended.
+        #[arg(long)]
+        wait: bool,
+    },
+    /// On a Citus coordinator: give an organization a shard of its own (of
+    /// every table), optionally moved to a worker of its own. Safe to run
+    /// again.
+    Isolate {
+        #[arg(value_parser = organization_id)]
+        organization: OrganizationId,
+        /// The worker its shard moves to.
+        #[arg(long, value_name = "HOST:PORT")]
+        to: Option<store::citus::NodeAddress>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -321,20 +347,29 @@ pub fn run(cli: Cli, mut settings: Settings) -> Result<(), StartupError> {
             let params = import::ImportParams { mode, dry_run };
             crate::imports::cli::run(&settings, tenant, params, format, &file)
         }
-        Command::Citus {
-            command: CitusCommand::Distribute,
-        } => {
-            // No migrations first: it distributes what exists, so that it can
-            // run between any two migrations.
-            let mut conn = store::connect(settings.database_url.expose_secret())?;
-            print(serde_json::to_value(store::citus::distribute(&mut conn)?)?);
-            Ok(())
-        }
-        Command::Citus {
-            command: CitusCommand::Status,
-        } => {
-            let mut conn = migrated_connection(&settings)?;
-            print(serde_json::to_value(store::citus::status(&mut conn)?)?);
+        Command::Citus { command } => {
+            let mut conn = match command {
+                // No migrations first: it distributes what exists, so that it
+                // can run between any two migrations.
+                CitusCommand::Distribute => store::connect(settings.database_url.expose_secret())?,
+                _ => migrated_connection(&settings)?,
+            };
+            let done = match command {
+                CitusCommand::Distribute => {
+                    serde_json::to_value(store::citus::distribute(&mut conn)?)
+                }
+                CitusCommand::Status => serde_json::to_value(store::citus::status(&mut conn)?),
+                CitusCommand::AddWorker { node } => {
+                    serde_json::to_value(store::citus::add_worker(&mut conn, &node)?)
+                }
+                CitusCommand::Rebalance { wait } => {
+                    serde_json::to_value(store::citus::rebalance(&mut conn, wait)?)
+                }
+                CitusCommand::Isolate { organization, to } => serde_json::to_value(
+                    store::citus::isolate(&mut conn, organization, to.as_ref())?,
+                ),
+            };
+            print(done?);
             Ok(())
         }
     }

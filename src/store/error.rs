@@ -58,13 +58,18 @@ impl std::error::Error for StoreError {}
 const FULL: [&str; 2] = ["database or disk is full", "No space left on device"];
 /// Texts of failures that a retry may not meet: SQLite's busy lock and
 /// failing I/O, PostgreSQL's cancelled statements, a Citus worker that does
-/// not answer.
-const TRANSIENT: [&str; 5] = [
+/// not answer, and a Citus shard that moved or split under a statement or a
+/// transaction (whose statements then reached both of its placements:
+/// Citus refuses the next one that needs both, and the transaction rolls
+/// back).
+const TRANSIENT: [&str; 7] = [
     "database is locked",
     "database table is locked",
     "disk I/O error",
     "canceling statement due to",
     "connection to the remote node",
+    "could not find valid entry for shard",
+    "placements that were modified over multiple connections",
 ];
 /// PostgreSQL's "deadlock detected" (40P01, which Diesel does not name) and
 /// Citus' "… involved in a distributed deadlock".

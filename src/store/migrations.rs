@@ -1,7 +1,9 @@
 //! Migrations, embedded in the binary: one directory per database, the same
 //! versions in both.
 
+use diesel::RunQueryDsl;
 use diesel::connection::SimpleConnection;
+use diesel::pg::PgConnection;
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 
 use super::{DbConnection, StoreError};
@@ -20,7 +22,9 @@ pub fn run_migrations(conn: &mut DbConnection) -> Result<Vec<String>, StoreError
     };
     match conn {
         DbConnection::Pg(pg) => {
-            super::citus::refuse_worker(pg)?;
+            if let Some(group) = super::citus::worker_group(pg)? {
+                return on_a_worker(pg, group);
+            }
             pg.batch_execute(&format!("SELECT pg_advisory_lock({MIGRATION_LOCK})"))?;
             let applied = pg.run_pending_migrations(PG_MIGRATIONS).map(names);
             pg.batch_execute(&format!("SELECT pg_advisory_unlock({MIGRATION_LOCK})"))?;
@@ -30,6 +34,43 @@ pub fn run_migrations(conn: &mut DbConnection) -> Result<Vec<String>, StoreError
             .run_pending_migrations(SQLITE_MIGRATIONS)
             .map(names)
             .map_err(failed),
+    }
+}
+
+/// A Citus worker runs no migration: DDL goes through the coordinator,
+/// and the migrations' advisory lock would hold on this node only. Every
+/// node knows which migrations ran (their table is a reference table), so
+/// a worker whose schema is up to date serves, and one that is not is
+/// refused with the reason.
+fn on_a_worker(pg: &mut PgConnection, group: i32) -> Result<Vec<String>, StoreError> {
+    #[derive(diesel::QueryableByName)]
+    struct Known {
+        #[diesel(sql_type = diesel::sql_types::Bool)]
+        known: bool,
+    }
+    // Diesel would create its table here, where it must come from the
+    // coordinator.
+    let known: Known =
+        diesel::sql_query("SELECT to_regclass('__diesel_schema_migrations') IS NOT NULL AS known")
+            .get_result(pg)?;
+    if !known.known {
+        return Err(StoreError::Failed(format!(
+            "this database is a Citus worker (group {group}) that knows no migration: migrate \
+             and distribute on the coordinator first (`clientele migrate`, then `clientele citus \
+             distribute`, with the coordinator's URL; docs/scaling.md)"
+        )));
+    }
+    let failed = |e: Box<dyn std::error::Error + Send + Sync>| StoreError::Failed(e.to_string());
+    let pending = pg.pending_migrations(PG_MIGRATIONS).map_err(failed)?;
+    match pending.first() {
+        None => Ok(Vec::new()),
+        Some(next) => Err(StoreError::Failed(format!(
+            "this database is a Citus worker (group {group}) and {} migrations are pending, \
+             the first {}: migrations run on the coordinator (`clientele migrate` with the \
+             coordinator's URL, then `clientele citus distribute`; docs/scaling.md)",
+            pending.len(),
+            next.name()
+        ))),
     }
 }
 

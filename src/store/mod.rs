@@ -45,6 +45,7 @@ pub mod organizations;
 pub mod reports;
 mod schema;
 pub mod sessions;
+mod turns;
 pub mod users;
 
 use std::sync::Arc;

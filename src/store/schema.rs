@@ -289,6 +289,13 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    turns (organization_id, name) {
+        organization_id -> Text,
+        name -> Text,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     users,
     sessions,
@@ -306,4 +313,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     imports,
     import_chunks,
     import_errors,
+    turns,
 );

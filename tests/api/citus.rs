@@ -6,6 +6,8 @@
 use std::process::Command;
 use std::time::{Duration, Instant};
 
+use diesel::connection::SimpleConnection;
+use diesel::{Connection, PgConnection};
 use serde_json::json;
 
 use crate::helpers::{Backend, TestApp, citus, run};
@@ -110,22 +112,84 @@ fn citus_a_worker_down_answers_503_for_its_organizations_only() {
     assert_eq!(app.get("/ready").json()["status"], "ready");
 }
 
-/// A server pointed at a worker would take node-local advisory locks (the
-/// sequencer's, the migrations') that a server on the coordinator never
-/// sees: it refuses to start, saying why. Runs in the Citus suite.
-#[test]
-fn postgres_a_citus_worker_url_is_refused() {
-    if !citus() {
-        return;
-    }
-    let coordinator = crate::helpers::postgres_url().unwrap();
+/// `url` (the coordinator's, with the test's schema) pointed at the first
+/// worker instead.
+fn on_a_worker(url: &str) -> String {
     let worker = crate::helpers::texts_at(
-        coordinator,
+        url,
         "SELECT nodename || ':' || nodeport AS t FROM pg_dist_node WHERE groupid > 0 ORDER BY nodeport LIMIT 1",
     )
     .remove(0);
-    let authority = crate::helpers::postgres_authority(coordinator);
-    let worker_url = coordinator.replacen(authority, &worker, 1);
+    url.replacen(crate::helpers::postgres_authority(url), &worker, 1)
+}
+
+/// Servers on different nodes of one cluster (here the coordinator and a
+/// worker) take the sequencer's turn from one another: writers spread over
+/// both, and a poller reading the feed through the worker's server, see
+/// every event once and in order (with node-local advisory locks, both
+/// servers numbered the same events). The worker's server starts without
+/// migrating. Runs in the Citus suite.
+#[test]
+fn postgres_servers_on_two_citus_nodes_share_one_feed() {
+    if !citus() {
+        return;
+    }
+    let app = TestApp::spawn(Backend::Postgres).unwrap();
+    let worker = TestApp::spawn_at(&on_a_worker(&app.database_url)).acting_for(&app);
+    crate::events::a_poller_sees_every_event_once(&[&app, &worker], &worker, 16, 20);
+}
+
+/// The sequencer's turn is a row lock, which every node honours: while a
+/// transaction on a worker holds it (as another instance's sequencer
+/// would), a server on the coordinator numbers nothing; once it ends, the
+/// server numbers the waiting event. (A node-local advisory lock let both
+/// number the same events.) Runs in the Citus suite.
+#[test]
+fn postgres_the_sequencers_turn_holds_across_citus_nodes() {
+    if !citus() {
+        return;
+    }
+    let app = TestApp::spawn(Backend::Postgres).unwrap();
+    let mut elsewhere = PgConnection::establish(&on_a_worker(&app.database_url)).unwrap();
+    elsewhere
+        .batch_execute("BEGIN; SELECT name FROM turns WHERE organization_id = '' FOR UPDATE")
+        .unwrap();
+    app.create_customer(&json!({"firstName": "Waiting"}));
+    let numbered = "SELECT count(*) AS n FROM events WHERE sequence IS NOT NULL";
+    // Ten of the sequencer's periods.
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(
+        app.count_rows(numbered),
+        0,
+        "numbered while another node held the turn"
+    );
+    elsewhere.batch_execute("COMMIT").unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while app.count_rows(numbered) == 0 {
+        assert!(
+            Instant::now() < deadline,
+            "never numbered after the turn was free"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// A worker runs no migration (DDL goes through the coordinator): while one
+/// is pending, a server or command pointed at a worker is refused, naming
+/// it and what to do. Runs in the Citus suite.
+#[test]
+fn postgres_a_citus_worker_is_refused_while_migrations_are_pending() {
+    if !citus() {
+        return;
+    }
+    let app = TestApp::spawn(Backend::Postgres).unwrap();
+    let newest = app
+        .texts("SELECT max(version) AS t FROM __diesel_schema_migrations")
+        .remove(0);
+    app.execute_sql(&format!(
+        "DELETE FROM __diesel_schema_migrations WHERE version = '{newest}'"
+    ));
+    let worker_url = on_a_worker(&app.database_url);
     let dir = std::env::temp_dir();
     for args in [&["migrate"][..], &["org", "list"][..]] {
         let output = crate::process::clientele(
@@ -136,10 +200,22 @@ fn postgres_a_citus_worker_url_is_refused() {
         let stderr = String::from_utf8_lossy(&output.stderr);
         assert!(!output.status.success(), "{args:?} ran on a worker");
         assert!(
-            stderr.contains("Citus worker") && stderr.contains("coordinator"),
+            stderr.contains("Citus worker")
+                && stderr.contains("1 migrations are pending")
+                && stderr.contains("coordinator"),
             "{stderr}"
         );
     }
+    // Once the coordinator knows it as run, the worker serves.
+    app.execute_sql(&format!(
+        "INSERT INTO __diesel_schema_migrations (version) VALUES ('{newest}')"
+    ));
+    let listed = crate::process::clientele(
+        &["org", "list"],
+        &[("CLIENTELE_DATABASE_URL", worker_url.as_str())],
+        &dir,
+    );
+    assert!(listed.status.success(), "{listed:?}");
 }
 
 /// `clientele citus status`: every node with its shards and bytes, and the
@@ -193,4 +269,74 @@ fn postgres_citus_status_names_each_node_and_where_the_largest_organizations_liv
         ),
     );
     assert_eq!(held, [node]);
+}
+
+/// The growth commands check before they change anything: an existing
+/// worker is left as it is, a node that does not answer is refused, moves
+/// and splits are refused while a node is not at `wal_level = logical`
+/// (the suite's cluster is not), and a worker's URL is refused. Moves
+/// themselves are proven by `.ci/citus_growth.py` on a cluster of its own.
+/// Runs in the Citus suite.
+#[test]
+fn postgres_citus_growth_commands_check_before_they_change_anything() {
+    if !citus() {
+        return;
+    }
+    let app = TestApp::spawn(Backend::Postgres).unwrap();
+    let dir = std::env::temp_dir();
+    let run = |url: &str, args: &[&str]| {
+        let output = crate::process::clientele(args, &[("CLIENTELE_DATABASE_URL", url)], &dir);
+        let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+        let json = serde_json::from_slice::<serde_json::Value>(&output.stdout).ok();
+        (output.status.success(), json, stderr)
+    };
+    let url = app.database_url.as_str();
+    let worker = crate::helpers::postgres_authority(&on_a_worker(url)).to_owned();
+    let (ok, added, stderr) = run(url, &["citus", "add-worker", &worker]);
+    assert!(ok, "{stderr}");
+    let added = added.unwrap();
+    assert_eq!(added["added"], false, "{added}");
+    assert_eq!(added["node"], worker.as_str());
+
+    let (ok, _, stderr) = run(url, &["citus", "add-worker", "127.0.0.1:1"]);
+    assert!(!ok);
+    assert!(stderr.contains("127.0.0.1:1 does not answer"), "{stderr}");
+    assert_eq!(
+        app.count_rows("SELECT count(*) AS n FROM pg_dist_node WHERE nodeport = 1"),
+        0
+    );
+
+    let (ok, _, stderr) = run(url, &["citus", "add-worker", "no-port"]);
+    assert!(!ok);
+    assert!(stderr.contains("HOST:PORT"), "{stderr}");
+
+    if app.texts("SELECT current_setting('wal_level') AS t") != ["logical"] {
+        let shards = app.texts(
+            "SELECT shardid::text || ':' || nodeport::text AS t FROM citus_shards \
+             WHERE table_name = 'customers'::regclass ORDER BY 1",
+        );
+        for args in [
+            &["citus", "rebalance"][..],
+            &["citus", "isolate", &app.organization_id, "--to", &worker][..],
+        ] {
+            let (ok, _, stderr) = run(url, args);
+            assert!(!ok, "{args:?}");
+            assert!(
+                stderr.contains("refused before changing anything") && stderr.contains("wal_level"),
+                "{stderr}"
+            );
+        }
+        let after = app.texts(
+            "SELECT shardid::text || ':' || nodeport::text AS t FROM citus_shards \
+             WHERE table_name = 'customers'::regclass ORDER BY 1",
+        );
+        assert_eq!(shards, after, "a refused command moved or split a shard");
+    }
+
+    let (ok, _, stderr) = run(&on_a_worker(url), &["citus", "rebalance"]);
+    assert!(!ok);
+    assert!(
+        stderr.contains("Citus worker") && stderr.contains("coordinator"),
+        "{stderr}"
+    );
 }

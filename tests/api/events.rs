@@ -180,70 +180,100 @@ on_both_backends! {
     }
 
     fn a_poller_sees_every_event_once_while_writers_race(app: &TestApp) {
-        const WRITERS: usize = 8;
-        const CUSTOMERS_EACH: usize = 6;
-        const UPDATES_EACH: usize = 4;
-        let done = AtomicBool::new(false);
-        let seen = std::thread::scope(|scope| {
-            for writer in 0..WRITERS {
-                scope.spawn(move || {
-                    for n in 0..CUSTOMERS_EACH {
-                        let customer = app.create_customer(&json!({"firstName": format!("W{writer} C{n}")}));
-                        let path = app.customer_path(customer["id"].as_str().unwrap());
-                        for u in 0..UPDATES_EACH {
-                            let body = json!({"firstName": format!("W{writer} C{n} U{u}")});
-                            assert_eq!(app.put_json(&path, &body).status, 200);
-                        }
-                    }
-                });
-            }
-            let poller = scope.spawn(|| {
-                let mut seen: Vec<Value> = Vec::new();
-                let mut quiet_rounds = 0;
-                loop {
-                    let after = seen
-                        .last()
-                        .map(|e| format!("&startingAfter={}", e["id"].as_str().unwrap()))
-                        .unwrap_or_default();
-                    let page = app.get(&format!("{}?limit=7{after}", events_path(app))).json();
-                    let data = page["data"].as_array().unwrap();
-                    seen.extend(data.iter().cloned());
-                    // Once the writers are done, poll on until the feed is
-                    // quiet for a while (the sequencer runs every 50 ms).
-                    if done.load(Ordering::SeqCst) && data.is_empty() {
-                        quiet_rounds += 1;
-                        if quiet_rounds == 20 {
-                            return seen;
-                        }
-                        std::thread::sleep(Duration::from_millis(25));
-                    } else {
-                        quiet_rounds = 0;
+        a_poller_sees_every_event_once(&[app], app, 8, 6);
+    }
+}
+
+/// Writers spread over `servers` (instances of one database, each acting
+/// for the same organization) race while a poller reads the feed through
+/// `poller`: it sees every stored event once, each customer's in revision
+/// order. Each of `writers` creates `customers_each` customers and updates
+/// each four times.
+pub fn a_poller_sees_every_event_once(
+    servers: &[&TestApp],
+    poller: &TestApp,
+    writers: usize,
+    customers_each: usize,
+) {
+    const UPDATES_EACH: usize = 4;
+    let app = servers[0];
+    let done = AtomicBool::new(false);
+    let seen = std::thread::scope(|scope| {
+        for writer in 0..writers {
+            let app = servers[writer % servers.len()];
+            scope.spawn(move || {
+                for n in 0..customers_each {
+                    let customer =
+                        app.create_customer(&json!({"firstName": format!("W{writer} C{n}")}));
+                    let path = app.customer_path(customer["id"].as_str().unwrap());
+                    for u in 0..UPDATES_EACH {
+                        let body = json!({"firstName": format!("W{writer} C{n} U{u}")});
+                        assert_eq!(app.put_json(&path, &body).status, 200);
                     }
                 }
             });
-            // The writers end with the scope's other threads; wait for them
-            // by polling the database.
-            let expected = (WRITERS * CUSTOMERS_EACH * (1 + UPDATES_EACH)) as i64;
-            let start = Instant::now();
-            while app.count_rows("SELECT count(*) AS n FROM events") < expected {
-                assert!(start.elapsed() < Duration::from_secs(60), "writers too slow");
-                std::thread::sleep(Duration::from_millis(20));
-            }
-            done.store(true, Ordering::SeqCst);
-            poller.join().unwrap()
-        });
-        let ids: Vec<String> = seen.iter().map(|e| e["id"].as_str().unwrap().to_owned()).collect();
-        let unique: BTreeSet<&String> = ids.iter().collect();
-        assert_eq!(unique.len(), ids.len(), "an event was seen twice");
-        let stored: BTreeSet<String> = app.texts("SELECT id AS t FROM events").into_iter().collect();
-        assert_eq!(unique.into_iter().cloned().collect::<BTreeSet<_>>(), stored, "the poller missed events");
-        // Each customer's events in revision order.
-        let mut last: HashMap<&str, i64> = HashMap::new();
-        for event in &seen {
-            let revision = event["revision"].as_i64().unwrap();
-            let previous = last.insert(event["customerId"].as_str().unwrap(), revision);
-            assert_eq!(previous.unwrap_or(0) + 1, revision, "out of order: {event}");
         }
+        let poller = scope.spawn(|| {
+            let mut seen: Vec<Value> = Vec::new();
+            let mut quiet_rounds = 0;
+            loop {
+                let after = seen
+                    .last()
+                    .map(|e| format!("&startingAfter={}", e["id"].as_str().unwrap()))
+                    .unwrap_or_default();
+                let page = poller
+                    .get(&format!("{}?limit=7{after}", events_path(poller)))
+                    .json();
+                let data = page["data"].as_array().unwrap();
+                seen.extend(data.iter().cloned());
+                // Once the writers are done, poll on until the feed is
+                // quiet for a while (the sequencer runs every 50 ms).
+                if done.load(Ordering::SeqCst) && data.is_empty() {
+                    quiet_rounds += 1;
+                    if quiet_rounds == 20 {
+                        return seen;
+                    }
+                    std::thread::sleep(Duration::from_millis(25));
+                } else {
+                    quiet_rounds = 0;
+                }
+            }
+        });
+        // The writers end with the scope's other threads; wait for them
+        // by polling the database.
+        let expected = (writers * customers_each * (1 + UPDATES_EACH)) as i64;
+        let start = Instant::now();
+        while app.count_rows("SELECT count(*) AS n FROM events") < expected {
+            assert!(
+                start.elapsed() < Duration::from_secs(60),
+                "writers too slow"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        done.store(true, Ordering::SeqCst);
+        poller.join().unwrap()
+    });
+    let ids: Vec<String> = seen
+        .iter()
+        .map(|e| e["id"].as_str().unwrap().to_owned())
+        .collect();
+    let unique: BTreeSet<&String> = ids.iter().collect();
+    assert_eq!(unique.len(), ids.len(), "an event was seen twice");
+    let stored: BTreeSet<String> = app
+        .texts("SELECT id AS t FROM events")
+        .into_iter()
+        .collect();
+    assert_eq!(
+        unique.into_iter().cloned().collect::<BTreeSet<_>>(),
+        stored,
+        "the poller missed events"
+    );
+    // Each customer's events in revision order.
+    let mut last: HashMap<&str, i64> = HashMap::new();
+    for event in &seen {
+        let revision = event["revision"].as_i64().unwrap();
+        let previous = last.insert(event["customerId"].as_str().unwrap(), revision);
+        assert_eq!(previous.unwrap_or(0) + 1, revision, "out of order: {event}");
     }
 }
 

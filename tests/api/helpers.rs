@@ -279,6 +279,15 @@ impl TestApp {
         app
     }
 
+    /// This server, acting for `tenant`'s organization with its key: another
+    /// instance serving the same organization.
+    pub fn acting_for(mut self, tenant: &TestApp) -> Self {
+        self.organization_id = tenant.organization_id.clone();
+        self.api_key = tenant.api_key.clone();
+        self.credential = Some(format!("ApiKey {}", self.api_key));
+        self
+    }
+
     /// Another tenant in the same database: its id and a key holding every
     /// scope.
     pub fn create_organization(&self, name: &str) -> (String, String) {

@@ -117,9 +117,13 @@ impl Due {
 /// the scan stops at `limit`, with statistics fresh or lagging behind a
 /// backlog (they say nothing is pending), where reading the deliveries in
 /// another order (the bitmap of every unfinished one) cost a probe of each
-/// per round. The in-order check is a scalar subquery, a probe per row
-/// rather than an anti-join over every pending delivery, and it names the
-/// unfinished states the way `webhook_deliveries_unfinished` does.
+/// per round. The in-order check is a probe per row (a subplan: `IS TRUE`
+/// keeps PostgreSQL from turning `NOT EXISTS` into an anti-join over every
+/// pending delivery), and it names the unfinished states the way
+/// `webhook_deliveries_unfinished` does. Not `(SELECT NOT EXISTS …)`, which
+/// does the same on PostgreSQL but which Citus refuses ("correlated
+/// subqueries are not supported when the FROM clause contains a subquery
+/// without FROM") on a cluster migrated and then distributed at once.
 pub fn due(conn: &mut DbConnection, limit: i64) -> Result<Vec<Due>, StoreError> {
     let now = Time::now().naive();
     Ok(diesel::sql_query(
@@ -128,10 +132,10 @@ pub fn due(conn: &mut DbConnection, limit: i64) -> Result<Vec<Due>, StoreError> 
          JOIN webhook_endpoints e ON e.organization_id = d.organization_id AND e.id = d.endpoint_id \
          WHERE d.state = 'pending' AND d.next_attempt_at <= $1 AND e.enabled \
            AND (d.locked_until IS NULL OR d.locked_until < $1) \
-           AND (SELECT NOT EXISTS (SELECT 1 FROM webhook_deliveries p \
+           AND (NOT EXISTS (SELECT 1 FROM webhook_deliveries p \
                            WHERE p.organization_id = d.organization_id AND p.endpoint_id = d.endpoint_id \
                              AND p.customer_id = d.customer_id AND p.state <> 'delivered' AND p.state <> 'failed' \
-                             AND p.sequence < d.sequence)) \
+                             AND p.sequence < d.sequence)) IS TRUE \
          ORDER BY d.next_attempt_at LIMIT $2",
     )
     .bind::<Timestamp, _>(now)

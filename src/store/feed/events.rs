@@ -20,39 +20,41 @@ use crate::domain::ids::{CustomerId, EventId, OrganizationId};
 use crate::domain::tenant::Tenant;
 use crate::domain::time::Time;
 use crate::store::schema::{events, webhook_deliveries};
+use crate::store::turns::{self, Turn};
 use crate::store::{Db, DbConnection, StoreError};
 
 /// Writes the event of a change to `customer`, in the change's
 /// transaction. `at` must grow with every change of one customer (the
-/// sequencer keeps one customer's events in that order). Returns the names
-/// of the fields an update changed.
+/// sequencer keeps one customer's events in that order). Returns the
+/// event's id and the names of the fields an update changed.
 pub fn append(
     conn: &mut DbConnection,
     kind: EventType,
     customer: &Customer,
     before: Option<&Customer>,
     at: Time,
-) -> Result<Vec<String>, StoreError> {
+) -> Result<(EventId, Vec<String>), StoreError> {
     let (row, changed) = NewEvent::of(kind, customer, before, at);
     diesel::insert_into(events::table)
         .values(&row)
         .execute(conn)?;
-    Ok(changed)
+    Ok((row.id, changed))
 }
 
 /// Writes the events of `kind` of many customers at once (an import's
-/// batch), each at its customer's `updatedTime`.
+/// batch), each at its customer's `updatedTime`; returns their ids.
 pub fn append_many(
     conn: &mut DbConnection,
     kind: EventType,
     customers: &[Customer],
-) -> Result<(), StoreError> {
+) -> Result<Vec<EventId>, StoreError> {
     let rows: Vec<NewEvent> = customers
         .iter()
         .map(|customer| NewEvent::of(kind, customer, None, customer.updated_time).0)
         .collect();
+    let ids = rows.iter().map(|row| row.id).collect();
     insert_in_chunks!(conn, events::table, rows)?;
-    Ok(())
+    Ok(ids)
 }
 
 #[derive(Insertable)]
@@ -187,31 +189,18 @@ pub fn numbered(
 
 /// What the sequencer numbers in one turn at most.
 pub const BATCH: i64 = 1_000;
-/// A key for PostgreSQL's advisory lock: one sequencer at a time, across
-/// every instance.
-const SEQUENCER_LOCK: i64 = 7_201_202_615;
 
 /// Numbers the committed events that have no number yet, in the order of
 /// their times (each customer's in the order of its changes), in a few
 /// statements however many events. Returns how many it numbered and each
-/// tenant's last number; nothing when another instance is sequencing.
+/// tenant's last number; nothing when another instance is sequencing (it
+/// holds the turn, [`Turn::EventSequencer`], for its transaction).
 /// Part of the sequencer's transaction ([`super::sequence`]).
 pub(super) fn number_pending(
     conn: &mut DbConnection,
 ) -> Result<(usize, Vec<(Tenant, i64)>), StoreError> {
-    if let DbConnection::Pg(pg) = conn {
-        #[derive(QueryableByName)]
-        struct Locked {
-            #[diesel(sql_type = diesel::sql_types::Bool)]
-            locked: bool,
-        }
-        let lock: Locked = diesel::sql_query(format!(
-            "SELECT pg_try_advisory_xact_lock({SEQUENCER_LOCK}) AS locked"
-        ))
-        .get_result(pg)?;
-        if !lock.locked {
-            return Ok((0, Vec::new()));
-        }
+    if !turns::take(conn, Turn::EventSequencer)? {
+        return Ok((0, Vec::new()));
     }
     let pending: Vec<(OrganizationId, bool, EventId)> = events::table
         .filter(events::sequence.is_null())

@@ -1,0 +1,153 @@
+//! Scale-out on Citus: the tables distributed by organization, and the
+//! state of the workers. PostgreSQL only: Citus is an extension of it.
+
+use diesel::connection::SimpleConnection;
+use diesel::sql_types::{Bool, Integer, Text};
+use diesel::{Connection, RunQueryDsl};
+use serde::Serialize;
+
+mod growth;
+mod node;
+mod status;
+
+pub use growth::{AddedWorker, Isolated, NodeAddress, Rebalance, add_worker, isolate, rebalance};
+pub use node::worker_group;
+pub use status::{LARGEST, Node, Placed, Status, status};
+
+use node::{coordinator, installed};
+
+use super::{DbConnection, StoreError};
+
+/// Small tables every node holds whole: what a request needs before it
+/// knows its organization (keys, people and their sessions), what every
+/// tenant row refers to, and the migrations' own bookkeeping (so that any
+/// node knows what has run).
+pub const REFERENCE_TABLES: [&str; 5] = [
+    "organizations",
+    "api_keys",
+    "users",
+    "sessions",
+    "__diesel_schema_migrations",
+];
+/// The table every other tenant table is colocated with.
+const ANCHOR: &str = "customers";
+
+/// What `distribute` did.
+#[derive(Debug, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Distribution {
+    /// Tables made reference tables now.
+    pub reference_tables: Vec<String>,
+    /// Tables distributed by `organization_id` now, colocated with customers.
+    pub distributed_tables: Vec<String>,
+    /// Tables that already were either.
+    pub unchanged: Vec<String>,
+}
+
+#[derive(diesel::QueryableByName)]
+struct Table {
+    #[diesel(sql_type = Text)]
+    name: String,
+    #[diesel(sql_type = Bool)]
+    distributed: bool,
+    #[diesel(sql_type = Bool)]
+    tenant: bool,
+}
+
+/// Makes the reference tables and distributes every tenant table of the
+/// current schema by `organization_id`, colocated with `customers`; tables
+/// already distributed are left as they are, so it is safe to run again, and
+/// after any migration. A table that is neither a reference table nor keyed
+/// by organization is refused by name.
+pub fn distribute(conn: &mut DbConnection) -> Result<Distribution, StoreError> {
+    let pg = coordinator(conn)?;
+    let mut tables: Vec<Table> = diesel::sql_query(
+        "SELECT c.relname::text AS name, \
+                EXISTS (SELECT 1 FROM pg_dist_partition p WHERE p.logicalrelid = c.oid) AS distributed, \
+                EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = c.oid \
+                        AND a.attname = 'organization_id' AND NOT a.attisdropped) AS tenant \
+         FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+         WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p')",
+    )
+    .load(pg)?;
+    // Reference tables first, in the order of REFERENCE_TABLES (each refers
+    // only to those before it; tenant tables refer to them), then the
+    // anchor, then every other tenant table, colocated with it.
+    tables.sort_by_key(|t| {
+        let reference = REFERENCE_TABLES.iter().position(|r| *r == t.name);
+        (
+            reference.unwrap_or(REFERENCE_TABLES.len()),
+            t.name != ANCHOR,
+            t.name.clone(),
+        )
+    });
+    let mut done = Distribution::default();
+    for table in tables {
+        let name = table.name;
+        if table.distributed {
+            done.unchanged.push(name);
+        } else if REFERENCE_TABLES.contains(&name.as_str()) {
+            pg.batch_execute(&format!("SELECT create_reference_table('{name}')"))?;
+            done.reference_tables.push(name);
+        } else if table.tenant {
+            let colocation = match name == ANCHOR {
+                true => String::new(),
+                false => format!(", colocate_with => '{ANCHOR}'"),
+            };
+            pg.batch_execute(&format!(
+                "SELECT create_distributed_table('{name}', 'organization_id'{colocation})"
+            ))?;
+            done.distributed_tables.push(name);
+        } else {
+            return Err(StoreError::Failed(format!(
+                "table {name} has no organization_id and is not a reference table"
+            )));
+        }
+    }
+    Ok(done)
+}
+
+/// A worker node and whether it answered.
+#[derive(Debug, Clone, Serialize)]
+pub struct Worker {
+    pub node: String,
+    pub ready: bool,
+}
+
+/// The workers of a Citus coordinator, each asked to answer `SELECT 1`;
+/// `None` on a database without Citus.
+pub fn workers(conn: &mut DbConnection) -> Result<Option<Vec<Worker>>, StoreError> {
+    let DbConnection::Pg(pg) = conn else {
+        return Ok(None);
+    };
+    if !installed(pg)? {
+        return Ok(None);
+    }
+    #[derive(diesel::QueryableByName)]
+    struct Answer {
+        #[diesel(sql_type = Text)]
+        nodename: String,
+        #[diesel(sql_type = Integer)]
+        nodeport: i32,
+        #[diesel(sql_type = Bool)]
+        success: bool,
+    }
+    // A worker that hangs must not hold the readiness probe for Citus's
+    // 30 s connection timeout.
+    let answers: Vec<Answer> = pg.transaction(|pg| {
+        pg.batch_execute("SET LOCAL citus.node_connection_timeout = 1000")?;
+        diesel::sql_query(
+            "SELECT nodename, nodeport, success FROM run_command_on_workers('SELECT 1') ORDER BY 1, 2",
+        )
+        .load(pg)
+    })?;
+    Ok(Some(
+        answers
+            .into_iter()
+            .map(|a| Worker {
+                node: format!("{}:{}", a.nodename, a.nodeport),
+                ready: a.success,
+            })
+            .collect(),
+    ))
+}
