@@ -14,9 +14,13 @@ const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqli
 /// An arbitrary key under which instances starting together take turns.
 const MIGRATION_LOCK: i64 = 7_201_202_611;
 
+/// A failure of Diesel's migration harness, whose errors are boxed.
+fn failed(error: Box<dyn std::error::Error + Send + Sync>) -> StoreError {
+    StoreError::Failed(error.to_string())
+}
+
 /// Applies pending migrations on `conn`; returns their names.
 pub fn run_migrations(conn: &mut DbConnection) -> Result<Vec<String>, StoreError> {
-    let failed = |e: Box<dyn std::error::Error + Send + Sync>| StoreError::Failed(e.to_string());
     let names = |versions: Vec<diesel::migration::MigrationVersion<'_>>| -> Vec<String> {
         versions.iter().map(ToString::to_string).collect()
     };
@@ -60,7 +64,6 @@ fn on_a_worker(pg: &mut PgConnection, group: i32) -> Result<Vec<String>, StoreEr
              distribute`, with the coordinator's URL; docs/scaling.md)"
         )));
     }
-    let failed = |e: Box<dyn std::error::Error + Send + Sync>| StoreError::Failed(e.to_string());
     let pending = pg.pending_migrations(PG_MIGRATIONS).map_err(failed)?;
     match pending.first() {
         None => Ok(Vec::new()),
@@ -78,7 +81,6 @@ fn on_a_worker(pg: &mut PgConnection, group: i32) -> Result<Vec<String>, StoreEr
 /// `None` when none is pending. For proving that every migration applies to
 /// a schema distributed by the one before (Citus).
 pub fn run_next_migration(conn: &mut DbConnection) -> Result<Option<String>, StoreError> {
-    let failed = |e: Box<dyn std::error::Error + Send + Sync>| StoreError::Failed(e.to_string());
     let DbConnection::Pg(pg) = conn else {
         return Err(StoreError::Failed(
             "migrations one at a time are for PostgreSQL".into(),

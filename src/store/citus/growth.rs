@@ -78,26 +78,57 @@ struct Answer {
     result: String,
 }
 
-/// Why moves by logical replication would fail, one reason per node or
-/// table: empty when they can run.
-fn moves_blocked(pg: &mut PgConnection) -> Result<Vec<String>, StoreError> {
-    let answers: Vec<Answer> = diesel::sql_query(
+/// Each node's answer to `command`, which Citus runs on every node, the
+/// coordinator too.
+fn on_every_node(pg: &mut PgConnection, command: &str) -> Result<Vec<Answer>, StoreError> {
+    Ok(diesel::sql_query(
         "SELECT n.nodename || ':' || n.nodeport AS node, a.success, a.result \
-         FROM run_command_on_all_nodes('SHOW wal_level') a JOIN pg_dist_node n USING (nodeid) \
-         ORDER BY 1",
+         FROM run_command_on_all_nodes($1) a JOIN pg_dist_node n USING (nodeid) ORDER BY 1",
     )
-    .load(pg)?;
-    let mut reasons: Vec<String> = answers
+    .bind::<Text, _>(command)
+    .load(pg)?)
+}
+
+/// Why a node at `level` keeps moves from running, if it does: logical
+/// replication needs `wal_level = logical`.
+fn wal_level_refused(node: &str, level: &str) -> Option<String> {
+    (level != "logical")
+        .then(|| format!("{node} has wal_level = {level}; moves need logical (set it and restart)"))
+}
+
+/// The logical decoding plugin moves stream through.
+const MOVE_PLUGIN: &str = "pgoutput";
+
+/// Why moves by logical replication would fail, one reason per node or
+/// table: empty when they can run. Every node needs `wal_level = logical`
+/// and, on a PostgreSQL built to allow only listed output plugins
+/// (`output_plugin_libraries`, where the setting exists), `pgoutput`
+/// listed; every distributed table needs a replica identity.
+fn moves_blocked(pg: &mut PgConnection) -> Result<Vec<String>, StoreError> {
+    let mut reasons: Vec<String> = on_every_node(pg, "SHOW wal_level")?
         .into_iter()
-        .filter_map(|a| match (a.success, a.result.as_str()) {
-            (true, "logical") => None,
-            (true, level) => Some(format!(
-                "{} has wal_level = {level}; moves need logical (set it and restart)",
-                a.node
-            )),
-            (false, error) => Some(format!("{} does not answer: {error}", a.node)),
+        .filter_map(|a| match a.success {
+            true => wal_level_refused(&a.node, &a.result),
+            false => Some(format!("{} does not answer: {}", a.node, a.result)),
         })
         .collect();
+    let plugins = on_every_node(
+        pg,
+        "SELECT coalesce(current_setting('output_plugin_libraries', true), '*')",
+    )?;
+    reasons.extend(
+        plugins
+            .into_iter()
+            .filter(|a| a.success && a.result != "*")
+            .filter(|a| !a.result.split(',').any(|p| p.trim() == MOVE_PLUGIN))
+            .map(|a| {
+                format!(
+                    "{} does not allow the logical decoding plugin {MOVE_PLUGIN} \
+                     (output_plugin_libraries = {})",
+                    a.node, a.result
+                )
+            }),
+    );
     #[derive(diesel::QueryableByName)]
     struct Table {
         #[diesel(sql_type = Text)]
@@ -117,37 +148,6 @@ fn moves_blocked(pg: &mut PgConnection) -> Result<Vec<String>, StoreError> {
             t.name
         )
     }));
-    Ok(reasons)
-}
-
-/// Why the logical replication of a move or split would fail: a PostgreSQL
-/// built to allow only listed output plugins (`output_plugin_libraries`,
-/// where the setting exists) must list those it uses (`pgoutput`).
-fn decoding_blocked(pg: &mut PgConnection, plugins: &[&str]) -> Result<Vec<String>, StoreError> {
-    let answers: Vec<Answer> = diesel::sql_query(
-        "SELECT n.nodename || ':' || n.nodeport AS node, a.success, a.result \
-         FROM run_command_on_all_nodes( \
-              $$SELECT coalesce(current_setting('output_plugin_libraries', true), '*')$$) a \
-         JOIN pg_dist_node n USING (nodeid) ORDER BY 1",
-    )
-    .load(pg)?;
-    let mut reasons = Vec::new();
-    for answer in answers.into_iter().filter(|a| a.success && a.result != "*") {
-        let allowed: Vec<&str> = answer.result.split(',').map(str::trim).collect();
-        let missing: Vec<&str> = plugins
-            .iter()
-            .filter(|p| !allowed.contains(p))
-            .copied()
-            .collect();
-        if !missing.is_empty() {
-            reasons.push(format!(
-                "{} does not allow the logical decoding plugins {} (output_plugin_libraries = {})",
-                answer.node,
-                missing.join(", "),
-                answer.result
-            ));
-        }
-    }
     Ok(reasons)
 }
 
@@ -200,12 +200,7 @@ pub fn add_worker(conn: &mut DbConnection, node: &NodeAddress) -> Result<AddedWo
             level.result
         ));
     } else {
-        if level.result != "logical" {
-            reasons.push(format!(
-                "{node} has wal_level = {}; moves need logical (set it and restart)",
-                level.result
-            ));
-        }
+        reasons.extend(wal_level_refused(&level.node, &level.result));
         let citus = ask(
             pg,
             "SELECT count(*) FROM pg_extension WHERE extname = 'citus'",
@@ -271,9 +266,7 @@ fn running_job(pg: &mut PgConnection) -> Result<Option<Job>, StoreError> {
 /// table has no replica identity.
 pub fn rebalance(conn: &mut DbConnection, wait: bool) -> Result<Rebalance, StoreError> {
     let pg = coordinator(conn)?;
-    let mut reasons = moves_blocked(pg)?;
-    reasons.extend(decoding_blocked(pg, &["pgoutput"])?);
-    refused(reasons)?;
+    refused(moves_blocked(pg)?)?;
     let (job, started) = match running_job(pg)? {
         Some(job) => (Some(job.job_id), false),
         None => {
@@ -384,7 +377,6 @@ pub fn isolate(
             found.map(|n| n.nodeid)
         }
     };
-    reasons.extend(decoding_blocked(pg, &["pgoutput"])?);
     refused(reasons)?;
     let mut shard = shard_of(pg, &organization)?;
     let isolated = !shard.alone;

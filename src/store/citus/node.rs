@@ -22,9 +22,9 @@ pub(super) fn coordinator(conn: &mut DbConnection) -> Result<&mut PgConnection, 
     if !installed(pg)? {
         return Err(refused());
     }
-    match worker_group(pg)? {
-        None => Ok(pg),
-        Some(group) => Err(StoreError::Failed(format!(
+    match local_group(pg)? {
+        0 => Ok(pg),
+        group => Err(StoreError::Failed(format!(
             "this database is a Citus worker (group {group}): run this with the coordinator's URL"
         ))),
     }
@@ -46,15 +46,20 @@ pub(super) fn installed(pg: &mut PgConnection) -> Result<bool, StoreError> {
 /// The Citus group of the node `pg` is connected to when it is a worker
 /// (a coordinator is group 0); `None` on a coordinator or without Citus.
 pub fn worker_group(pg: &mut PgConnection) -> Result<Option<i32>, StoreError> {
+    if !installed(pg)? {
+        return Ok(None);
+    }
+    Ok(Some(local_group(pg)?).filter(|group| *group != 0))
+}
+
+/// This node's Citus group: 0 on the coordinator. Citus must be installed.
+fn local_group(pg: &mut PgConnection) -> Result<i32, StoreError> {
     #[derive(diesel::QueryableByName)]
     struct Group {
         #[diesel(sql_type = Integer)]
         groupid: i32,
     }
-    if !installed(pg)? {
-        return Ok(None);
-    }
     let group: Group =
         diesel::sql_query("SELECT groupid FROM pg_dist_local_group").get_result(pg)?;
-    Ok(Some(group.groupid).filter(|group| *group != 0))
+    Ok(group.groupid)
 }
