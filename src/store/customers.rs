@@ -2,7 +2,6 @@
 //! [`Tenant`]) and, but for the audit trail, to rows that are not
 //! soft-deleted.
 
-use std::collections::HashMap;
 use std::time::Duration;
 
 use chrono::{NaiveDateTime, TimeDelta};
@@ -12,7 +11,6 @@ use serde_json::value::RawValue;
 
 use super::counts::{self, Counted};
 use super::feed::events;
-use super::schema::events as event_rows;
 use super::schema::{custom_field_values, customers};
 use super::{DbConnection, StoreError, audit, idempotency};
 use crate::domain::address::Address;
@@ -21,7 +19,7 @@ use crate::domain::change::Change;
 use crate::domain::contact::{fold_case, phone_digits};
 use crate::domain::customer::{Customer, CustomerChanges};
 use crate::domain::event::EventType;
-use crate::domain::ids::{CustomerId, EventId, OrganizationId};
+use crate::domain::ids::{CustomerId, OrganizationId};
 use crate::domain::preconditions::Condition;
 use crate::domain::refusal::Refusal;
 use crate::domain::shipping::ShippingAddress;
@@ -311,8 +309,7 @@ pub fn create_many(
     }
     counts::added(conn, created.iter().map(counted))?;
     let customers: Vec<Customer> = created.into_iter().map(Customer::from).collect();
-    let events = events::append_many(conn, EventType::CustomerCreated, &customers)?;
-    landed(conn, tenant, &customers, &events)?;
+    events::append_many(conn, EventType::CustomerCreated, &customers)?;
     let targets = customers.iter().map(|c| Target::new("customer", c.id));
     audit::record_many(conn, tenant, by, Action::CustomerCreated, targets)?;
     Ok(outcomes)
@@ -755,67 +752,14 @@ fn record_change(
     before: Option<&Customer>,
     at: Time,
 ) -> Result<(), StoreError> {
-    let (event, changed) = events::append(conn, kind, customer, before, at)?;
+    let changed = events::append(conn, kind, customer, before, at)?;
     let tenant = Tenant {
         organization_id: customer.organization_id,
         livemode: customer.livemode,
     };
-    landed(conn, tenant, std::slice::from_ref(customer), &[event])?;
     let fields = (kind == EventType::CustomerUpdated).then_some(changed);
     let target = Target::new("customer", customer.id);
     audit::record(conn, tenant, by, Action::from(kind), target, fields)
-}
-
-/// Checks, after a write's events, that the customer rows it wrote and
-/// those events are in one place, each row at its revision, deleted or not
-/// as written: one statement joining the two tables, which Citus sends to
-/// one placement of their shard group. On Citus a transaction that began
-/// before a shard move's cut-over with a read (`SELECT … FOR UPDATE` takes
-/// no lock that holds the move back) keeps sending its customer statements
-/// to the placement the move leaves, while its first statement on another
-/// table (the event) reaches the new one: committed, the write would lose
-/// its customer row with the old placement and keep its event. Seen
-/// together here, one side is missing or older, and the whole transaction
-/// is rolled back and answered 503. PostgreSQL only (one primary-key join
-/// per write); SQLite has one placement.
-fn landed(
-    conn: &mut DbConnection,
-    tenant: Tenant,
-    written: &[Customer],
-    events_written: &[EventId],
-) -> Result<(), StoreError> {
-    let DbConnection::Pg(pg) = conn else {
-        return Ok(());
-    };
-    let stored: HashMap<CustomerId, (i32, bool)> = customers::table
-        .inner_join(
-            event_rows::table.on(event_rows::organization_id
-                .eq(customers::organization_id)
-                .and(event_rows::customer_id.eq(customers::id))),
-        )
-        .filter(customers::organization_id.eq(tenant.organization_id))
-        .filter(event_rows::organization_id.eq(tenant.organization_id))
-        .filter(event_rows::id.eq_any(events_written))
-        .select((
-            customers::id,
-            customers::revision,
-            customers::deleted_at.is_not_null(),
-        ))
-        .load::<(CustomerId, i32, bool)>(pg)?
-        .into_iter()
-        .map(|(id, revision, deleted)| (id, (revision, deleted)))
-        .collect();
-    let astray = written
-        .iter()
-        .filter(|c| stored.get(&c.id) != Some(&(c.revision, c.deleted_time.is_some())))
-        .count();
-    match astray {
-        0 => Ok(()),
-        n => Err(StoreError::Unavailable(format!(
-            "{n} customer rows and their events were written to different placements (a shard \
-             moved during the write); nothing is written"
-        ))),
-    }
 }
 
 /// Keeps the filter's side table in step with a customer's custom-field

@@ -48,8 +48,8 @@ pub mod sessions;
 mod turns;
 pub mod users;
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use diesel::Connection;
@@ -95,6 +95,9 @@ pub struct Database {
     shares: Arc<Shares>,
     /// Where [`Database::read`] runs while it answers.
     replica: Option<Arc<Replica>>,
+    /// Whether the database is a Citus cluster, known from the first
+    /// organization's transaction on (see [`hold_shard_group`]).
+    citus: Arc<OnceLock<bool>>,
 }
 
 /// A read replica (PostgreSQL), and until when it is left alone after it
@@ -185,6 +188,7 @@ impl Database {
                     .build(),
             }),
             replica: None,
+            citus: Arc::default(),
         })
     }
 
@@ -281,8 +285,13 @@ impl Database {
         match (&self.queue, &self.writer) {
             (Some(queue), Some(writer)) => self.grouped(queue, writer, work).await,
             _ => {
+                let org = ORGANIZATION.try_with(|org| *org).ok();
+                let citus = self.citus.clone();
                 self.on_connection(CONNECTION_WAIT, None, move |conn| {
-                    in_transaction_run_again(conn, &work)
+                    in_transaction_run_again(conn, |conn| {
+                        hold_shard_group(conn, &citus, org)?;
+                        work(conn)
+                    })
                 })
                 .await
             }
@@ -472,6 +481,31 @@ impl Database {
         })
         .await
     }
+}
+
+/// On Citus, holds the organization's shard group in place for the rest of
+/// an organization's transaction ([`citus::hold_shard_group`]): a shard move
+/// never cuts over in the middle of one. Nothing to do elsewhere, or for
+/// work that is no organization's.
+fn hold_shard_group(
+    conn: &mut DbConnection,
+    citus: &OnceLock<bool>,
+    org: Option<OrganizationId>,
+) -> Result<(), StoreError> {
+    let (Some(org), DbConnection::Pg(pg)) = (org, conn) else {
+        return Ok(());
+    };
+    let on_citus = match citus.get() {
+        Some(known) => *known,
+        None => {
+            let installed = citus::installed(pg)?;
+            *citus.get_or_init(|| installed)
+        }
+    };
+    if on_citus {
+        citus::hold_shard_group(pg, org)?;
+    }
+    Ok(())
 }
 
 /// A permit of `semaphore` by `deadline`, else `what` did not happen in time.

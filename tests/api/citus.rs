@@ -340,3 +340,120 @@ fn postgres_citus_growth_commands_check_before_they_change_anything() {
         "{stderr}"
     );
 }
+
+/// The text column `t` of the one row `sql` selects on `conn`.
+fn text_on(conn: &mut PgConnection, sql: &str) -> String {
+    #[derive(diesel::QueryableByName)]
+    struct Text {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        t: String,
+    }
+    diesel::RunQueryDsl::get_result::<Text>(diesel::sql_query(sql), conn)
+        .unwrap()
+        .t
+}
+
+/// A shard move never cuts over in the middle of a write: an update whose
+/// transaction has begun (here held at its `SELECT … FOR UPDATE` by another
+/// session's row lock) holds the move of its shard back until it commits,
+/// and it is stored, on the new placement. Without the write's share of the
+/// shard group's lock, the move went ahead under it and the update, though
+/// answered 200, went to the placement the move left. Runs in the Citus
+/// suite.
+#[test]
+fn postgres_a_shard_move_waits_for_a_write_in_progress() {
+    if !citus() {
+        return;
+    }
+    let app = TestApp::spawn(Backend::Postgres).unwrap();
+    let customer = app.create_customer(&json!({"firstName": "Moving"}));
+    let id = customer["id"].as_str().unwrap();
+    let shard = app
+        .texts(&format!(
+            "SELECT get_shard_id_for_distribution_column('customers', '{}')::text AS t",
+            app.organization_id
+        ))
+        .remove(0);
+    let placed = |shard: &str| {
+        app.texts(&format!(
+            "SELECT nodename || ':' || nodeport AS t FROM citus_shards WHERE shardid = {shard}"
+        ))
+        .remove(0)
+    };
+    let from = placed(&shard);
+    let to = app
+        .texts(&format!(
+            "SELECT nodename || ':' || nodeport AS t FROM pg_dist_node \
+             WHERE groupid > 0 AND isactive AND nodename || ':' || nodeport <> '{from}' LIMIT 1"
+        ))
+        .remove(0);
+    let (from_host, from_port) = from.split_once(':').unwrap();
+    let (to_host, to_port) = to.split_once(':').unwrap();
+
+    let mut holder = PgConnection::establish(&app.database_url).unwrap();
+    let holder_gpid = text_on(&mut holder, "SELECT citus_backend_gpid()::text AS t");
+    holder
+        .batch_execute(&format!(
+            "BEGIN; SELECT id FROM customers WHERE organization_id = '{}' AND id = '{id}' FOR UPDATE",
+            app.organization_id
+        ))
+        .unwrap();
+    let mut mover = PgConnection::establish(&app.database_url).unwrap();
+    let mover_pid = text_on(&mut mover, "SELECT pg_backend_pid()::text AS t");
+    let holder_pid = text_on(&mut holder, "SELECT pg_backend_pid()::text AS t");
+    let waits_until = |sql: &str, what: &str| {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while app.count_rows(sql) == 0 {
+            assert!(Instant::now() < deadline, "{what}");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    };
+    std::thread::scope(|scope| {
+        let update =
+            scope.spawn(|| app.put_json(&app.customer_path(id), &json!({"lastName": "Moved"})));
+        waits_until(
+            &format!(
+                "SELECT count(*) AS n FROM citus_lock_waits WHERE blocking_gpid = {holder_gpid}"
+            ),
+            "the update never waited for the row",
+        );
+        // Moves are distributed DDL: taken in turn with the suite's schemas.
+        let ddl_lock = crate::helpers::CITUS_DDL_LOCK;
+        mover
+            .batch_execute(&format!("SELECT pg_advisory_lock({ddl_lock})"))
+            .unwrap();
+        let shard = &shard;
+        let moved = scope.spawn(move || {
+            let moved = mover.batch_execute(&format!(
+                "SELECT citus_move_shard_placement({shard}, '{from_host}', {from_port}, \
+                   '{to_host}', {to_port}, shard_transfer_mode => 'block_writes')"
+            ));
+            mover
+                .batch_execute(&format!("SELECT pg_advisory_unlock({ddl_lock})"))
+                .unwrap();
+            moved.map_err(|e| e.to_string())
+        });
+        waits_until(
+            &format!(
+                "SELECT count(*) AS n FROM unnest(pg_blocking_pids({mover_pid})) AS p \
+                 WHERE p <> {holder_pid}"
+            ),
+            "the move never waited for the update in progress",
+        );
+        assert!(
+            !update.is_finished(),
+            "the update ended while the move waited for it"
+        );
+        holder.batch_execute("COMMIT").unwrap();
+        let update = update.join().unwrap();
+        assert_eq!(update.status, 200, "{}", update.text);
+        moved.join().unwrap().unwrap();
+    });
+    assert_eq!(placed(&shard), to, "the shard did not move");
+    let stored = app.get(&app.customer_path(id)).json();
+    assert_eq!(stored["lastName"], "Moved", "{stored}");
+    assert_eq!(
+        stored["revision"],
+        customer["revision"].as_i64().unwrap() + 1
+    );
+}

@@ -571,7 +571,7 @@ fn citus_schema(base: &str, name: &str) -> String {
 }
 
 /// Serializes the Citus schemas' DDL across tests and test runs.
-const CITUS_DDL_LOCK: i64 = 7_201_202_614;
+pub const CITUS_DDL_LOCK: i64 = 7_201_202_614;
 
 impl TestDatabase {
     /// A migrated copy of the template; `None` when PostgreSQL is asked for

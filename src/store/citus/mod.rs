@@ -14,9 +14,11 @@ pub use growth::{AddedWorker, Isolated, NodeAddress, Rebalance, add_worker, isol
 pub use node::worker_group;
 pub use status::{LARGEST, Node, Placed, Status, status};
 
-use node::{coordinator, installed};
+use node::coordinator;
+pub(in crate::store) use node::installed;
 
 use super::{DbConnection, StoreError};
+use crate::domain::ids::OrganizationId;
 
 /// Small tables every node holds whole: what a request needs before it
 /// knows its organization (keys, people and their sessions), what every
@@ -105,6 +107,32 @@ pub fn distribute(conn: &mut DbConnection) -> Result<Distribution, StoreError> {
         }
     }
     Ok(done)
+}
+
+/// Holds `org`'s shard group where it is until the transaction ends: a
+/// share of the lock Citus itself takes on a shard's placements before it
+/// moves or splits them (`lock_shard_metadata`, exclusive, on every node).
+/// A tenant write takes it first, so a move's cut-over waits for the
+/// transaction, and a transaction begun after waits for the cut-over. Citus
+/// takes this lock only for statements that write; a transaction that
+/// began with `SELECT … FOR UPDATE` took none, and one spanning a cut-over
+/// sent its first statements to the placement the move left and its later
+/// ones to the new one: committed, it lost what went to the old. The lock
+/// covers every table colocated with customers (Citus keys it by shard
+/// group); it asks that the server's user own the tables, as the one that
+/// migrates does.
+pub(in crate::store) fn hold_shard_group(
+    pg: &mut diesel::PgConnection,
+    org: OrganizationId,
+) -> Result<(), StoreError> {
+    const SHARE_LOCK: i32 = 5;
+    diesel::sql_query(format!(
+        "SELECT lock_shard_metadata({SHARE_LOCK}, \
+         ARRAY[get_shard_id_for_distribution_column('{ANCHOR}', $1)])"
+    ))
+    .bind::<Text, _>(org)
+    .execute(pg)?;
+    Ok(())
 }
 
 /// A worker node and whether it answered.

@@ -25,36 +25,35 @@ use crate::store::{Db, DbConnection, StoreError};
 
 /// Writes the event of a change to `customer`, in the change's
 /// transaction. `at` must grow with every change of one customer (the
-/// sequencer keeps one customer's events in that order). Returns the
-/// event's id and the names of the fields an update changed.
+/// sequencer keeps one customer's events in that order). Returns the names
+/// of the fields an update changed.
 pub fn append(
     conn: &mut DbConnection,
     kind: EventType,
     customer: &Customer,
     before: Option<&Customer>,
     at: Time,
-) -> Result<(EventId, Vec<String>), StoreError> {
+) -> Result<Vec<String>, StoreError> {
     let (row, changed) = NewEvent::of(kind, customer, before, at);
     diesel::insert_into(events::table)
         .values(&row)
         .execute(conn)?;
-    Ok((row.id, changed))
+    Ok(changed)
 }
 
 /// Writes the events of `kind` of many customers at once (an import's
-/// batch), each at its customer's `updatedTime`; returns their ids.
+/// batch), each at its customer's `updatedTime`.
 pub fn append_many(
     conn: &mut DbConnection,
     kind: EventType,
     customers: &[Customer],
-) -> Result<Vec<EventId>, StoreError> {
+) -> Result<(), StoreError> {
     let rows: Vec<NewEvent> = customers
         .iter()
         .map(|customer| NewEvent::of(kind, customer, None, customer.updated_time).0)
         .collect();
-    let ids = rows.iter().map(|row| row.id).collect();
     insert_in_chunks!(conn, events::table, rows)?;
-    Ok(ids)
+    Ok(())
 }
 
 #[derive(Insertable)]
