@@ -7,10 +7,10 @@ worker) behind HAProxy, and 32 clients sending a steady mixed load through
 HAProxy for the whole run: creates with Idempotency-Keys, updates with
 If-Match, gets, lists and searches, a poller per organization reading the
 event feed, and a webhook receiver. Meanwhile: the third worker is added and
-the shards rebalanced; the largest organization is isolated and moved to the
-third worker; one application server is killed with SIGKILL and started
-again. Then it counts, prints one JSON report, and exits non-zero when a
-check fails.
+the shards rebalanced; the largest organization is isolated and given a
+worker of its own, which a second rebalance leaves to it; one application
+server is killed with SIGKILL and started again. Then it counts, prints one
+JSON report, and exits non-zero when a check fails.
 
 Usage: .ci/citus_growth.py [BINARY]   (default target/debug/clientele; Citus
 installed by .ci/citus; HAProxy from Debian's packages).
@@ -414,14 +414,17 @@ def main():
         phase("add worker and rebalance", grow)
 
         def isolate():
-            # To a worker it is not on yet, so that its shard moves too.
+            # To a first worker it is not on yet, so that its shard moves too,
+            # and the new worker keeps what the rebalance gave it.
             status = clientele("citus", "status")
             now = next(o["node"] for o in status["largestOrganizations"] if o["organizationId"] == largest)
-            workers = [n["node"] for n in status["nodes"] if n["role"] == "worker" and n["node"] != now]
-            target["node"] = NEW_WORKER if NEW_WORKER in workers else workers[0]
+            workers = [n["node"] for n in status["nodes"]
+                       if n["role"] == "worker" and n["node"] not in (now, NEW_WORKER)]
+            target["node"] = workers[0]
             return clientele("citus", "isolate", largest, "--to", target["node"])
         target = {}
-        phase("isolate the largest organization", isolate)
+        phase("isolate the largest organization on a worker of its own", isolate)
+        phase("rebalance again", lambda: clientele("citus", "rebalance", "--wait"))
 
         def kill():
             servers[1].kill()
@@ -552,6 +555,12 @@ def check(orgs, stats, acked, seen, receiver, phases, largest, target):
     where = next((o["node"] for o in status["largestOrganizations"] if o["organizationId"] == largest), None)
     if where != target:
         failures.append(f"the largest organization is on {where}, not {target}")
+    host, port = target.rsplit(":", 1)
+    held = sql(9710, "SELECT string_agg(shardid::text, ',') FROM citus_shards "
+                     f"WHERE table_name = 'customers'::regclass AND nodename = '{host}' AND nodeport = {port}")
+    own = sql(9710, f"SELECT get_shard_id_for_distribution_column('customers', '{largest}')")
+    if held != own:
+        failures.append(f"{target} holds the customers shards {held}, not only the largest organization's {own}")
     per_phase = {}
     for name in phases:
         counts = {str(s): c for (p, s), c in stats.statuses.items() if p == name}

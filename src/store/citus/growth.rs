@@ -14,6 +14,7 @@ use diesel::{OptionalExtension, RunQueryDsl};
 use serde::Serialize;
 
 use super::node::coordinator;
+use super::own_worker;
 use crate::domain::ids::OrganizationId;
 use crate::store::{DbConnection, StoreError};
 
@@ -261,7 +262,8 @@ fn running_job(pg: &mut PgConnection) -> Result<Option<Job>, StoreError> {
 
 /// Starts moving shards so that every worker holds its share (Citus'
 /// background rebalancer, moves by logical replication), or finds the move
-/// already running; with `wait`, returns once it ended. Refused, before
+/// already running; with `wait`, returns once it ended. A worker that is an
+/// organization's own (see [`isolate`]) stays so ([`own_worker::STRATEGY`]). Refused, before
 /// any move, when a node is not at `wal_level = logical` or a distributed
 /// table has no replica identity.
 pub fn rebalance(conn: &mut DbConnection, wait: bool) -> Result<Rebalance, StoreError> {
@@ -270,13 +272,16 @@ pub fn rebalance(conn: &mut DbConnection, wait: bool) -> Result<Rebalance, Store
     let (job, started) = match running_job(pg)? {
         Some(job) => (Some(job.job_id), false),
         None => {
+            own_worker::define_strategy(pg)?;
             #[derive(diesel::QueryableByName)]
             struct Started {
                 #[diesel(sql_type = Nullable<BigInt>)]
                 job: Option<i64>,
             }
             let started: Started = diesel::sql_query(format!(
-                "SELECT citus_rebalance_start(shard_transfer_mode => '{TRANSFER}') AS job"
+                "SELECT citus_rebalance_start(rebalance_strategy => '{strategy}', \
+                 shard_transfer_mode => '{TRANSFER}') AS job",
+                strategy = own_worker::STRATEGY
             ))
             .get_result(pg)?;
             (started.job, true)
@@ -319,6 +324,9 @@ pub struct Isolated {
     pub isolated: bool,
     /// Whether its shard moved to the node asked for.
     pub moved: bool,
+    /// How many other shard groups moved off that node, which is now the
+    /// organization's own.
+    pub others_moved: usize,
 }
 
 #[derive(diesel::QueryableByName)]
@@ -348,7 +356,8 @@ fn shard_of(pg: &mut PgConnection, organization: &str) -> Result<Shard, StoreErr
 
 /// Gives the organization a shard of its own (of `customers` and every
 /// colocated table: Citus splits its shard group around it), and with `to`
-/// moves that shard group to the worker `to`. Refused, before any split or
+/// gives it the worker `to` of its own: moves that shard group there and
+/// every other one away (later rebalances keep it so, see [`rebalance`]). Refused, before any split or
 /// move, when moves cannot run (see [`rebalance`]) or `to` is not a worker.
 pub fn isolate(
     conn: &mut DbConnection,
@@ -403,11 +412,16 @@ pub fn isolate(
         }
         _ => false,
     };
+    let others_moved = match target {
+        Some(target) => own_worker::clear(pg, target, shard.shard, TRANSFER)?,
+        None => 0,
+    };
     Ok(Isolated {
         organization_id: organization,
         shard: shard.shard,
         node: shard.node,
         isolated,
         moved,
+        others_moved,
     })
 }

@@ -8,6 +8,7 @@ use serde::Serialize;
 
 mod growth;
 mod node;
+mod own_worker;
 mod status;
 
 pub use growth::{AddedWorker, Isolated, NodeAddress, Rebalance, add_worker, isolate, rebalance};
