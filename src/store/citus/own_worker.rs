@@ -12,8 +12,7 @@ use diesel::{OptionalExtension, RunQueryDsl};
 use super::ANCHOR;
 use crate::store::StoreError;
 
-/// The rebalance strategy that keeps own workers (Citus' `by_shard_count`
-/// but for [`ALLOWED`]).
+/// The rebalance strategy that keeps own workers (see [`define_strategy`]).
 pub(super) const STRATEGY: &str = "clientele";
 
 /// Whether the rebalancer may place a shard on a node: on a worker of one
@@ -43,13 +42,17 @@ RETURNS boolean LANGUAGE sql STABLE SET search_path FROM CURRENT AS $$
   END
 $$";
 
-/// Makes (or brings up to date) [`STRATEGY`], for `citus_rebalance_start`.
+/// Makes (or brings up to date) [`STRATEGY`], for `citus_rebalance_start`:
+/// Citus' default, `by_disk_size` (shards weigh their bytes; its
+/// thresholds), but for where a shard may go. Run while no rebalance is.
 pub(super) fn define_strategy(pg: &mut PgConnection) -> Result<(), StoreError> {
     pg.batch_execute(&ALLOWED.replace("{ANCHOR}", ANCHOR))?;
     pg.batch_execute(&format!(
-        "SELECT citus_add_rebalance_strategy('{STRATEGY}', 'citus_shard_cost_1', \
-           'citus_node_capacity_1', 'clientele_shard_allowed_on_node', 0) \
-         WHERE NOT EXISTS (SELECT 1 FROM pg_dist_rebalance_strategy WHERE name = '{STRATEGY}')"
+        "BEGIN; \
+         DELETE FROM pg_dist_rebalance_strategy WHERE name = '{STRATEGY}'; \
+         SELECT citus_add_rebalance_strategy('{STRATEGY}', 'citus_shard_cost_by_disk_size', \
+           'citus_node_capacity_1', 'clientele_shard_allowed_on_node', 0.1, 0.01, 0.5); \
+         COMMIT"
     ))?;
     Ok(())
 }
