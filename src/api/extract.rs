@@ -17,7 +17,7 @@ use crate::domain::audit::{AUDIT_PARAMETERS, Audit, AuditParams};
 use crate::domain::custom_fields::FieldName;
 use crate::domain::event::{FEED_PARAMETERS, FeedParams};
 use crate::domain::ids::{CustomerId, EndpointId, ImportId, OrganizationId};
-use crate::domain::import::ImportParams;
+use crate::domain::import::{IMPORT_PARAMETERS, ImportParams};
 use crate::domain::listing::{ListParams, PARAMETERS};
 use crate::domain::preconditions::Condition;
 use crate::domain::query;
@@ -190,18 +190,7 @@ impl FromRequest for ImportQuery {
 
 impl IntoParams for ImportQuery {
     fn into_params(_: impl Fn() -> Option<ParameterIn>) -> Vec<Parameter> {
-        ImportParams::parameters()
-            .into_iter()
-            .map(|(name, description, value)| {
-                ParameterBuilder::new()
-                    .name(name)
-                    .parameter_in(ParameterIn::Query)
-                    .required(Required::False)
-                    .description(Some(description))
-                    .schema(Some(schema::of(value)))
-                    .build()
-            })
-            .collect()
+        query_parameters(&IMPORT_PARAMETERS)
     }
 }
 

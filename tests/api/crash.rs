@@ -5,15 +5,14 @@
 //! customer per key. Three crashes per database.
 
 use std::collections::BTreeMap;
-use std::process::Command;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use crate::helpers::{Backend, JWT_SECRET, TestDatabase};
-use crate::process::{Server, clientele, http, scratch_dir};
+use crate::helpers::Backend;
+use crate::process::{Setup, http, random_millis, sigkill};
 
 fn create(url: &str, auth: &str, key: &str) -> Result<u16, String> {
     http()
@@ -29,30 +28,19 @@ fn create(url: &str, auth: &str, key: &str) -> Result<u16, String> {
 }
 
 fn crash_and_retry(backend: Backend) {
-    let Some(database) = TestDatabase::create(backend) else {
+    let Some(setup) = Setup::new(backend, "crash", &[]) else {
         return;
     };
-    let dir = scratch_dir(&format!("crash_{backend:?}"));
-    let env = [
-        ("CLIENTELE_DATABASE_URL", database.url.as_str()),
-        ("CLIENTELE_JWT_SECRET", JWT_SECRET),
-        ("CLIENTELE_BOOTSTRAP", "false"),
-    ];
-    let created: Value = serde_json::from_slice(
-        &clientele(&["org", "create", "--name", "Crash"], &env, &dir).stdout,
-    )
-    .unwrap();
-    let org = created["organizationId"].as_str().unwrap().to_owned();
-    let auth = format!("ApiKey {}", created["apiKey"].as_str().unwrap());
+    let (org, auth) = (&setup.org, &setup.auth);
     // Every key sent, and whether it was answered 201.
     let sent: Mutex<BTreeMap<String, bool>> = Mutex::new(BTreeMap::new());
     for round in 0..3 {
-        let server = Server::start(&env, &dir).unwrap();
+        let server = setup.start();
         let url = server.url(&format!("/v1/public-api/organizations/{org}/customers"));
         let killed = AtomicBool::new(false);
         std::thread::scope(|scope| {
             for client in 0..16 {
-                let (url, auth, sent, killed) = (&url, &auth, &sent, &killed);
+                let (url, sent, killed) = (&url, &sent, &killed);
                 scope.spawn(move || {
                     for n in 0.. {
                         let key = format!("r{round}c{client}n{n}");
@@ -68,25 +56,14 @@ fn crash_and_retry(backend: Backend) {
                     }
                 });
             }
-            let nanos = SystemTime::now()
-                .duration_since(SystemTime::UNIX_EPOCH)
-                .unwrap()
-                .subsec_nanos();
-            std::thread::sleep(Duration::from_millis(300 + u64::from(nanos % 900)));
-            let pid = server.child.id().to_string();
-            assert!(
-                Command::new("kill")
-                    .args(["-KILL", &pid])
-                    .status()
-                    .unwrap()
-                    .success()
-            );
+            std::thread::sleep(random_millis(300, 900));
+            sigkill(&server.child);
             killed.store(true, Ordering::SeqCst);
         });
         server.stop();
     }
     // Retry every request that got no 201 answer, with its key.
-    let server = Server::start(&env, &dir).unwrap();
+    let server = setup.start();
     let url = server.url(&format!("/v1/public-api/organizations/{org}/customers"));
     let sent = sent.into_inner().unwrap();
     let unanswered: Vec<&String> = sent
@@ -102,13 +79,13 @@ fn crash_and_retry(backend: Backend) {
     let refused: Vec<String> = unanswered
         .iter()
         .filter_map(|key| {
-            let mut answer = create(&url, &auth, key);
+            let mut answer = create(&url, auth, key);
             for _ in 0..3 {
                 if answer != Ok(503) {
                     break;
                 }
                 std::thread::sleep(Duration::from_secs(1));
-                answer = create(&url, &auth, key);
+                answer = create(&url, auth, key);
             }
             (answer != Ok(201)).then(|| format!("{key}: {answer:?}"))
         })
@@ -127,7 +104,7 @@ fn crash_and_retry(backend: Backend) {
     ));
     let total = http()
         .get(&list)
-        .header("authorization", &auth)
+        .header("authorization", auth)
         .call()
         .unwrap()
         .body_mut()
@@ -135,7 +112,7 @@ fn crash_and_retry(backend: Backend) {
         .unwrap()["total"]
         .clone();
     server.stop();
-    let stored = crate::shutdown::stored_markers_counted(&database.url);
+    let stored = crate::shutdown::stored_markers_counted(&setup.database.url);
     let doubled: Vec<_> = stored.iter().filter(|(_, n)| **n > 1).take(5).collect();
     assert!(
         doubled.is_empty(),
@@ -156,22 +133,7 @@ fn crash_and_retry(backend: Backend) {
         "{} keys, {unanswered:?} retried",
         sent.len()
     );
-    // Each change has its audit event, and each audit event its change: both
-    // commit in one transaction, whenever the kill came.
-    let sorted = |sql: &str| {
-        let mut ids = crate::helpers::texts_at(&database.url, sql);
-        ids.sort();
-        ids
-    };
-    let customers = sorted("SELECT id AS t FROM customers");
-    let audited =
-        sorted("SELECT target_id AS t FROM audit_events WHERE action = 'customer.created'");
-    assert_eq!(customers.len(), sent.len());
-    assert_eq!(
-        audited, customers,
-        "audit events without their change, or changes without one"
-    );
-    std::fs::remove_dir_all(dir).unwrap();
+    setup.assert_each_customer_audited(sent.len());
 }
 
 #[test]

@@ -4,13 +4,12 @@
 //! committed batch, and in the end every row made exactly one customer,
 //! one event and one audit event.
 
-use std::process::Command;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use crate::helpers::{Backend, JWT_SECRET, TestDatabase, texts_at};
-use crate::process::{Server, clientele, http, scratch_dir};
+use crate::helpers::{Backend, texts_at};
+use crate::process::{Server, Setup, http, random_millis, sigkill};
 
 const ROWS: usize = 200_000;
 
@@ -31,39 +30,21 @@ fn status(server: &Server, path: &str, auth: &str) -> Value {
         .unwrap()
 }
 
-fn random_millis(from: u64, spread: u64) -> Duration {
-    let nanos = SystemTime::now()
-        .duration_since(SystemTime::UNIX_EPOCH)
-        .unwrap()
-        .subsec_nanos();
-    Duration::from_millis(from + u64::from(nanos) % spread)
-}
-
 fn killed_during_an_import(backend: Backend) {
-    let Some(database) = TestDatabase::create(backend) else {
+    let Some(setup) = Setup::new(backend, "import_crash", &[]) else {
         return;
     };
-    let dir = scratch_dir(&format!("import_crash_{backend:?}"));
-    let env = [
-        ("CLIENTELE_DATABASE_URL", database.url.as_str()),
-        ("CLIENTELE_JWT_SECRET", JWT_SECRET),
-        ("CLIENTELE_BOOTSTRAP", "false"),
-    ];
-    let created: Value = serde_json::from_slice(
-        &clientele(&["org", "create", "--name", "Crash"], &env, &dir).stdout,
-    )
-    .unwrap();
-    let org = created["organizationId"].as_str().unwrap().to_owned();
-    let auth = format!("ApiKey {}", created["apiKey"].as_str().unwrap());
+    let (org, auth) = (&setup.org, &setup.auth);
     let mut file = String::from("externalId,firstName,email\n");
     for n in 0..ROWS {
         file.push_str(&format!("row-{n},Row {n},row{n}@example.com\n"));
     }
-    let mut server = Server::start(&env, &dir).unwrap();
+    let mut server = setup.start();
+    let url = &setup.database.url;
     let imports = format!("/v1/public-api/organizations/{org}/customers/imports");
     let started: Value = http()
         .post(&server.url(&imports))
-        .header("authorization", &auth)
+        .header("authorization", auth)
         .header("content-type", "text/csv")
         .send(file.as_bytes())
         .unwrap()
@@ -75,19 +56,17 @@ fn killed_during_an_import(backend: Backend) {
     for _ in 0..3 {
         // Once the import is writing again (after the dead instance's lease
         // ran out), a kill at a random moment.
-        let before = status(&server, &path, &auth)["rowsDone"].as_i64().unwrap();
+        let before = status(&server, &path, auth)["rowsDone"].as_i64().unwrap();
         let deadline = Instant::now() + Duration::from_secs(60);
-        while status(&server, &path, &auth)["rowsDone"].as_i64().unwrap() == before {
+        while status(&server, &path, auth)["rowsDone"].as_i64().unwrap() == before {
             assert!(Instant::now() < deadline, "the import did not go on");
             std::thread::sleep(Duration::from_millis(20));
         }
         std::thread::sleep(random_millis(200, 4000));
-        let pid = server.child.id().to_string();
-        let kill = Command::new("kill").args(["-KILL", &pid]).status().unwrap();
-        assert!(kill.success());
+        sigkill(&server.child);
         server.stop();
-        killed_at.push(count(&database.url, "SELECT count(*) FROM customers"));
-        server = Server::start(&env, &dir).unwrap();
+        killed_at.push(count(url, "SELECT count(*) FROM customers"));
+        server = setup.start();
     }
     assert!(
         killed_at.iter().any(|done| *done < ROWS as i64),
@@ -95,7 +74,7 @@ fn killed_during_an_import(backend: Backend) {
     );
     let deadline = Instant::now() + Duration::from_secs(300);
     let ended = loop {
-        let now = status(&server, &path, &auth);
+        let now = status(&server, &path, auth);
         if !now["finishedTime"].is_null() {
             break now;
         }
@@ -106,7 +85,6 @@ fn killed_during_an_import(backend: Backend) {
     assert_eq!(ended["status"], "succeeded", "{ended}");
     assert_eq!(ended["rowsDone"], ROWS, "{ended}");
     assert_eq!(ended["created"], ROWS, "{ended}");
-    let url = &database.url;
     assert_eq!(count(url, "SELECT count(*) FROM customers"), ROWS as i64);
     assert_eq!(
         count(url, "SELECT count(DISTINCT external_id) FROM customers"),
@@ -130,17 +108,7 @@ fn killed_during_an_import(backend: Backend) {
         ),
         ROWS as i64
     );
-    let sorted = |sql: &str| {
-        let mut ids = texts_at(url, sql);
-        ids.sort();
-        ids
-    };
-    assert_eq!(
-        sorted("SELECT target_id AS t FROM audit_events WHERE action = 'customer.created'"),
-        sorted("SELECT id AS t FROM customers"),
-        "audit events without their customer, or customers without one"
-    );
-    std::fs::remove_dir_all(dir).unwrap();
+    setup.assert_each_customer_audited(ROWS);
     eprintln!("{backend:?}: killed at {killed_at:?} customers of {ROWS}");
 }
 

@@ -10,6 +10,8 @@ use std::time::Duration;
 
 use serde_json::Value;
 
+use crate::helpers::{Backend, JWT_SECRET, TestDatabase, texts_at};
+
 pub const BINARY: &str = env!("CARGO_BIN_EXE_clientele");
 
 /// Runs the binary with only the given environment, in `dir`.
@@ -135,4 +137,99 @@ pub fn http() -> ureq::Agent {
         .max_idle_age(std::time::Duration::from_secs(2))
         .build()
         .new_agent()
+}
+
+/// A database of its own, a scratch directory, and an organization made
+/// there by the CLI (its id and an API key's `Authorization`), with the
+/// settings its servers run with: where the tests that kill the real binary
+/// start.
+pub struct Setup {
+    pub database: TestDatabase,
+    pub dir: PathBuf,
+    pub org: String,
+    pub auth: String,
+    settings: Vec<(&'static str, &'static str)>,
+}
+
+impl Setup {
+    /// `None` when `backend` is not available here. `settings` are added to
+    /// the servers' environment.
+    pub fn new(
+        backend: Backend,
+        name: &str,
+        settings: &[(&'static str, &'static str)],
+    ) -> Option<Self> {
+        let database = TestDatabase::create(backend)?;
+        let dir = scratch_dir(&format!("{name}_{backend:?}"));
+        let mut made = Self {
+            database,
+            dir,
+            org: String::new(),
+            auth: String::new(),
+            settings: settings.to_vec(),
+        };
+        let output = clientele(&["org", "create", "--name", name], &made.env(), &made.dir);
+        let created: Value = serde_json::from_slice(&output.stdout).unwrap();
+        made.org = created["organizationId"].as_str().unwrap().to_owned();
+        made.auth = format!("ApiKey {}", created["apiKey"].as_str().unwrap());
+        Some(made)
+    }
+
+    /// The environment a server of this database runs with.
+    pub fn env(&self) -> Vec<(&str, &str)> {
+        let mut env = vec![
+            ("CLIENTELE_DATABASE_URL", self.database.url.as_str()),
+            ("CLIENTELE_JWT_SECRET", JWT_SECRET),
+            ("CLIENTELE_BOOTSTRAP", "false"),
+        ];
+        env.extend(self.settings.iter().copied());
+        env
+    }
+
+    pub fn start(&self) -> Server {
+        Server::start(&self.env(), &self.dir).unwrap()
+    }
+
+    /// Every customer has its `customer.created` audit event and every such
+    /// event its customer (both commit in one transaction, whenever a kill
+    /// came); there are `expected` of them.
+    pub fn assert_each_customer_audited(&self, expected: usize) {
+        let sorted = |sql: &str| {
+            let mut ids = texts_at(&self.database.url, sql);
+            ids.sort();
+            ids
+        };
+        let customers = sorted("SELECT id AS t FROM customers");
+        let audited =
+            sorted("SELECT target_id AS t FROM audit_events WHERE action = 'customer.created'");
+        assert_eq!(customers.len(), expected);
+        assert_eq!(
+            audited, customers,
+            "audit events without their customer, or customers without one"
+        );
+    }
+}
+
+impl Drop for Setup {
+    fn drop(&mut self) {
+        if !std::thread::panicking() {
+            let _ = std::fs::remove_dir_all(&self.dir);
+        }
+    }
+}
+
+/// Kills the process with SIGKILL, as a crash would.
+pub fn sigkill(child: &Child) {
+    let pid = child.id().to_string();
+    let killed = Command::new("kill").args(["-KILL", &pid]).status().unwrap();
+    assert!(killed.success(), "kill -KILL {pid}");
+}
+
+/// `from` milliseconds and a random part of `spread` more.
+pub fn random_millis(from: u64, spread: u64) -> Duration {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::SystemTime::UNIX_EPOCH)
+        .unwrap()
+        .subsec_nanos();
+    Duration::from_millis(from + u64::from(nanos) % spread)
 }

@@ -8,10 +8,10 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use serde_json::{Value, json};
+use serde_json::json;
 
-use crate::helpers::{Backend, JWT_SECRET, TestDatabase};
-use crate::process::{Server, clientele, http, scratch_dir};
+use crate::helpers::Backend;
+use crate::process::{Setup, http};
 
 /// How many customers the database at `url` holds of each first name.
 pub fn stored_markers_counted(url: &str) -> std::collections::BTreeMap<String, usize> {
@@ -38,23 +38,11 @@ fn stored_markers(url: &str) -> BTreeSet<String> {
 }
 
 fn writers_through_a_sigterm(backend: Backend) {
-    let Some(database) = TestDatabase::create(backend) else {
+    let Some(setup) = Setup::new(backend, "sigterm_load", &[]) else {
         return;
     };
-    let dir = scratch_dir(&format!("sigterm_load_{backend:?}"));
-    let env = [
-        ("CLIENTELE_DATABASE_URL", database.url.as_str()),
-        ("CLIENTELE_JWT_SECRET", JWT_SECRET),
-        ("CLIENTELE_BOOTSTRAP", "false"),
-    ];
-    let created: Value =
-        serde_json::from_slice(&clientele(&["org", "create", "--name", "Load"], &env, &dir).stdout)
-            .unwrap();
-    let (org, key) = (
-        created["organizationId"].as_str().unwrap().to_owned(),
-        format!("ApiKey {}", created["apiKey"].as_str().unwrap()),
-    );
-    let mut server = Server::start(&env, &dir).unwrap();
+    let (org, key) = (&setup.org, setup.auth.as_str());
+    let mut server = setup.start();
     let customers = server.url(&format!("/v1/public-api/organizations/{org}/customers"));
     let answers = Mutex::new(Vec::<(String, Result<u16, String>)>::new());
     let signalled = AtomicBool::new(false);
@@ -62,7 +50,7 @@ fn writers_through_a_sigterm(backend: Backend) {
     std::thread::scope(|scope| {
         for writer in 0..100 {
             let (customers, key, answers, signalled, after_signal) =
-                (&customers, &key, &answers, &signalled, &after_signal);
+                (&customers, key, &answers, &signalled, &after_signal);
             scope.spawn(move || {
                 // One agent per writer: its connection is kept alive.
                 let agent = http();
@@ -139,7 +127,7 @@ fn writers_through_a_sigterm(backend: Backend) {
         *after_signal.lock().unwrap() >= 100,
         "the writers were not busy through the SIGTERM"
     );
-    let stored = stored_markers(&database.url);
+    let stored = stored_markers(&setup.database.url);
     let unanswered: Vec<_> = stored.difference(&acknowledged).take(5).collect();
     assert!(
         unanswered.is_empty(),
@@ -149,7 +137,6 @@ fn writers_through_a_sigterm(backend: Backend) {
     assert!(lost.is_empty(), "answered 201 but not committed: {lost:?}");
     let (_, log) = server.stop();
     assert!(log.contains("graceful shutdown"), "{log}");
-    std::fs::remove_dir_all(dir).unwrap();
 }
 
 #[test]

@@ -4,55 +4,24 @@
 //! once.
 
 use std::collections::{BTreeSet, HashMap};
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-use crate::helpers::{Backend, JWT_SECRET, TestDatabase, texts_at};
-use crate::process::{Server, clientele, http, scratch_dir};
+use crate::helpers::{Backend, texts_at};
+use crate::process::{Server, Setup, http, sigkill};
 use crate::receiver::{Receiver, Reply};
 
-/// A database, an organization in it, and the environment of its servers.
-struct Setup {
-    database: TestDatabase,
-    dir: std::path::PathBuf,
-    org: String,
-    auth: String,
+/// The webhook tests' setup: retries a second apart.
+fn setup(backend: Backend, name: &str) -> Option<Setup> {
+    Setup::new(
+        backend,
+        name,
+        &[("CLIENTELE_WEBHOOK_RETRY_BASE_SECONDS", "1")],
+    )
 }
 
 impl Setup {
-    fn new(backend: Backend, name: &str) -> Option<Setup> {
-        let database = TestDatabase::create(backend)?;
-        let dir = scratch_dir(&format!("{name}_{backend:?}"));
-        let mut setup = Setup {
-            database,
-            dir,
-            org: String::new(),
-            auth: String::new(),
-        };
-        let created: Value = serde_json::from_slice(
-            &clientele(&["org", "create", "--name", name], &setup.env(), &setup.dir).stdout,
-        )
-        .unwrap();
-        setup.org = created["organizationId"].as_str().unwrap().to_owned();
-        setup.auth = format!("ApiKey {}", created["apiKey"].as_str().unwrap());
-        Some(setup)
-    }
-
-    fn env(&self) -> Vec<(&str, &str)> {
-        vec![
-            ("CLIENTELE_DATABASE_URL", self.database.url.as_str()),
-            ("CLIENTELE_JWT_SECRET", JWT_SECRET),
-            ("CLIENTELE_BOOTSTRAP", "false"),
-            ("CLIENTELE_WEBHOOK_RETRY_BASE_SECONDS", "1"),
-        ]
-    }
-
-    fn start(&self) -> Server {
-        Server::start(&self.env(), &self.dir).unwrap()
-    }
-
     fn post(&self, server: &Server, path: &str, body: Value) -> Value {
         let url = server.url(&format!("/v1/public-api/organizations/{}/{path}", self.org));
         let mut response = http()
@@ -91,19 +60,8 @@ impl Setup {
     }
 }
 
-fn kill(server: &Server) {
-    let pid = server.child.id().to_string();
-    assert!(
-        Command::new("kill")
-            .args(["-KILL", &pid])
-            .status()
-            .unwrap()
-            .success()
-    );
-}
-
 fn nothing_lost_or_doubled_across_a_kill(backend: Backend) {
-    let Some(setup) = Setup::new(backend, "webhook_kill") else {
+    let Some(setup) = setup(backend, "webhook_kill") else {
         return;
     };
     // Slow answers keep many deliveries in flight when the kill comes.
@@ -121,7 +79,7 @@ fn nothing_lost_or_doubled_across_a_kill(backend: Backend) {
         setup.post(&server, "customers", json!({"firstName": format!("K{n}")}));
     }
     receiver.wait_for_count(5, Duration::from_secs(20));
-    kill(&server);
+    sigkill(&server.child);
     server.stop();
     // What the dead process had written to its sockets still reaches the
     // receiver after the kill (seen: 0 ms after it); once that has drained,
@@ -186,7 +144,6 @@ fn nothing_lost_or_doubled_across_a_kill(backend: Backend) {
         "{backend:?}: 60 events, {} in flight at the kill and sent again",
         unrecorded.len()
     );
-    std::fs::remove_dir_all(&setup.dir).unwrap();
 }
 
 /// Events the receiver got more often than attempts were recorded.
@@ -214,7 +171,7 @@ fn postgres_deliveries_survive_sigkill() {
 /// reaches the receiver once, in one attempt.
 #[test]
 fn two_processes_make_each_attempt_once() {
-    let Some(setup) = Setup::new(Backend::Postgres, "webhook_pair") else {
+    let Some(setup) = setup(Backend::Postgres, "webhook_pair") else {
         return;
     };
     let receiver = Receiver::scripted(|_, _| Reply {
@@ -256,5 +213,4 @@ fn two_processes_make_each_attempt_once() {
     assert!(doubled.is_empty(), "delivered twice: {doubled:?}");
     let attempts = setup.attempts();
     assert_eq!(attempts.values().map(Vec::len).sum::<usize>(), CUSTOMERS);
-    std::fs::remove_dir_all(&setup.dir).unwrap();
 }

@@ -8,10 +8,11 @@ pub mod rows;
 pub mod scan;
 
 use serde::Serialize;
-use serde_json::{Value, json};
+use serde_json::json;
 
 use super::ids::ImportId;
-use super::invalid::{InvalidField, InvalidFields};
+use super::invalid::InvalidField;
+use super::query::{Parameter, parse_query};
 use super::refusal::Refusal;
 use super::time::Time;
 
@@ -138,49 +139,38 @@ pub struct ImportParams {
     pub dry_run: bool,
 }
 
+/// The import's query parameters, read by the parser and the document.
+pub const IMPORT_PARAMETERS: [Parameter<ImportParams>; 2] = [
+    Parameter {
+        name: "mode",
+        description: "`create` (the default): every row is a new customer, and a row whose externalId a live customer holds is refused. `upsert`: a row whose externalId a live customer holds updates it (the row's columns replace its fields); any other row creates one.",
+        parse: |p, raw| {
+            p.mode = Mode::parse(raw).ok_or("must be one of create, upsert")?;
+            Ok(())
+        },
+        schema: || json!({"type": "string", "enum": ["create", "upsert"]}),
+    },
+    Parameter {
+        name: "dryRun",
+        description: "`true`: every row is read and checked, and the counts and errors are reported, but no customer is written.",
+        parse: |p, raw| {
+            p.dry_run = match raw {
+                "true" => true,
+                "false" => false,
+                _ => return Err("must be true or false".into()),
+            };
+            Ok(())
+        },
+        schema: || json!({"type": "boolean"}),
+    },
+];
+
 impl ImportParams {
     /// Parses decoded query pairs; an unknown or repeated parameter and
     /// every bad value are named, all at once.
     pub fn parse(pairs: &[(String, String)]) -> Result<Self, Vec<InvalidField>> {
-        let mut errors = InvalidFields::default();
-        let mut params = Self::default();
-        let mut seen: Vec<&str> = Vec::new();
-        for (name, value) in pairs {
-            if seen.contains(&name.as_str()) {
-                errors.push(name.as_str(), "must be given at most once");
-                continue;
-            }
-            seen.push(name);
-            match name.as_str() {
-                "mode" => match Mode::parse(value) {
-                    Some(mode) => params.mode = mode,
-                    None => errors.push("mode", "must be one of create, upsert"),
-                },
-                "dryRun" => match value.as_str() {
-                    "true" => params.dry_run = true,
-                    "false" => params.dry_run = false,
-                    _ => errors.push("dryRun", "must be true or false"),
-                },
-                _ => errors.push(name.as_str(), "unknown parameter"),
-            }
-        }
+        let (params, errors) = parse_query(pairs, &IMPORT_PARAMETERS, Self::default());
         errors.into_result(params)
-    }
-
-    /// The query's parameters for the document: name, description, schema.
-    pub fn parameters() -> [(&'static str, &'static str, Value); 2] {
-        [
-            (
-                "mode",
-                "`create` (the default): every row is a new customer, and a row whose externalId a live customer holds is refused. `upsert`: a row whose externalId a live customer holds updates it (the row's columns replace its fields); any other row creates one.",
-                json!({"type": "string", "enum": ["create", "upsert"]}),
-            ),
-            (
-                "dryRun",
-                "`true`: every row is read and checked, and the counts and errors are reported, but no customer is written.",
-                json!({"type": "boolean"}),
-            ),
-        ]
     }
 }
 
