@@ -10,30 +10,19 @@ mod growth;
 mod node;
 mod own_worker;
 mod status;
+mod tables;
 
 pub use growth::{AddedWorker, Isolated, NodeAddress, Rebalance, add_worker, isolate, rebalance};
 pub use node::worker_group;
 pub use status::{LARGEST, Node, Placed, Status, status};
 
 use node::coordinator;
-pub(in crate::store) use node::installed;
+pub(crate) use node::installed;
+use tables::ANCHOR;
+pub use tables::REFERENCE_TABLES;
 
 use super::{DbConnection, StoreError};
 use crate::domain::ids::OrganizationId;
-
-/// Small tables every node holds whole: what a request needs before it
-/// knows its organization (keys, people and their sessions), what every
-/// tenant row refers to, and the migrations' own bookkeeping (so that any
-/// node knows what has run).
-pub const REFERENCE_TABLES: [&str; 5] = [
-    "organizations",
-    "api_keys",
-    "users",
-    "sessions",
-    "__diesel_schema_migrations",
-];
-/// The table every other tenant table is colocated with.
-const ANCHOR: &str = "customers";
 
 /// What `distribute` did.
 #[derive(Debug, Default, Serialize)]
@@ -122,7 +111,7 @@ pub fn distribute(conn: &mut DbConnection) -> Result<Distribution, StoreError> {
 /// covers every table colocated with customers (Citus keys it by shard
 /// group); it asks that the server's user own the tables, as the one that
 /// migrates does.
-pub(in crate::store) fn hold_shard_group(
+pub(crate) fn hold_shard_group(
     pg: &mut diesel::PgConnection,
     org: OrganizationId,
 ) -> Result<(), StoreError> {

@@ -30,7 +30,7 @@ pub(super) fn coordinator(conn: &mut DbConnection) -> Result<&mut PgConnection, 
     }
 }
 
-pub(in crate::store) fn installed(pg: &mut PgConnection) -> Result<bool, StoreError> {
+pub(crate) fn installed(pg: &mut PgConnection) -> Result<bool, StoreError> {
     #[derive(diesel::QueryableByName)]
     struct Installed {
         #[diesel(sql_type = Bool)]

@@ -9,7 +9,7 @@ use diesel::pg::PgConnection;
 use diesel::sql_types::{BigInt, Integer};
 use diesel::{OptionalExtension, RunQueryDsl};
 
-use super::ANCHOR;
+use super::tables::ANCHOR;
 use crate::store::StoreError;
 
 /// The rebalance strategy that keeps own workers (see [`define_strategy`]).
