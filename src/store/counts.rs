@@ -308,32 +308,32 @@ pub fn stats(
         true => vec![false, true],
         false => vec![false],
     };
-    let (counted, changed) = super::in_snapshot(conn, |conn| {
-        let counted: Vec<(String, i64)> = customer_counts::table
-            .filter(customer_counts::organization_id.eq(tenant.organization_id))
-            .filter(customer_counts::livemode.eq(tenant.livemode))
-            .filter(customer_counts::deleted.eq_any(&deleted))
-            .filter(customer_counts::created_day.ge(&days.from))
-            .filter(customer_counts::created_day.lt(&days.to))
-            .group_by(key.clone())
-            .select((
-                key.clone(),
-                dsl::sql::<BigInt>("CAST(SUM(total) AS BIGINT)"),
-            ))
-            .load(conn)?;
-        let changed: Vec<(String, i64)> = customer_count_changes::table
-            .filter(customer_count_changes::organization_id.eq(tenant.organization_id))
-            .filter(customer_count_changes::livemode.eq(tenant.livemode))
-            .filter(customer_count_changes::deleted.eq_any(&deleted))
-            .filter(customer_count_changes::created_day.ge(&days.from))
-            .filter(customer_count_changes::created_day.lt(&days.to))
-            .group_by(key.clone())
-            .select((key, dsl::sql::<BigInt>("CAST(SUM(delta) AS BIGINT)")))
-            .load(conn)?;
-        Ok((counted, changed))
-    })?;
+    // One statement, so one snapshot on every database; on Citus also one
+    // connection to the worker (two statements in a snapshot could reach it
+    // over two connections, each with its own snapshot, and miss a fold
+    // that committed between them).
+    let counted = customer_counts::table
+        .filter(customer_counts::organization_id.eq(tenant.organization_id))
+        .filter(customer_counts::livemode.eq(tenant.livemode))
+        .filter(customer_counts::deleted.eq_any(&deleted))
+        .filter(customer_counts::created_day.ge(&days.from))
+        .filter(customer_counts::created_day.lt(&days.to))
+        .group_by(key.clone())
+        .select((
+            key.clone(),
+            dsl::sql::<BigInt>("CAST(SUM(total) AS BIGINT)"),
+        ));
+    let changed = customer_count_changes::table
+        .filter(customer_count_changes::organization_id.eq(tenant.organization_id))
+        .filter(customer_count_changes::livemode.eq(tenant.livemode))
+        .filter(customer_count_changes::deleted.eq_any(&deleted))
+        .filter(customer_count_changes::created_day.ge(&days.from))
+        .filter(customer_count_changes::created_day.lt(&days.to))
+        .group_by(key.clone())
+        .select((key, dsl::sql::<BigInt>("CAST(SUM(delta) AS BIGINT)")));
+    let both: Vec<(String, i64)> = load_on_either!(conn, counted.union_all(changed))?;
     let mut groups: BTreeMap<String, i64> = BTreeMap::new();
-    for (value, n) in counted.into_iter().chain(changed) {
+    for (value, n) in both {
         *groups.entry(value).or_default() += n;
     }
     let mut groups: Vec<(Option<String>, i64)> = groups

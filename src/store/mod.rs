@@ -16,6 +16,18 @@ macro_rules! execute_on_either {
     };
 }
 
+/// Loads `query` on whichever database `conn` is, for queries Diesel builds
+/// for each database but not through the connection that may be either
+/// (`UNION ALL`). The same query serves both.
+macro_rules! load_on_either {
+    ($conn:expr, $query:expr) => {
+        match $conn {
+            $crate::store::DbConnection::Pg(pg) => $query.load(pg),
+            $crate::store::DbConnection::Sqlite(sqlite) => $query.load(sqlite),
+        }
+    };
+}
+
 /// Inserts `rows` into `table`, a few hundred a statement: within either
 /// database's limit of bound values however many rows there are.
 macro_rules! insert_in_chunks {
