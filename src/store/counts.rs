@@ -312,25 +312,24 @@ pub fn stats(
     // connection to the worker (two statements in a snapshot could reach it
     // over two connections, each with its own snapshot, and miss a fold
     // that committed between them).
-    let counted = customer_counts::table
-        .filter(customer_counts::organization_id.eq(tenant.organization_id))
-        .filter(customer_counts::livemode.eq(tenant.livemode))
-        .filter(customer_counts::deleted.eq_any(&deleted))
-        .filter(customer_counts::created_day.ge(&days.from))
-        .filter(customer_counts::created_day.lt(&days.to))
-        .group_by(key.clone())
-        .select((
-            key.clone(),
-            dsl::sql::<BigInt>("CAST(SUM(total) AS BIGINT)"),
-        ));
-    let changed = customer_count_changes::table
-        .filter(customer_count_changes::organization_id.eq(tenant.organization_id))
-        .filter(customer_count_changes::livemode.eq(tenant.livemode))
-        .filter(customer_count_changes::deleted.eq_any(&deleted))
-        .filter(customer_count_changes::created_day.ge(&days.from))
-        .filter(customer_count_changes::created_day.lt(&days.to))
-        .group_by(key.clone())
-        .select((key, dsl::sql::<BigInt>("CAST(SUM(delta) AS BIGINT)")));
+    // The counts and the changes answer the same filters: written once.
+    macro_rules! summed {
+        ($table:ident, $column:literal) => {
+            $table::table
+                .filter($table::organization_id.eq(tenant.organization_id))
+                .filter($table::livemode.eq(tenant.livemode))
+                .filter($table::deleted.eq_any(&deleted))
+                .filter($table::created_day.ge(&days.from))
+                .filter($table::created_day.lt(&days.to))
+                .group_by(key.clone())
+                .select((
+                    key.clone(),
+                    dsl::sql::<BigInt>(concat!("CAST(SUM(", $column, ") AS BIGINT)")),
+                ))
+        };
+    }
+    let counted = summed!(customer_counts, "total");
+    let changed = summed!(customer_count_changes, "delta");
     let both: Vec<(String, i64)> = load_on_either!(conn, counted.union_all(changed))?;
     let mut groups: BTreeMap<String, i64> = BTreeMap::new();
     for (value, n) in both {
