@@ -154,17 +154,45 @@ impl Target {
                 // concurrent scans cost three times the CPU of one alone,
                 // mostly in the kernel and in lock contention (perf); mapped,
                 // a rare-term search costs the same at 32 connections as at 1
-                // (docs/performance.md).
+                // (docs/performance.md). Savepoints' journals (one per write
+                // of a group) in memory: on disk, past 64 KiB, each write's
+                // pages were copied out to a temporary file.
                 conn.batch_execute(&format!(
                     "PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL; \
                      PRAGMA synchronous = {synchronous}; PRAGMA foreign_keys = ON; \
-                     PRAGMA mmap_size = {MMAP_BYTES};"
+                     PRAGMA mmap_size = {MMAP_BYTES}; PRAGMA temp_store = MEMORY;"
                 ))
                 .map_err(ConnectionError::CouldntSetupConfiguration)?;
+                warn_once_unless_planner_is_stable(&mut conn);
                 Ok(DbConnection::Sqlite(conn))
             }
         }
     }
+}
+
+/// Whether this SQLite was built with its query planner stability
+/// guarantee (`SQLITE_ENABLE_QPSG`, set in `.cargo/config.toml`). Without
+/// it SQLite reads a bound `LIMIT ?` while planning, so every run of such a
+/// statement (Diesel's `first()`, every page of a list) prepares it anew:
+/// half of a get by id's CPU (docs/storage.md).
+fn planner_is_stable(conn: &mut SqliteConnection) -> bool {
+    diesel::select(diesel::dsl::sql::<diesel::sql_types::Bool>(
+        "sqlite_compileoption_used('ENABLE_QPSG')",
+    ))
+    .get_result(conn)
+    .unwrap_or(false)
+}
+
+fn warn_once_unless_planner_is_stable(conn: &mut SqliteConnection) {
+    static CHECKED: std::sync::Once = std::sync::Once::new();
+    CHECKED.call_once(|| {
+        if !planner_is_stable(conn) {
+            log::warn!(
+                "SQLite was built without SQLITE_ENABLE_QPSG (build from the repository, whose \
+                 .cargo/config.toml sets it): statements with a LIMIT are prepared on every run"
+            );
+        }
+    });
 }
 
 /// Creates a missing SQLite file readable by its owner only (SQLite would
@@ -200,5 +228,16 @@ impl r2d2::ManageConnection for Manager {
 
     fn has_broken(&self, conn: &mut DbConnection) -> bool {
         conn.is_broken()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_bundled_sqlite_keeps_its_plans() {
+        let mut conn = SqliteConnection::establish(":memory:").unwrap();
+        assert!(planner_is_stable(&mut conn));
     }
 }

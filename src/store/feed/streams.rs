@@ -119,8 +119,7 @@ pub fn waiting(
         .filter(webhook_deliveries::organization_id.eq(endpoint.organization_id))
         .filter(webhook_deliveries::endpoint_id.eq(endpoint.id))
         .filter(webhook_deliveries::customer_id.eq_any(customers))
-        .filter(webhook_deliveries::state.ne("delivered"))
-        .filter(webhook_deliveries::state.ne("failed"))
+        .filter(deliveries::unfinished())
         .select(webhook_deliveries::customer_id)
         .distinct()
         .load(conn)?;
