@@ -80,7 +80,7 @@ pub fn park(
 /// The pending deliveries, in `webhook_deliveries_pending`'s own words:
 /// SQLite uses a partial index only for a condition written in the query,
 /// never for a bound value (docs/storage.md, plans that stay prepared).
-fn pending() -> SqlLiteral<Bool> {
+pub(super) fn pending() -> SqlLiteral<Bool> {
     sql("state = 'pending'")
 }
 

@@ -3,7 +3,7 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use super::events;
+use super::{deliveries, events};
 use crate::domain::audit::{Action, Audit, Target};
 use crate::domain::change::Change;
 use crate::domain::ids::{EndpointId, OrganizationId};
@@ -206,7 +206,7 @@ pub fn delete(
         webhook_deliveries::table
             .filter(webhook_deliveries::organization_id.eq(tenant.organization_id))
             .filter(webhook_deliveries::endpoint_id.eq(id))
-            .filter(webhook_deliveries::state.eq("pending")),
+            .filter(deliveries::pending()),
     )
     .execute(conn)?;
     let target = Target::new("webhookEndpoint", id);
